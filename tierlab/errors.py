@@ -1,0 +1,29 @@
+"""One exception hierarchy for everything tierlab raises on purpose.
+
+Messages name the file, row, column or YAML path involved and say how to fix the problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = ["TierlabError", "DataError", "SchemeError", "did_you_mean"]
+
+
+class TierlabError(Exception):
+    """Base class of every error tierlab raises deliberately."""
+
+
+class DataError(TierlabError, ValueError):
+    """Input data (a file, a DataFrame, a column) cannot be used as given."""
+
+
+class SchemeError(TierlabError, ValueError):
+    """A tier scheme, segment map or rule parameter is invalid."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return ``" (did you mean 'x'?)"`` for the closest of *choices*, or ``""``."""
+    match = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""
