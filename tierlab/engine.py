@@ -53,18 +53,22 @@ def _window_start(window: str, m: int, months: np.ndarray) -> int:
     return max(0, m - int(window[:-1]) + 1)
 
 
-def _quantile_score(values: np.ndarray, pool: np.ndarray, *, reverse: bool,
-                    bins: int = 5) -> np.ndarray:
-    """Scores 1..bins by quantiles of ``values[pool]`` (ties share a score)."""
-    from tierlab.scoring import RFMScorer  # scoring is a lower layer; imported lazily
+def _rfm_scores(recency: np.ndarray, orders: np.ndarray, spend: np.ndarray,
+                pool: np.ndarray) -> dict[str, np.ndarray]:
+    """Quantile RFM scores 1–5 among the customers in ``pool`` (NaN outside it)."""
+    from tierlab.scoring import RFMScorer  # a lower layer; imported when a scheme uses scores
 
-    base = values[pool]
-    if base.size == 0:
-        return np.full(values.shape, np.nan)
-    edges = RFMScorer.quantile_edges(base, bins)
-    score = RFMScorer.score_with_edges(np.nan_to_num(values, nan=np.inf if reverse else 0.0),
-                                       edges, bins, reverse=reverse)
-    return score.astype(float)
+    out = {k: np.full(recency.shape, np.nan) for k in ("r_score", "f_score", "m_score")}
+    if pool.sum() == 0:
+        out["rfm_score"] = out["r_score"]
+        return out
+    frame = pd.DataFrame({"recency_days": recency[pool], "frequency": orders[pool],
+                          "monetary_total": spend[pool]})
+    scored = RFMScorer(bins=5).fit_transform(frame)
+    for k in out:
+        out[k][pool] = scored[k].to_numpy(dtype=float)
+    out["rfm_score"] = out["r_score"] + out["f_score"] + out["m_score"]
+    return out
 
 
 class _Review:
@@ -101,15 +105,12 @@ class _Review:
             v = np.where(last >= 0, self.day - last, np.nan).astype(float)
         elif metric == "tenure_days":
             v = (self.day - arr.first_day).astype(float)
-        elif metric == "r_score":
-            v = _quantile_score(self.value("recency_days", None), self.entered, reverse=True)
-        elif metric == "f_score":
-            v = _quantile_score(self.value("orders", window), self.entered, reverse=False)
-        elif metric == "m_score":
-            v = _quantile_score(self.value("spend", window), self.entered, reverse=False)
-        elif metric == "rfm_score":
-            v = (self.value("r_score", window) + self.value("f_score", window)
-                 + self.value("m_score", window))
+        elif metric in ("r_score", "f_score", "m_score", "rfm_score"):
+            scores = _rfm_scores(self.value("recency_days", None), self.value("orders", window),
+                                 self.value("spend", window), self.entered)
+            for name, values in scores.items():
+                self.cache[(name, window)] = values
+            v = scores[metric]
         else:  # pragma: no cover - the parser only lets known metrics through
             raise SchemeError(f"unknown metric {metric!r}")
         self.cache[key] = v

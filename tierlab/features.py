@@ -434,7 +434,9 @@ def btyd_summary(tx: pd.DataFrame, *, as_of=None, time_unit: str = "D",
         per = tx["timestamp"].dt.to_period(time_unit)
         as_of_per = pd.Timestamp(as_of).to_period(time_unit)
     except (ValueError, TypeError) as exc:
-        raise DataError(f"time_unit={time_unit!r} is not a pandas period frequency: {exc}") from None
+        raise DataError(
+            f"time_unit={time_unit!r} is not a pandas period frequency: {exc}"
+        ) from None
     ordinal = per.array.asi8 if hasattr(per.array, "asi8") else per.to_numpy().astype(np.int64)
     codes, ids = pd.factorize(tx["customer_id"], sort=True)
     n = len(ids)
