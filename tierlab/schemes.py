@@ -216,7 +216,7 @@ class TierScheme:
     policy: Policy = field(default_factory=Policy)
     initial: str = "qualified"
     description: str | None = None
-    source: str | None = None
+    source: str | None = field(default=None, compare=False)
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ----------------------------------------------------------------- construction
