@@ -27,7 +27,6 @@ in numpy arrays (current tier, start of the counting window, run lengths, last p
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -35,12 +34,11 @@ import pandas as pd
 
 from tierlab.errors import DataError, SchemeError
 from tierlab.features import FREQS, MonthlyArrays, _check_tx, monthly_arrays, period_end
+from tierlab.reasons import ChangeLog
 from tierlab.schemes import AllOf, Attribute, Condition, Metric, TierScheme
 
 __all__ = ["run_scheme", "TierHistory", "cross_tiers", "load_overrides"]
 
-_RULES = ("initial", "promotion", "demotion", "override")
-_MONEY = {"spend", "avg_order_value"}
 _DAY_NS = 86_400_000_000_000
 
 
@@ -255,20 +253,6 @@ def load_overrides(overrides, tier_names: list[str]) -> pd.DataFrame | None:
 
 
 # --------------------------------------------------------------------------- running
-@dataclass
-class _Changes:
-    idx: list
-    review: list
-    from_: list
-    to: list
-    rule: list
-    figures: list  # per chunk: dict leaf-key → (rows, P) array, or None
-
-    @classmethod
-    def empty(cls) -> _Changes:
-        return cls([], [], [], [], [], [])
-
-
 def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=None,
                start=None, end=None) -> TierHistory:
     """Run a scheme over every review period of a transaction log.
@@ -350,8 +334,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
     run_ge = np.zeros((n, K), dtype=np.int32)
     run_below = np.zeros(n, dtype=np.int32)
     last_promo = np.full(n, -(10**6), dtype=np.int32)
-    ch = _Changes.empty()
-    ov_reasons: list[np.ndarray] = []
+    chunks: list[dict] = []
 
     for t in range(R):
         entered = entry <= t
@@ -421,131 +404,16 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         codes[:, t] = tier
         idx = np.flatnonzero(changed & (rule > 0))
         if idx.size:
-            ch.idx.append(idx)
-            ch.review.append(np.full(idx.size, t, dtype=np.int32))
-            ch.from_.append(prev[idx])
-            ch.to.append(tier[idx])
-            ch.rule.append(rule[idx])
             order = [(j % W) for j in range(t - W + 1, t + 1)]
-            ch.figures.append({key: ring[key][idx][:, order] for key in leaf_keys})
-            ov_reasons.append(reason_at[idx])
-    return TierHistory._build(scheme, arr, review_dates, codes, qual, ch, ov_reasons,
-                              leaf_keys, W, ev)
-
-
-# --------------------------------------------------------------------------- reasons
-def _fmt(x: np.ndarray, money: bool) -> pd.Series:
-    """Numbers as text, vectorized: two decimals for money, whole numbers otherwise."""
-    x = np.asarray(x, dtype=float)
-    nan = ~np.isfinite(x)
-    safe = np.where(nan, 0, x)
-    if money:
-        cents = np.round(np.abs(safe) * 100).astype(np.int64)
-        whole = pd.Series(cents // 100).astype(str)
-        frac = pd.Series(cents % 100).astype(str).str.zfill(2)
-        sign = pd.Series(np.where((safe < 0) & (cents > 0), "-", ""))
-        s = sign + whole + "." + frac
-    else:
-        r = np.round(safe, 2)
-        integral = np.isclose(r, np.round(r))
-        s = pd.Series(np.where(integral, pd.Series(np.round(r).astype(np.int64)).astype(str),
-                               pd.Series(r).astype(str)))
-    s[nan] = "n/a"
-    return s.astype(object)
-
-
-def _review_labels(dates: pd.DatetimeIndex, review: str) -> list[str]:
-    if review == "M":
-        return [d.strftime("%b %Y") for d in dates]
-    if review == "Q":
-        return [f"Q{(d.month - 1) // 3 + 1} {d.year}" for d in dates]
-    if review == "H":
-        return [f"H{(d.month - 1) // 6 + 1} {d.year}" for d in dates]
-    return [str(d.year) for d in dates]
-
-
-def _span_label(labels: list[str], t: int, p: int) -> str:
-    parts = labels[max(0, t - p + 1):t + 1]
-    years = {x.split()[-1] for x in parts}
-    if len(years) == 1 and " " in parts[0]:
-        return ", ".join(x.rsplit(" ", 1)[0] for x in parts) + " " + parts[0].split()[-1]
-    return ", ".join(parts)
-
-
-def _leaf_index(cond: Condition | None, leaf_keys: list, ev: _Evaluator) -> list:
-    if cond is None:
-        return []
-    out = []
-    for leaf in cond.leaves():
-        if isinstance(leaf, Metric):
-            key = (leaf.metric, ev.window(leaf))
-            if key not in out:
-                out.append(key)
-    return [(leaf_keys.index(k), k) for k in out]
-
-
-def _reasons(scheme: TierScheme, frame: pd.DataFrame, figures: dict, labels: list[str],
-             leaf_keys: list, W: int, ev: _Evaluator) -> pd.Series:
-    """One sentence per change, built group-wise (rule × from × to) with vectorized strings."""
-    reason = pd.Series(np.full(len(frame), "", dtype=object), index=frame.index)
-    D = scheme.policy.demote_after
-    span = {p: np.array([_span_label(labels, t, p) for t in range(len(labels))], dtype=object)
-            for p in {D, 1, *[scheme.promote_after(k) for k in range(1, len(scheme.tiers))]}}
-    for (rule, frm, to), grp in frame.groupby(["rule", "from_code", "to_code"], sort=False):
-        rows = grp.index.to_numpy()
-        t = grp["review_idx"].to_numpy()
-        if rule == "override":
-            reason[rows] = "manual override: " + grp["override_reason"].fillna("").astype(str)
-            continue
-        if rule == "initial":
-            k, p = int(to), 1
-            if scheme.initial == "lowest":
-                reason[rows] = ("first review (" + pd.Series(span[1][t], index=rows)
-                                + f"): every customer starts in {scheme.tiers[0].name}")
-                continue
-            cond = scheme.tiers[k].when
-            head = (f"first review: qualifies for {scheme.tiers[k].name} "
-                    f"({cond.describe()})" if k else
-                    f"first review: qualifies for no tier above {scheme.tiers[0].name}")
-            cond = cond if k else scheme.tiers[1].when
-        elif rule == "promotion":
-            k = int(to)
-            p = scheme.promote_after(k)
-            cond = scheme.tiers[k].when
-            head = (cond.describe() if isinstance(cond, Metric)
-                    else f"qualified for {scheme.tiers[k].name} ({cond.describe()})")
-        else:  # demotion
-            p = D
-            c = int(frm)
-            cond = scheme.tiers[c].when
-            head = f"below {scheme.tiers[c].name} ({cond.describe()})"
-        keys = _leaf_index(cond, leaf_keys, ev)
-        text = pd.Series(head + " in ", index=rows, dtype=object) + pd.Series(span[p][t],
-                                                                            index=rows)
-        figs = []
-        for _, key in keys:
-            vals = figures[key][rows][:, W - p:]
-            cols = [_fmt(vals[:, j], key[0] in _MONEY) for j in range(p)]
-            joined = cols[0]
-            for c_ in cols[1:]:
-                joined = joined + ", " + c_
-            joined.index = rows
-            if len(keys) > 1 or not isinstance(cond, Metric) or rule != "promotion":
-                leaf_label = Metric(key[0], key[1], ">", 0).label()
-                joined = leaf_label + " " + joined
-            figs.append(joined)
-        if figs:
-            body = figs[0]
-            for f in figs[1:]:
-                body = body + "; " + f
-            text = text + ": " + body
-        if rule == "demotion" and scheme.policy.max_demotion_steps is not None:
-            soft = (grp["from_code"].to_numpy() - grp["to_code"].to_numpy()
-                    == scheme.policy.max_demotion_steps)
-            text = text.where(~soft, text + f" (at most {scheme.policy.max_demotion_steps} "
-                              "tier(s) down at a time)")
-        reason[rows] = text
-    return reason
+            chunks.append({
+                "customer": idx, "review": np.full(idx.size, t, dtype=np.int64),
+                "from_code": prev[idx].astype(np.int64), "to_code": tier[idx].astype(np.int64),
+                "rule": rule[idx], "override_reason": reason_at[idx],
+                "figures": {key: ring[key][idx][:, order] for key in leaf_keys},
+            })
+    log = ChangeLog.concat(chunks, leaf_keys, W)
+    return TierHistory(scheme, arr.customer_ids, review_dates, codes, qual, None, arr, ev,
+                       log=log)
 
 
 # --------------------------------------------------------------------------- history
@@ -566,54 +434,33 @@ class TierHistory:
     """
 
     def __init__(self, scheme: TierScheme, customer_ids: pd.Index, reviews: pd.DatetimeIndex,
-                 codes: np.ndarray, qualified_levels: np.ndarray, changes: pd.DataFrame,
-                 arrays: MonthlyArrays | None = None, evaluator: _Evaluator | None = None):
+                 codes: np.ndarray, qualified_levels: np.ndarray,
+                 changes: pd.DataFrame | None = None, arrays: MonthlyArrays | None = None,
+                 evaluator: _Evaluator | None = None, *, log: ChangeLog | None = None):
         self.scheme = scheme
         self.customer_ids = customer_ids
         self.reviews = reviews
         self.codes = codes
         self.qualified_levels = qualified_levels
-        self.changes = changes
+        self._changes = changes
         self._arr = arrays
         self._ev = evaluator
+        self._log = log
 
-    @classmethod
-    def _build(cls, scheme, arr, reviews, codes, qual, ch: _Changes, ov_reasons, leaf_keys, W,
-               ev) -> TierHistory:
-        names = scheme.tier_names
-        cat = pd.CategoricalDtype(names, ordered=True)
-        if ch.idx:
-            idx = np.concatenate(ch.idx)
-            t = np.concatenate(ch.review)
-            frm = np.concatenate(ch.from_).astype(np.int64)
-            to = np.concatenate(ch.to).astype(np.int64)
-            rule = np.concatenate(ch.rule)
-            figures = {k: np.concatenate([f[k] for f in ch.figures]) for k in leaf_keys}
-            ovr = np.concatenate(ov_reasons)
-        else:
-            idx = t = frm = to = np.empty(0, dtype=np.int64)
-            rule = np.empty(0, dtype=np.int8)
-            figures = {k: np.empty((0, W)) for k in leaf_keys}
-            ovr = np.empty(0, dtype=object)
-        rule_names = np.array(["", "initial", "promotion", "demotion", "override"])[rule]
-        frame = pd.DataFrame({"rule": rule_names, "from_code": frm, "to_code": to,
-                              "review_idx": t, "override_reason": ovr})
-        labels = _review_labels(reviews, scheme.review)
-        reason = _reasons(scheme, frame, figures, labels, leaf_keys, W, ev)
-        direction = np.where(frm < 0, "new", np.where(to > frm, "up",
-                                                      np.where(to < frm, "down", "same")))
-        changes = pd.DataFrame({
-            "customer_id": arr.customer_ids.to_numpy()[idx],
-            "review": reviews[t] if len(t) else pd.DatetimeIndex([]),
-            "from_tier": pd.Categorical.from_codes(np.where(frm < 0, -1, frm), dtype=cat),
-            "to_tier": pd.Categorical.from_codes(to, dtype=cat),
-            "direction": direction,
-            "rule": rule_names,
-            "reason": reason.to_numpy(),
-        })
-        changes = changes.sort_values(["customer_id", "review"], kind="stable",
-                                      ignore_index=True)
-        return cls(scheme, arr.customer_ids, reviews, codes, qual, changes, arr, ev)
+    def _window(self, leaf: Metric) -> str | None:
+        return self._ev.window(leaf)
+
+    @property
+    def changes(self) -> pd.DataFrame:
+        """Every tier change: customer_id, review, from_tier, to_tier, direction, rule, reason.
+
+        Sorted by customer then review; ``direction`` is new (entry), up or down; ``rule`` is
+        initial, promotion, demotion or override. Built (with its sentences) on first use.
+        """
+        if self._changes is None:
+            self._changes = self._log.frame(self.scheme, self.customer_ids, self.reviews,
+                                            self._window)
+        return self._changes
 
     # ----------------------------------------------------------------- views
     @property
@@ -633,7 +480,12 @@ class TierHistory:
     @cached_property
     def current(self) -> pd.DataFrame:
         """Per customer at the last review: tier, label, since, previous tier, reason."""
-        last = self.changes.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+        if self._log is not None and self._changes is None:  # format only the last changes
+            last = self._log.frame(self.scheme, self.customer_ids, self.reviews, self._window,
+                                   rows=self._log.last_per_customer())
+        else:
+            last = self.changes.drop_duplicates("customer_id", keep="last")
+        last = last.set_index("customer_id")
         tier = pd.Categorical.from_codes(self.codes[:, -1], dtype=self.tier_dtype)
         out = pd.DataFrame({"tier": tier}, index=self.customer_ids)
         out["label"] = out["tier"].map(self.scheme.labels).astype(object)
@@ -662,7 +514,7 @@ class TierHistory:
         return (f"<TierHistory {self.scheme.name!r}: {len(self.customer_ids)} customers × "
                 f"{len(self.reviews)} reviews ({self.reviews[0].date()} … "
                 f"{self.reviews[-1].date()}); last review {parts}; "
-                f"{len(self.changes)} changes>")
+                f"{len(self._log) if self._log is not None else len(self.changes)} changes>")
 
     # ----------------------------------------------------------------- explanations
     def _metric_rows(self, rows: np.ndarray, t: int) -> _Review:
@@ -704,7 +556,11 @@ class TierHistory:
             rec["tier"] = names[self.codes[pos, t]]
             records.append(rec)
         out = pd.DataFrame(records)
-        ch = self.changes[self.changes["customer_id"] == self.customer_ids[pos]]
+        if self._log is not None and self._changes is None:
+            ch = self._log.frame(self.scheme, self.customer_ids, self.reviews, self._window,
+                                 rows=np.flatnonzero(self._log.customer == pos))
+        else:
+            ch = self.changes[self.changes["customer_id"] == self.customer_ids[pos]]
         ch = ch.set_index("review")[["rule", "reason"]]
         out = out.join(ch, on="review")
         out[["rule", "reason"]] = out[["rule", "reason"]].fillna("")
