@@ -1,0 +1,303 @@
+"""The tier management table: masking, pseudonyms, CSV and Excel read back."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from tierlab.datasets import generate
+from tierlab.errors import DataError
+from tierlab.export import (
+    CHANGE_COLUMNS,
+    TABLE_COLUMNS,
+    export_tier_table,
+    mask_contacts,
+    mask_email,
+    mask_phone,
+    mask_text,
+    pseudonymize_ids,
+    tier_table,
+    tier_table_summary,
+)
+from tierlab.schemes import TierScheme
+
+RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
+
+
+# ------------------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def data():
+    tx, customers = generate(300, months=12, seed=1)
+    customers = customers.copy()
+    # a few harder contacts: an international number, a short one, missing values, a note
+    # holding a phone number and an e-mail address
+    customers.loc[0, "phone"] = "+86 139-1234-5678"
+    customers.loc[1, "phone"] = "5551234"
+    customers.loc[2, "phone"] = None
+    customers.loc[3, "email"] = None
+    customers.loc[4, "notes"] = "call 13912345678 or write to boss@corp.example.cn"
+    hist = TierScheme.from_yaml(RULES / "monthly_spend.yaml").run(tx, customers=customers)
+    return tx, customers, hist
+
+
+def naive_mask_phone(phone):
+    """The masking rule written plainly, one value at a time."""
+    if phone is None or (isinstance(phone, float) and np.isnan(phone)):
+        return None
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) >= 11:
+        d = digits[-11:]
+        return d[:3] + "****" + d[-4:]
+    if len(digits) >= 5:
+        return "****" + digits[-2:]
+    return "****"
+
+
+def naive_mask_email(email):
+    if email is None or (isinstance(email, float) and np.isnan(email)):
+        return None
+    email = email.strip()
+    if "@" not in email or email.startswith("@") or email.count("@") > 1:
+        return "***"
+    local, domain = email.split("@")
+    return local[0] + "***@" + domain
+
+
+def naive_contact(phone, email):
+    parts = [p for p in (naive_mask_phone(phone), naive_mask_email(email)) if p]
+    return " / ".join(parts) if parts else None
+
+
+def all_cell_text(path) -> str:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    chunks = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            chunks.extend(str(v) for v in row if v is not None)
+    wb.close()
+    return "\n".join(chunks)
+
+
+# ------------------------------------------------------------------------------------- masking
+@pytest.mark.parametrize(("raw", "masked"), [
+    ("13812345678", "138****5678"),
+    ("+86 138-1234-5678", "138****5678"),
+    ("138 1234 5678", "138****5678"),
+    ("5551234", "****34"),
+    ("12", "****"),
+    ("", "****"),
+], ids=["mobile", "country-code", "spaces", "short", "tiny", "empty"])
+def test_mask_phone(raw, masked):
+    assert mask_phone([raw]).tolist() == [masked]
+
+
+@pytest.mark.parametrize(("raw", "masked"), [
+    ("alice@example.com", "a***@example.com"),
+    ("  b@x.cn ", "b***@x.cn"),
+    ("c00042@example.com", "c***@example.com"),
+    ("no-at-sign", "***"),
+    ("@example.com", "***"),
+], ids=["plain", "spaces", "sample", "no-at", "no-local"])
+def test_mask_email(raw, masked):
+    assert mask_email([raw]).tolist() == [masked]
+
+
+def test_masking_keeps_missing_and_index():
+    s = pd.Series(["13812345678", None, np.nan], index=["x", "y", "z"])
+    out = mask_phone(s)
+    assert list(out.index) == ["x", "y", "z"]
+    assert out.iloc[0] == "138****5678" and out.iloc[1:].isna().all()
+    assert mask_email(pd.Series([None], index=["q"])).isna().all()
+
+
+def test_masking_matches_naive_rule_on_many_values():
+    rng = np.random.default_rng(3)
+    phones = ["".join(rng.choice(list("0123456789 -+"), size=int(n)))
+              for n in rng.integers(0, 18, 500)]
+    expected = [naive_mask_phone(p) for p in phones]
+    assert mask_phone(phones).tolist() == expected
+
+
+def test_mask_text_hides_digits_and_emails():
+    out = mask_text(["call 139 1234 5678 after 18:00", "mail bob@example.com", "需开增值税专票",
+                     None]).tolist()
+    assert out[0] == "call **** after 18:00"
+    assert out[1] == "mail b***@example.com"
+    assert out[2] == "需开增值税专票"
+    assert out[3] is None or pd.isna(out[3])
+
+
+def test_mask_contacts_returns_a_new_frame(data):
+    _, customers, _ = data
+    before = customers.copy()
+    masked = mask_contacts(customers)
+    pd.testing.assert_frame_equal(customers, before)  # input untouched
+    assert not masked["phone"].dropna().str.fullmatch(r"\d{11}").any()
+    assert masked["email"].dropna().str.fullmatch(r"[^@]\*\*\*@.+|\*\*\*").all()
+
+
+# ------------------------------------------------------------------------------------- pseudonyms
+def test_pseudonyms_are_keyed_stable_and_unique():
+    ids = pd.Series([f"C{i:06d}" for i in range(20_000)])
+    a = pseudonymize_ids(ids, salt="secret")
+    b = pseudonymize_ids(ids, salt="secret")
+    c = pseudonymize_ids(ids, salt="other")
+    pd.testing.assert_series_equal(a, b)
+    assert a.str.fullmatch(r"P[0-9a-f]{16}").all()
+    assert a.is_unique
+    assert (a != c).all()
+    assert pseudonymize_ids(ids[:3]).iloc[0] != pseudonymize_ids(ids[:3]).iloc[0]  # random salt
+
+
+# ------------------------------------------------------------------------------------- table
+def test_tier_table_rows_and_columns(data):
+    _, customers, hist = data
+    table = tier_table(hist, customers)
+    assert list(table.columns) == list(TABLE_COLUMNS)
+    assert sorted(table["customer_id"]) == sorted(hist.customer_ids)
+    cur = hist.current
+    by_id = table.set_index("customer_id")
+    for cid in cur.index[:40]:  # a plain loop over a few customers as the reference
+        assert by_id.loc[cid, "tier"] == cur.loc[cid, "tier"]
+        assert by_id.loc[cid, "label"] == cur.loc[cid, "label"]
+        assert by_id.loc[cid, "tier_since"] == cur.loc[cid, "since"]
+        assert by_id.loc[cid, "reason"] == cur.loc[cid, "reason"]
+        prev = cur.loc[cid, "previous_tier"]
+        assert (pd.isna(prev) and pd.isna(by_id.loc[cid, "previous_tier"])) or \
+            by_id.loc[cid, "previous_tier"] == prev
+
+
+def test_tier_table_sorted_highest_tier_first(data):
+    _, customers, hist = data
+    table = tier_table(hist, customers)
+    rank = table["tier"].map({t: i for i, t in enumerate(hist.scheme.tier_names)}).astype(int)
+    assert (np.diff(rank.to_numpy()) <= 0).all()
+    for _, ids in table.groupby("tier", observed=True)["customer_id"]:
+        assert list(ids) == sorted(ids)
+
+
+def test_tier_table_contacts_masked_by_default(data):
+    _, customers, hist = data
+    table = tier_table(hist, customers).set_index("customer_id")
+    cust = customers.set_index("customer_id")
+    for cid in table.index:
+        expected = naive_contact(cust.loc[cid, "phone"], cust.loc[cid, "email"])
+        got = table.loc[cid, "contact"]
+        assert (expected is None and pd.isna(got)) or got == expected, cid
+    text = table.to_csv()
+    for phone in cust["phone"].dropna():
+        digits = re.sub(r"\D", "", phone)
+        assert digits not in re.sub(r"[^\d\n,]", "", text) or len(digits) < 7
+    for email in cust["email"].dropna():
+        assert email not in text
+
+
+def test_tier_table_show_contacts(data):
+    _, customers, hist = data
+    table = tier_table(hist, customers, mask_contacts=False).set_index("customer_id")
+    cid = "C00001" if "C00001" in table.index else table.index[0]
+    row = customers.set_index("customer_id").loc[cid]
+    assert table.loc[cid, "contact"] == f"{row['phone']} / {row['email']}"
+
+
+def test_tier_table_pseudonymized(data):
+    _, customers, hist = data
+    table = tier_table(hist, customers, pseudonymize=True, salt="k")
+    assert table["customer_id"].str.fullmatch(r"P[0-9a-f]{16}").all()
+    assert table[["name", "contact", "notes"]].isna().all().all()
+    expected = set(pseudonymize_ids(pd.Series(list(hist.customer_ids)), salt="k"))
+    assert set(table["customer_id"]) == expected
+
+
+def test_tier_table_without_customers(data):
+    _, _, hist = data
+    table = tier_table(hist, None)
+    assert len(table) == len(hist.customer_ids)
+    assert table[["name", "contact", "notes"]].isna().all().all()
+
+
+def test_summary_counts_match_value_counts(data):
+    _, _, hist = data
+    summary = tier_table_summary(hist).set_index("tier")
+    counts = hist.current["tier"].value_counts()
+    for tier in hist.scheme.tier_names:
+        assert summary.loc[tier, "customers"] == counts.get(tier, 0)
+    assert summary["share"].sum() == pytest.approx(1.0)
+    last = hist.changes[hist.changes["review"] == hist.reviews[-1]]
+    assert summary["up"].sum() == (last["direction"] == "up").sum()
+    assert summary["down"].sum() == (last["direction"] == "down").sum()
+    assert list(summary.index) == hist.scheme.tier_names[::-1]
+
+
+# ------------------------------------------------------------------------------------- files
+def test_excel_export_read_back(data, tmp_path):
+    _, customers, hist = data
+    path = export_tier_table(hist, customers, tmp_path / "sub" / "tiers.xlsx")
+    assert path.exists()
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["tiers", "summary", "changes"]
+    ws = wb["tiers"]
+    assert [c.value for c in ws[1]] == list(TABLE_COLUMNS)
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref.startswith("A1:")
+    widths = {col: ws.column_dimensions[col].width for col in "ABCDEFGHI"}
+    assert widths["H"] > 30  # reason: long sentences get a wide column
+    assert all(8 <= w <= 62 for w in widths.values())
+    assert [c.value for c in wb["changes"][1]] == list(CHANGE_COLUMNS)
+    assert wb["changes"].freeze_panes == "A2"
+    wb.close()
+
+    sheets = pd.read_excel(path, sheet_name=None, dtype={"customer_id": str})
+    expected = tier_table(hist, customers)
+    got = sheets["tiers"]
+    assert got["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert got["tier"].tolist() == expected["tier"].astype(str).tolist()
+    assert got["contact"].fillna("").tolist() == expected["contact"].fillna("").tolist()
+    assert (pd.to_datetime(got["tier_since"]) == expected["tier_since"]).all()
+    assert len(sheets["changes"]) == len(hist.changes)
+    assert sheets["summary"]["customers"].sum() == len(hist.customer_ids)
+
+    text = all_cell_text(path)
+    for email in customers["email"].dropna():
+        assert email not in text
+    for phone in customers["phone"].dropna():
+        assert phone not in text
+    assert "13912345678" not in text and "boss@" not in text  # the note was masked too
+
+
+def test_excel_export_show_contacts_and_pseudonyms(data, tmp_path):
+    _, customers, hist = data
+    shown = export_tier_table(hist, customers, tmp_path / "shown.xlsx", mask_contacts=False)
+    first = customers.set_index("customer_id").loc[hist.customer_ids[0]]
+    assert first["email"] in all_cell_text(shown)
+    pseudo = export_tier_table(hist, customers, tmp_path / "p.xlsx", pseudonymize=True,
+                               salt="k")
+    sheets = pd.read_excel(pseudo, sheet_name=None)
+    ids = set(sheets["tiers"]["customer_id"])
+    assert set(sheets["changes"]["customer_id"]) <= ids  # the same pseudonym in both sheets
+    assert not any(str(i).startswith("C0") for i in ids)
+
+
+def test_csv_export_writes_three_files(data, tmp_path):
+    _, customers, hist = data
+    path = export_tier_table(hist, customers, tmp_path / "tiers.csv")
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel opens Chinese text correctly
+    table = pd.read_csv(path, dtype={"customer_id": str}, encoding="utf-8-sig")
+    assert list(table.columns) == list(TABLE_COLUMNS)
+    assert len(table) == len(hist.customer_ids)
+    changes = pd.read_csv(tmp_path / "tiers_changes.csv", encoding="utf-8-sig")
+    assert list(changes.columns) == list(CHANGE_COLUMNS) and len(changes) == len(hist.changes)
+    summary = pd.read_csv(tmp_path / "tiers_summary.csv", encoding="utf-8-sig")
+    assert summary["customers"].sum() == len(hist.customer_ids)
+
+
+def test_bad_extension(data, tmp_path):
+    _, customers, hist = data
+    with pytest.raises(DataError, match=r"\.xlsx or \.csv"):
+        export_tier_table(hist, customers, tmp_path / "tiers.json")

@@ -1,0 +1,344 @@
+"""The study notebooks: committed clean and in sync, and what they write when run on small data."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import jupytext
+import nbformat
+import numpy as np
+import pandas as pd
+import papermill
+import pytest
+
+import tierlab as tl
+from tierlab import study
+from tierlab.report import NOTEBOOKS, notebook_parameters
+
+ROOT = Path(__file__).resolve().parent.parent
+NB_DIR = ROOT / "notebooks"
+RULES = ROOT / "data" / "rules"
+COMMON = {"transactions", "columns", "date_format", "customers", "as_of", "out_dir"}
+FIXED = {"segmentation": COMMON | {"scheme"}, "impact": COMMON | {"schemes"},
+         "explore": COMMON | {"scheme"}}
+
+
+def _code(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def _parameters_cell(nb):
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    return cells[0]
+
+
+# ------------------------------------------------------------------------------------- committed
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_notebook_stripped_and_paired(name):
+    path = NB_DIR / NOTEBOOKS[name]
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert "papermill" not in nb.metadata and "widgets" not in nb.metadata
+    for cell in nb.cells:
+        assert "papermill" not in cell.metadata and "execution" not in cell.metadata
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+    paired = jupytext.read(path.with_suffix(".py"))
+    assert nb.metadata["jupytext"]["formats"] == "ipynb,py:percent"
+    assert [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in paired.cells] == \
+        [(c.cell_type, c.source, c.metadata.get("tags", [])) for c in nb.cells], \
+        f"{path.name} and its .py differ: run `jupytext --sync {path}`"
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_parameters_cell(name):
+    path = NB_DIR / NOTEBOOKS[name]
+    nb = nbformat.read(str(path), as_version=4)
+    cell = _parameters_cell(nb)
+    assigned = {t.id for node in ast.parse(cell.source).body
+                if isinstance(node, ast.AnnAssign | ast.Assign)
+                for t in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets)}
+    inspected = notebook_parameters(path)
+    # papermill's inspection silently skips lines it cannot read (e.g. `X | None`
+    # annotations or an "=" in a comment); every parameter must be visible to it
+    assert set(inspected) == assigned
+    assert FIXED[name] <= assigned
+    for p in inspected.values():
+        assert p["inferred_type_name"] != "None", f"{p['name']} has no type annotation"
+        assert p["help"], f"{p['name']} has no comment"
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_notebooks_hold_no_logic(name):
+    nb = nbformat.read(str(NB_DIR / NOTEBOOKS[name]), as_version=4)
+    for cell in _code(nb):
+        tree = ast.parse(cell.source)
+        assert not [n for n in ast.walk(tree)
+                    if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda | ast.While)]
+        # no loops over rows or customers: the only loops run over schemes, plots or columns
+        for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For)):
+            assert "iterrows" not in ast.unparse(loop.iter) and "tx" not in ast.unparse(loop.iter)
+
+
+def test_default_inputs_exist():
+    for path in ("data/sample/transactions.csv", "data/sample/customers.csv",
+                 "data/rules/monthly_spend.yaml", "data/rules/monthly_spend_strict.yaml"):
+        assert study.resolve_input(path) == ROOT / path
+
+
+# ------------------------------------------------------------------------------------- runs
+@pytest.fixture(scope="module")
+def small(small_data):
+    tx = tl.load_transactions(small_data.transactions).transactions
+    customers = tl.load_customers(small_data.customers).customers
+    return tx, customers
+
+
+def _run(name: str, tmp_path: Path, params: dict) -> dict:
+    """Run a notebook with papermill from a foreign working directory; return metrics.json."""
+    out = tmp_path / "out"
+    papermill.execute_notebook(str(NB_DIR / NOTEBOOKS[name]), str(tmp_path / "run.ipynb"),
+                               parameters={**params, "out_dir": str(out)}, kernel_name="python3",
+                               cwd=str(tmp_path), progress_bar=False)
+    return json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_segmentation_metrics_match_the_package(segmentation_run, small_data, small):
+    assert segmentation_run.code == 0, segmentation_run.stderr
+    m = json.loads((segmentation_run.latest / "metrics.json").read_text(encoding="utf-8"))
+    tx, customers = small
+    raw = pd.read_csv(small_data.transactions, dtype=str)
+
+    # data quality: against the loader, and the row count against the file itself
+    res = tl.load_transactions(small_data.transactions)
+    assert m["data"]["transactions"]["rows_in"] == len(raw)
+    assert m["data"]["transactions"]["rows_rejected"] == len(res.rejected) > 0
+    assert m["data"]["transactions"]["rejected_by_reason"] == res.summary["rejected_by_reason"]
+    rejected = pd.read_csv(segmentation_run.latest / "rejected_by_reason.csv")
+    assert rejected.set_index("reason")["rows"].to_dict() == res.summary["rejected_by_reason"]
+
+    # RFM segments
+    feats = tl.rfm(tx)
+    segments = tl.assign_segments(tl.RFMScorer(bins=5).fit_transform(feats))
+    assert m["rfm"]["customers"] == tx["customer_id"].nunique()
+    assert m["rfm"]["segments"] == {str(k): int(v) for k, v in
+                                    segments.value_counts(sort=False).items()}
+
+    # clusters cover every customer
+    assert sum(m["clusters"]["sizes"].values()) == len(feats)
+    assert m["clusters"]["k"] == len(m["clusters"]["sizes"])
+
+    # tiers: counts against the engine and an independent total
+    scheme = tl.TierScheme.from_yaml(RULES / "monthly_spend.yaml")
+    hist = scheme.run(tx, customers=customers)
+    counts = hist.current["tier"].value_counts()
+    assert m["tiers"]["counts"] == {t: int(counts[t]) for t in scheme.tier_names}
+    assert sum(m["tiers"]["counts"].values()) == tx["customer_id"].nunique()
+    summary = pd.DataFrame(m["tiers"]["summary"]).set_index("tier")
+    expected = tl.tier_summary(hist.current["tier"], tx, customers=customers)
+    np.testing.assert_allclose(summary["revenue"], expected["revenue"])
+    assert summary["revenue"].sum() == pytest.approx(tx["amount"].sum())
+    assert m["reviews"]["count"] == 12 and m["reviews"]["last"] == "2024-12-31"
+
+    # stability, migration, concentration
+    st = tl.stability(hist)
+    assert m["stability"]["changes"] == st.changes
+    assert m["stability"]["flicker_rate"] == pytest.approx(st.flicker_rate)
+    mig = tl.migration_matrix(hist.at(hist.reviews[-2]), hist.at(hist.reviews[-1]))
+    got = pd.DataFrame(m["migration"]["matrix"]).set_index("from")
+    assert got.loc["High", "High"] == mig.loc["High", "High"]
+    assert got.to_numpy().sum() == mig.to_numpy().sum()
+    conc = tl.concentration(feats["monetary_total"], tiers=hist.current["tier"])
+    assert m["concentration"]["gini"] == pytest.approx(conc.gini)
+    assert m["concentration"]["top_share"]["0.1"] == pytest.approx(conc.top_share[0.1])
+
+    # holdout validity: cutoff three months before the last day, computed here directly
+    cutoff = pd.Timestamp("2024-09-30")
+    hh = scheme.run(tx, customers=customers, end=cutoff)
+    v = tl.holdout_validity(hh.at(cutoff), tx, "2024-10-01", "2024-12-31")
+    assert m["validity"]["start"].startswith("2024-10-01")
+    assert m["validity"]["spearman"] == pytest.approx(v.spearman)
+    assert m["validity"]["ordered"] == v.ordered
+
+    # potential and flags
+    assert m["potential"]["cutoff"] == "2024-09-30"
+    models = pd.DataFrame(m["potential"]["models"]).set_index("model")
+    assert set(models.index) == {"bgnbd", "supervised", "naive"}
+    assert 0 <= m["potential"]["rising_stars"] <= counts["Low"]
+    assert 0 <= m["potential"]["at_risk"] <= counts["High"]
+
+    # tier × region
+    region = pd.crosstab(hist.current["tier"],
+                         customers.set_index("customer_id")["region"].reindex(hist.customer_ids))
+    got = pd.DataFrame(m["cross"]["region"]).set_index("tier")
+    assert got.loc["High", "local"] == region.loc["High", "local"]
+    assert got.to_numpy().sum() == len(hist.customer_ids)
+
+    # the tier table is written, masked
+    assert "tiers.xlsx" in m["files"]
+    table = pd.read_excel(segmentation_run.latest / "tiers.xlsx", dtype={"customer_id": str})
+    assert len(table) == len(hist.customer_ids)
+    assert not table["contact"].dropna().str.contains(r"\d{11}|c\d{5}@", regex=True).any()
+
+
+@pytest.mark.slow
+def test_impact_notebook(tmp_path, small_data, small):
+    tx, customers = small
+    m = _run("impact", tmp_path, {
+        "transactions": str(small_data.transactions), "customers": str(small_data.customers),
+        # relative scheme paths: found in the project root from a foreign working directory
+        "schemes": ["data/rules/monthly_spend.yaml", "data/rules/monthly_spend_strict.yaml"],
+        "holdout_months": 3, "sweep_values": [300.0, 500.0, 700.0], "top": 5,
+    })
+    schemes = {n: tl.TierScheme.from_yaml(RULES / f"{n}.yaml")
+               for n in ("monthly_spend", "monthly_spend_strict")}
+    cmp = tl.compare_schemes(schemes, tx, customers=customers, holdout_months=3, top=5)
+    assert m["summary"] == cmp.summary_text()
+    mv = m["movement"]["monthly_spend_strict"]
+    assert (mv["up"], mv["down"], mv["unchanged"]) == tuple(
+        int(cmp.movement.loc["monthly_spend_strict", k]) for k in ("up", "down", "unchanged"))
+    # independent: the movement counts add up to the customers with a tier under both
+    assert mv["up"] + mv["down"] + mv["unchanged"] == tx["customer_id"].nunique()
+    assert len(m["affected"]) == 5
+    assert m["sweep"]["path"] == "tiers[2].when.value" and m["sweep"]["current"] == 500
+    sweep = pd.DataFrame(m["sweep"]["table"])
+    expected = tl.threshold_sweep(schemes["monthly_spend"], "tiers[2].when.value",
+                                  [300.0, 500.0, 700.0], tx, customers=customers)
+    np.testing.assert_array_equal(sweep["customers"], expected["customers"])
+    at_500 = sweep[sweep["value"] == 500.0].set_index("tier")["customers"]
+    assert at_500.to_dict() == cmp.histories["monthly_spend"].current["tier"].value_counts() \
+        .reindex(at_500.index).to_dict()
+    assert (tmp_path / "out" / "affected.csv").exists()
+
+
+@pytest.mark.slow
+def test_explore_notebook_runs_headless(tmp_path, small_data, small):
+    tx, customers = small
+    m = _run("explore", tmp_path, {"transactions": str(small_data.transactions),
+                                   "customers": str(small_data.customers),
+                                   "as_of": "2024-10-31"})
+    cut = tx[tx["timestamp"] < pd.Timestamp("2024-11-01")]
+    scheme = tl.TierScheme.from_yaml(RULES / "monthly_spend.yaml")
+    hist = scheme.run(cut, customers=customers)
+    summary = tl.tier_summary(hist.current["tier"], cut, customers=customers)
+    got = pd.DataFrame(m["view"]["tiers"]).T
+    assert got["customers"].astype(int).to_dict() == summary["customers"].to_dict()
+    np.testing.assert_allclose(got["revenue_share"].astype(float), summary["revenue_share"])
+    assert m["view"]["review"] == "2024-10-31"
+    assert [t["path"] for t in m["thresholds"]] == ["tiers[1].when.value", "tiers[2].when.value"]
+    executed = nbformat.read(str(tmp_path / "run.ipynb"), as_version=4)
+    assert not [o for c in executed.cells for o in c.get("outputs", [])
+                if o.get("output_type") == "error"]
+
+
+def test_explorer_variants_change_tiers(small):
+    from tierlab.explore import TierExplorer
+
+    tx, customers = small
+    scheme = tl.TierScheme.from_yaml(RULES / "monthly_spend.yaml")
+    app = TierExplorer(scheme, tx, customers=customers)
+    base = app.view().summary["customers"]
+    stricter = app.view({"tiers[2].when.value": 900.0}).summary["customers"]
+    assert stricter["High"] < base["High"]
+    assert stricter.sum() == base.sum()
+    quarterly = app.view({"review": "quarterly", "policy.demote_after": 2})
+    assert quarterly.scheme.review == "Q" and quarterly.scheme.policy.demote_after == 2
+    assert len(quarterly.history.reviews) == 4
+    assert scheme.review == "M"  # the original is unchanged
+    controls = app.controls()
+    assert set(controls) == set(app.settings())
+    with pytest.raises(tl.SchemeError, match="unknown setting"):
+        app.variant({"tiers[9].when.value": 1})
+
+
+# ------------------------------------------------------------------------------------- helpers
+@pytest.mark.parametrize(("as_of", "months", "cutoff"), [
+    ("2025-06-30", 6, "2024-12-31"), ("2025-12-31", 6, "2025-06-30"),
+    ("2025-02-28", 3, "2024-11-30"), ("2025-06-15", 6, "2024-12-15"),
+], ids=["june-end", "december-end", "february-end", "mid-month"])
+def test_holdout_cutoff(as_of, months, cutoff):
+    tx = pd.DataFrame({"timestamp": pd.to_datetime(["2020-01-01"])})
+    assert study.holdout_cutoff(tx, as_of, months) == pd.Timestamp(cutoff)
+
+
+def test_holdout_cutoff_errors():
+    tx = pd.DataFrame({"timestamp": pd.to_datetime(["2025-01-15"])})
+    with pytest.raises(tl.DataError, match="shorter holdout"):
+        study.holdout_cutoff(tx, "2025-03-31", 6)
+    with pytest.raises(tl.SchemeError, match="whole number"):
+        study.holdout_cutoff(tx, "2025-03-31", 0)
+
+
+def test_resolve_input_cwd_then_project_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert study.resolve_input("data/rules/monthly_spend.yaml") == \
+        ROOT / "data/rules/monthly_spend.yaml"
+    (tmp_path / "data" / "rules").mkdir(parents=True)
+    local = tmp_path / "data" / "rules" / "monthly_spend.yaml"
+    local.write_text("x", encoding="utf-8")
+    assert study.resolve_input("data/rules/monthly_spend.yaml") == local  # cwd wins
+    with pytest.raises(tl.DataError, match=r"nope\.csv not found \(looked in"):
+        study.resolve_input("nope.csv", what="transactions")
+    monkeypatch.setenv(study.PROJECT_ROOT_ENV, str(tmp_path))
+    assert study.project_root() == tmp_path
+    assert study.resolve_output("reports/x") == tmp_path / "reports" / "x"
+    assert (tmp_path / "reports" / "x").is_dir()
+
+
+def test_study_tables_against_plain_computations(small):
+    tx, customers = small
+    hist = tl.TierScheme.from_yaml(RULES / "monthly_spend.yaml").run(tx, customers=customers)
+    counts = study.tier_counts(hist)
+    for review in hist.reviews[::4]:  # a plain count per review as the reference
+        col = hist.tiers[review]
+        assert counts.loc[review].to_dict() == {t: int((col == t).sum())
+                                                for t in hist.scheme.tier_names}
+    feats = tl.rfm(tx)
+    segments = tl.assign_segments(tl.RFMScorer().fit_transform(feats))
+    table = study.segment_table(segments, feats)
+    for seg in segments.cat.categories[:4]:
+        members = feats[segments == seg]
+        assert table.loc[seg, "customers"] == len(members)
+        assert table.loc[seg, "revenue"] == pytest.approx(members["monetary_total"].sum())
+    cross = study.tier_crosstab(hist.current["tier"], customers, "region",
+                                revenue=feats["monetary_total"])
+    region = customers.set_index("customer_id")["region"].reindex(hist.customer_ids)
+    expected = pd.crosstab(hist.current["tier"], region)
+    for tier in hist.scheme.tier_names:
+        assert cross.loc[tier, ("customers", "local")] == expected.loc[tier, "local"]
+    assert list(cross.index) == hist.scheme.tier_names[::-1]
+    assert cross["revenue_share"].to_numpy().sum() == pytest.approx(1.0)
+
+
+def test_threshold_paths_and_sweep_defaults():
+    hotel = tl.TierScheme.from_yaml(RULES / "hotel_loyalty.yaml")
+    paths = study.threshold_paths(hotel)
+    assert paths and all(hotel.get_value(p.path) == p.value for p in paths)
+    assert study.default_sweep(hotel).startswith(f"tiers[{len(hotel.tiers) - 1}]")
+    assert study.sweep_values(500.0) == [250.0, 300.0, 350.0, 400.0, 450.0, 500.0, 550.0, 600.0,
+                                         650.0, 700.0, 750.0]
+    assert study.scheme_names(["a/x.yaml", "b/y.yaml", "c/x.yaml"]) == ["x_1", "y", "x_3"]
+
+
+def test_to_jsonable():
+    value = {"a": np.int64(3), "b": np.float64("nan"), "c": pd.Timestamp("2025-01-31"),
+             "d": pd.Timestamp("2025-01-31 10:00"), "e": pd.Series({"x": 1.5}),
+             "f": pd.DataFrame({"v": [1]}, index=pd.Index(["k"], name="tier")),
+             "g": [np.bool_(True), None, pd.NaT]}
+    assert study.to_jsonable(value) == {
+        "a": 3, "b": None, "c": "2025-01-31", "d": "2025-01-31T10:00:00", "e": {"x": 1.5},
+        "f": [{"tier": "k", "v": 1}], "g": [True, None, None]}
+    json.dumps(study.to_jsonable(value), allow_nan=False)
+
+
+def test_rejected_by_reason(small_data):
+    res = tl.load_transactions(small_data.transactions)
+    table = study.rejected_by_reason(res)
+    assert table.set_index("reason")["rows"].to_dict() == \
+        res.rejected["reason"].value_counts().to_dict()
+    assert table["rows"].sum() == res.summary["rows_rejected"]
