@@ -26,6 +26,7 @@ from tierlab.evaluate import (
     Validity,
     _as_tiers,
     _to_jsonable,
+    holdout_cutoff,
     holdout_validity,
     migration_matrix,
     stability,
@@ -299,7 +300,6 @@ def compare_schemes(schemes: Mapping, tx: pd.DataFrame, customers: pd.DataFrame 
                           f"(or None to skip the holdout), got {holdout_months!r}")
     names = [str(n) for n in schemes]
     end = pd.Timestamp(tx["timestamp"].max()).normalize()
-    first_day = pd.Timestamp(tx["timestamp"].min()).normalize()
 
     resolved = {str(n): _resolve(str(n), v) for n, v in schemes.items()}
     scheme_of = {n: s for n, (s, _) in resolved.items()}
@@ -379,11 +379,7 @@ def compare_schemes(schemes: Mapping, tx: pd.DataFrame, customers: pd.DataFrame 
     holdout_histories: dict[str, TierHistory] = {}
     validities: dict[str, Validity] = {}
     if holdout_months:
-        cutoff = (end - pd.DateOffset(months=int(holdout_months))).normalize()
-        if cutoff < first_day:
-            raise DataError(f"compare_schemes: holdout_months={holdout_months} puts the cutoff "
-                            f"({cutoff.date()}) before the first transaction "
-                            f"({first_day.date()}); use a shorter holdout")
+        cutoff = holdout_cutoff(tx, end, holdout_months)
         start = cutoff + pd.Timedelta(days=1)
         for n in names:
             hh = scheme_of[n].run(tx, customers=customers, end=cutoff)

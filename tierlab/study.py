@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from tierlab.errors import DataError, SchemeError
+from tierlab.evaluate import holdout_cutoff
 
 __all__ = [
     "PROJECT_ROOT_ENV",
@@ -317,33 +318,6 @@ def tier_counts(history) -> pd.DataFrame:
     return pd.DataFrame(counts.astype("int64"), index=pd.DatetimeIndex(history.reviews,
                                                                        name="review"),
                         columns=pd.Index(history.scheme.tier_names, name="tier"))
-
-
-def holdout_cutoff(tx: pd.DataFrame, as_of, months: int) -> pd.Timestamp:
-    """Last day before a holdout of ``months`` months ending at ``as_of``.
-
-    ``as_of − months`` calendar months; when ``as_of`` is a month end, the month end ``months``
-    months earlier (so the cutoff is a review date of monthly to yearly schemes).
-
-    Raises
-    ------
-    SchemeError
-        ``months`` is not a whole number ≥ 1.
-    DataError
-        The cutoff falls before the first transaction.
-    """
-    if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
-        raise SchemeError(f"holdout_months must be a whole number of months ≥ 1, got {months!r}")
-    as_of = pd.Timestamp(as_of).normalize()
-    if as_of.is_month_end:  # 2025-06-30 → 2024-12-31, not 12-30: reviews fall on month ends
-        cutoff = (as_of + pd.offsets.MonthEnd(-int(months))).normalize()
-    else:
-        cutoff = (as_of - pd.DateOffset(months=int(months))).normalize()
-    first = pd.Timestamp(tx["timestamp"].min()).normalize()
-    if cutoff <= first:
-        raise DataError(f"holdout_months={months}: the cutoff {cutoff.date()} is not after the "
-                        f"first transaction ({first.date()}); use a shorter holdout")
-    return cutoff
 
 
 def tier_validity(scheme, tx: pd.DataFrame, *, customers=None, as_of=None, months: int = 6):
