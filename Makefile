@@ -21,12 +21,16 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check tierlab tests benchmarks
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbval-lax notebooks/ -q -p no:cacheprovider
 
 report: $(STAMP)
 	$(BIN)/tierlab report segmentation --out reports/
 
+# Peers (polars, DuckDB, pymc-marketing, lifetimes...) live in their own venv, never in tierlab's.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	test -x benchmarks/.venv/bin/python || $(PYTHON) -m venv benchmarks/.venv
+	benchmarks/.venv/bin/python -m pip install --quiet --upgrade pip
+	benchmarks/.venv/bin/python -m pip install --quiet -r benchmarks/requirements.txt
 	$(BIN)/python benchmarks/run_all.py
 
 clean-venv:
