@@ -32,7 +32,7 @@ import tierlab as tl
 from tierlab import study
 from tierlab.explore import TierExplorer
 
-pd.set_option("display.precision", 3)
+pd.set_option("display.float_format", "{:,.2f}".format)  # 1,234,567.89, no 1.2e+06
 
 # %% tags=["parameters"]
 # Input paths: absolute, or relative to the working directory, else to the project root.

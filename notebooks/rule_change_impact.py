@@ -36,7 +36,7 @@ from tierlab import plots, study
 study.limit_threads(1)
 pd.set_option("display.max_columns", 40)
 pd.set_option("display.max_colwidth", 120)
-pd.set_option("display.precision", 3)
+pd.set_option("display.float_format", "{:,.2f}".format)  # 1,234,567.89, no 1.2e+06
 
 # %% tags=["parameters"]
 # Input paths: absolute, or relative to the working directory, else to the project root.

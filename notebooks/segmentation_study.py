@@ -37,7 +37,7 @@ from tierlab.export import export_tier_table, mask_contacts, tier_table
 
 study.limit_threads(1)  # scikit-learn's threads only slow small fits down on a busy machine
 pd.set_option("display.max_columns", 40)
-pd.set_option("display.precision", 3)
+pd.set_option("display.float_format", "{:,.2f}".format)  # 1,234,567.89, no 1.2e+06
 
 # %% tags=["parameters"]
 # Input paths: absolute, or relative to the working directory, else to the project root.
