@@ -113,6 +113,10 @@ def test_soft_landing_counts_from_the_change():
         monthly_tx({"a": [600, 0, 0, 0, 0, 5]}))
     # Jan High; Mar (2 below) → Mid; counting restarts: Apr, May below Mid → Low in May
     assert tiers_of(hist, "a") == ["High", "High", "Mid", "Mid", "Low", "Low"]
+    notes = hist.changes.set_index("review")["reason"]
+    assert notes[pd.Timestamp("2025-03-31")].endswith("(soft landing: at most 1 tier(s) down "
+                                                      "at a time)")
+    assert "soft landing" not in notes[pd.Timestamp("2025-05-31")]  # Low is where L landed
 
 
 def test_grace_reviews_block_early_demotion():

@@ -362,10 +362,13 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         run_below = np.where(below, run_below + 1, 0)
         demote = (~promote & old & (np.minimum(run_below, avail) >= D)
                   & (t - last_promo > grace))
+        soft = np.zeros(n, dtype=bool)  # the soft landing held the customer higher
         if demote.any():
             lmax = qual[demote, t - D + 1:t + 1].max(axis=1)
             if steps is not None:
-                lmax = np.maximum(lmax, tier[demote] - steps)
+                floor = tier[demote] - steps
+                soft[demote] = lmax < floor
+                lmax = np.maximum(lmax, floor)
             down = np.zeros(n, dtype=np.int8)
             down[demote] = lmax
         # 6. entry
@@ -408,7 +411,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
             chunks.append({
                 "customer": idx, "review": np.full(idx.size, t, dtype=np.int64),
                 "from_code": prev[idx].astype(np.int64), "to_code": tier[idx].astype(np.int64),
-                "rule": rule[idx], "override_reason": reason_at[idx],
+                "rule": rule[idx], "override_reason": reason_at[idx], "soft": soft[idx],
                 "figures": {key: ring[key][idx][:, order] for key in leaf_keys},
             })
     log = ChangeLog.concat(chunks, leaf_keys, W)

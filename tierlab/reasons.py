@@ -93,6 +93,7 @@ class ChangeLog:
     to_code: np.ndarray
     rule: np.ndarray       # index into RULES
     override_reason: np.ndarray
+    soft: np.ndarray       # demotions cut short by max_demotion_steps
     figures: dict
     width: int
 
@@ -101,10 +102,11 @@ class ChangeLog:
         if not chunks:
             empty = np.empty(0, dtype=np.int64)
             return cls(empty, empty, empty, empty, np.empty(0, dtype=np.int8),
-                       np.empty(0, dtype=object), {k: np.empty((0, width)) for k in keys}, width)
+                       np.empty(0, dtype=object), np.empty(0, dtype=bool),
+                       {k: np.empty((0, width)) for k in keys}, width)
         cat = {name: np.concatenate([c[name] for c in chunks])
                for name in ("customer", "review", "from_code", "to_code", "rule",
-                            "override_reason")}
+                            "override_reason", "soft")}
         figures = {k: np.concatenate([c["figures"][k] for c in chunks]) for k in keys}
         # chunks arrive review by review, so a stable sort on the customer keeps review order
         order = np.argsort(cat["customer"], kind="stable")
@@ -186,9 +188,10 @@ class ChangeLog:
         if figs:
             text = pc.binary_join_element_wise(text, _join(figs, "; "), ": ")
         steps = scheme.policy.max_demotion_steps
-        if rule == "demotion" and steps is not None and frm - to == steps:
-            text = pc.binary_join_element_wise(
-                text, f" (at most {steps} tier(s) down at a time)", "")
+        if rule == "demotion" and self.soft[r].any():
+            note = f" (soft landing: at most {steps} tier(s) down at a time)"
+            text = pc.if_else(pa.array(self.soft[r]),
+                              pc.binary_join_element_wise(text, note, ""), text)
         return text
 
     def frame(self, scheme: TierScheme, customer_ids: pd.Index, reviews: pd.DatetimeIndex,
