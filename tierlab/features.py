@@ -3,7 +3,8 @@
 Everything here works on the canonical transactions frame produced by
 :func:`tierlab.load_transactions` (``customer_id``, ``timestamp``, ``amount`` and optionally
 ``order_id``, ``quantity``) and is vectorized over customers: customer ids are factorized once
-and every aggregate is a ``numpy.bincount`` or a sorted group reduction.
+and every aggregate is a ``numpy.bincount``, a ``numpy.minimum.at``-style scatter or a distinct
+count over (customer, period) cells; rows are never sorted (see "fast internals" below).
 
 Policies (see the README's "Data policies"):
 
@@ -20,11 +21,15 @@ Policies (see the README's "Data policies"):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from tierlab.errors import DataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 __all__ = [
     "rfm",
@@ -36,6 +41,8 @@ __all__ = [
     "FREQS",
 ]
 
+#: The arrays :func:`monthly_arrays` can build (its ``fields``).
+_ARRAY_FIELDS = ("spend", "orders", "quantity", "last_day")
 #: Review/period frequencies: canonical key → months per period.
 FREQS: dict[str, int] = {"M": 1, "Q": 3, "H": 6, "Y": 12}
 _FREQ_ALIASES = {
@@ -99,24 +106,274 @@ def _months(ts: pd.Series | np.ndarray) -> np.ndarray:
     return m + 1970 * 12
 
 
-def _window(tx: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    end = as_of + pd.Timedelta(days=1)
+# --------------------------------------------------------------------------- fast internals
+# Every aggregate below runs on integer customer codes: ids are factorized once (hashing the
+# Arrow string buffers directly when the column is Arrow-backed), then sums are np.bincount,
+# first/last dates np.minimum.at / np.maximum.at, and distinct counts a flag or bit array over
+# (customer, value) cells, falling back to hashing when that array would be large. No sort of
+# the rows is needed anywhere. tests/test_fastpath.py checks each helper against the plain
+# pandas computation it replaces.
+
+_BIG = np.iinfo(np.int64).max
+#: Widest id (bytes) hashed through the fixed-width Arrow path; wider ids use pd.factorize.
+_MAX_KEY_BYTES = 32
+#: Dense (customer, value) flag arrays are used up to max(rows × this, 2**24) cells …
+_FLAG_CELLS_PER_ROW = 4
+#: … bit arrays up to max(rows × this, 2**24) bytes; beyond that, distinct pairs are hashed.
+_BIT_BYTES_PER_ROW = 16
+#: Rows per block where per-row temporaries are built in blocks.
+_BLOCK = 1 << 20
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+
+
+def _arrow_strings(s: pd.Series):
+    """The Arrow (large_)string ChunkedArray behind ``s``, or None for other storage."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        pass
+    elif isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        if not (pa.types.is_string(dtype.pyarrow_dtype)
+                or pa.types.is_large_string(dtype.pyarrow_dtype)):
+            return None
+    else:
+        return None
+    arr = s.array.__arrow_array__()
+    if not hasattr(arr, "chunks"):
+        import pyarrow as pa
+
+        arr = pa.chunked_array([arr])
+    return arr
+
+
+def _string_parts(chunk) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and the data bytes of one Arrow (large_)string array (offsets index data)."""
+    import pyarrow as pa
+
+    odt = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    bufs = chunk.buffers()
+    off = np.frombuffer(bufs[1], dtype=odt, count=len(chunk) + 1,
+                        offset=chunk.offset * np.dtype(odt).itemsize)
+    data = (np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None
+            else np.empty(0, dtype=np.uint8))
+    return off, data
+
+
+def _arrow_factorize(arr) -> tuple[np.ndarray, pa.Array, np.ndarray] | None:
+    """Hash the strings of an Arrow array as fixed-width byte keys.
+
+    Each id's UTF-8 bytes, zero-padded to a multiple of 8 bytes, form its key: equal ids have
+    equal keys, and comparing keys as big-endian words orders them as the strings (code-point
+    order), since ids contain no NUL byte. Returns ``(codes, uniques, order)``: int32 codes in
+    order of first appearance, the unique strings (an Arrow large_string array, decoded back from
+    the keys) and their argsort; None when the fast path does not apply (nulls, NUL bytes, ids
+    longer than 32 bytes).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0 or arr.null_count:
+        return None
+    parts = [_string_parts(c) for c in arr.chunks if len(c)]
+    width = 0
+    for off, data in parts:
+        lens = np.diff(off)
+        width = max(width, int(lens.max()))
+        used = data[off[0]:off[-1]]
+        if used.size and not used.all():  # a NUL byte would collide with the padding
+            return None
+    if width > _MAX_KEY_BYTES:
+        return None
+    width = max(8, -(-width // 8) * 8)
+    keys = np.zeros((n, width), dtype=np.uint8)
+    r0 = 0
+    for off, data in parts:
+        m = len(off) - 1
+        lens = np.diff(off)
+        block = keys[r0:r0 + m]
+        if lens.min() == lens.max():  # fixed-length ids: one reshape
+            if lens[0]:
+                block[:, :lens[0]] = data[off[0]:off[-1]].reshape(m, int(lens[0]))
+        else:
+            last = max(data.size - 1, 0)
+            for j in range(int(lens.max())):  # loop over byte positions, not rows
+                col = data[np.minimum(off[:-1] + j, last)]
+                col[lens <= j] = 0
+                block[:, j] = col
+        r0 += m
+    if width == 8:
+        key_arr = pa.array(keys.view(np.uint64).ravel())
+    else:
+        key_arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n,
+                                                       [None, pa.py_buffer(keys)])
+    # the system allocator hands the hash table back to the OS as soon as it is freed
+    enc = pc.dictionary_encode(key_arr, memory_pool=pa.system_memory_pool())
+    del key_arr, keys
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    dic = enc.dictionary
+    k = len(dic)
+    raw = np.frombuffer(dic.buffers()[1], dtype=np.uint8, count=k * width,
+                        offset=dic.offset * width).reshape(k, width)
+    words = raw.reshape(k, width // 8, 8).view(">u8")[:, :, 0].astype(np.uint64)
+    order = (np.argsort(words[:, 0], kind="stable") if width == 8
+             else np.lexsort(words.T[::-1]))
+    # decode the keys: the id's bytes are the key's nonzero bytes, in order
+    nonzero = raw != 0
+    offsets = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(np.count_nonzero(nonzero, axis=1), out=offsets[1:])
+    uniques = pa.LargeStringArray.from_buffers(k, pa.py_buffer(offsets),
+                                               pa.py_buffer(raw[nonzero]))
+    return codes, uniques, order
+
+
+def _factorize(s: pd.Series, keep: np.ndarray | None = None, *,
+               sort: bool = True) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(s[keep], sort=sort)``: intp codes and the unique values as an Index.
+
+    ``keep`` (a boolean mask) restricts the rows; the codes returned are for those rows only.
+    """
+    codes = None
+    arr = _arrow_strings(s)
+    if arr is not None:
+        res = _arrow_factorize(arr)
+        if res is not None:
+            codes, uniques, order = res
+            if sort:
+                rank = np.empty(len(order), dtype=np.intp)
+                rank[order] = np.arange(len(order))
+                codes = rank[codes]
+                uniques = uniques.take(order)
+            ids = pd.Index(pd.array(uniques, dtype=s.dtype))
+    if codes is None:
+        codes, ids = pd.factorize(s, sort=sort)
+        ids = pd.Index(ids)
+    codes = np.asarray(codes, dtype=np.intp)
+    if keep is not None:
+        codes = codes[keep]
+        missing = codes < 0  # missing values (code -1) stay -1
+        has_missing = bool(missing.any())
+        present = np.bincount(codes[~missing] if has_missing else codes,
+                              minlength=len(ids)) > 0
+        if not present.all():
+            remap = np.cumsum(present, dtype=np.intp) - 1
+            codes = np.where(missing, -1, remap[codes]) if has_missing else remap[codes]
+            ids = ids[present]
+    return codes, ids
+
+
+def _min_max(codes: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group minimum and maximum of integer ``values``, as int64 (``±_BIG`` if empty)."""
+    info = np.iinfo(values.dtype)
+    lo = np.full(n, info.max, dtype=values.dtype)
+    hi = np.full(n, info.min, dtype=values.dtype)
+    np.minimum.at(lo, codes, values)
+    np.maximum.at(hi, codes, values)
+    empty = hi < lo
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    lo[empty], hi[empty] = _BIG, -_BIG
+    return lo, hi
+
+
+def _days32(ts: pd.Series | np.ndarray) -> np.ndarray:
+    """:func:`_days` as int32 (any datetime64[ns] fits), without an int64 temporary."""
+    values = np.asarray(ts, dtype="datetime64[ns]").view("int64")
+    out = np.empty(values.shape, dtype=np.int32)
+    np.floor_divide(values, _DAY, out=out, casting="unsafe")
+    return out
+
+
+def _distinct_counts(codes: np.ndarray, values: np.ndarray, n: int, n_values: int) -> np.ndarray:
+    """Per group, the number of distinct ``values`` (ints in ``0 .. n_values-1``).
+
+    Sets a flag (or a bit) per (group, value) cell and counts them per group; the rows are
+    taken in blocks so that the cell numbers of only one block exist at a time. When the cell
+    array would be large, distinct (group, value) pairs are found by hashing instead.
+    """
+    rows = len(codes)
+    cells = n * n_values
+    if rows == 0:
+        return np.zeros(n, dtype=np.int64)
+    if cells <= max(rows * _FLAG_CELLS_PER_ROW, 1 << 24):
+        flags = np.zeros(cells, dtype=bool)
+        for i in range(0, rows, _BLOCK):  # blocks of rows, to bound the temporaries
+            flags[codes[i:i + _BLOCK] * n_values + values[i:i + _BLOCK]] = True
+        return np.count_nonzero(flags.reshape(n, n_values), axis=1).astype(np.int64)
+    stride = -(-n_values // 8)  # bytes per group
+    if n * stride <= max(rows * _BIT_BYTES_PER_ROW, 1 << 24):
+        bits = np.zeros(n * stride, dtype=np.uint8)
+        one = np.uint8(1)
+        for i in range(0, rows, _BLOCK):
+            pos = codes[i:i + _BLOCK] * (stride * 8) + values[i:i + _BLOCK]
+            np.bitwise_or.at(bits, pos >> 3, np.left_shift(one, (pos & 7).astype(np.uint8)))
+        bits = bits.reshape(n, stride)
+        out = np.empty(n, dtype=np.int64)
+        step = max(1, _BLOCK // stride)
+        for g in range(0, n, step):  # blocks of groups: popcount without a full-size copy
+            block = bits[g:g + step]
+            count = np.bitwise_count(block) if hasattr(np, "bitwise_count") else _POPCOUNT[block]
+            out[g:g + step] = count.sum(axis=1, dtype=np.int64)
+        return out
+    key = codes.astype(np.int64) * n_values + values
+    first = ~pd.Series(key).duplicated().to_numpy()
+    return np.bincount(codes[first], minlength=n)
+
+
+def _keep_before(tx: pd.DataFrame, end: pd.Timestamp) -> np.ndarray | None:
+    """Mask of rows before ``end`` (exclusive), or None when every row is."""
     ts = tx["timestamp"]
-    if ts.max() < end:
-        return tx
-    return tx.loc[ts.to_numpy() < end.to_datetime64()]
+    if len(ts) == 0 or ts.max() < end:
+        return None
+    return ts.to_numpy() < end.to_datetime64()
 
 
-def _order_counts(purchase: np.ndarray, order_id, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Orders per group: distinct order ids among purchase rows (rows without id count one)."""
+def _day_months(day: np.ndarray, *, inplace: bool = False) -> tuple[np.ndarray, int]:
+    """Month number (``year * 12 + month - 1``) of each day, as an offset from the first one.
+
+    Returns ``(offsets int32, first month number)``; built through a per-day lookup table.
+    With ``inplace`` (int32 ``day`` only) the offsets overwrite ``day``.
+    """
+    if day.size == 0:
+        return np.zeros(0, dtype=np.int32), 0
+    d0, d1 = int(day.min()), int(day.max())
+    months = (np.arange(d0, d1 + 1).astype("datetime64[D]").astype("datetime64[M]")
+              .astype(np.int64) + 1970 * 12)
+    lut = (months - months[0]).astype(np.int32)
+    if inplace and day.dtype == np.int32:
+        for i in range(0, day.size, _BLOCK):  # blocks of rows: no full-size temporary
+            day[i:i + _BLOCK] = lut[day[i:i + _BLOCK] - np.int32(d0)]
+        return day, int(months[0])
+    return lut[day - np.asarray(d0, dtype=day.dtype)], int(months[0])
+
+
+def _order_counts(purchase: np.ndarray, order_id, group: np.ndarray, n_groups: int, *,
+                  keep: np.ndarray | None = None, bins: np.ndarray | None = None,
+                  n_bins: int | None = None) -> np.ndarray:
+    """Orders per group: distinct order ids among purchase rows (rows without id count one).
+
+    ``purchase`` and ``group`` describe the rows kept by ``keep`` (all rows when None); the
+    ``order_id`` column is the full one. With ``bins`` (a coarser grouping, one per kept row),
+    each group's count is added to its bin instead: ``n_bins`` totals.
+    """
+    out_group, n_out = (group, n_groups) if bins is None else (bins, n_bins)
     if order_id is None:
-        return np.bincount(group[purchase], minlength=n_groups)
-    oid = pd.Series(np.asarray(order_id, dtype=object)[purchase])
-    g = group[purchase]
-    has_id = oid.notna().to_numpy()
-    pairs = pd.DataFrame({"g": g[has_id], "o": oid[has_id].to_numpy()}).drop_duplicates()
-    return (np.bincount(pairs["g"].to_numpy(), minlength=n_groups)
-            + np.bincount(g[~has_id], minlength=n_groups))
+        if purchase.all():
+            return np.bincount(out_group, minlength=n_out)
+        return np.bincount(out_group[purchase], minlength=n_out)
+    if not isinstance(order_id, pd.Series):
+        order_id = pd.Series(np.asarray(order_id, dtype=object))
+    ocode, oids = _factorize(order_id.reset_index(drop=True), keep, sort=False)
+    has_id = purchase & (ocode >= 0)
+    no_id = purchase & (ocode < 0)
+    n_o = max(len(oids), 1)
+    if n_groups * n_o < 2**62:
+        key = group[has_id].astype(np.int64) * n_o + ocode[has_id]
+        first = ~pd.Series(key).duplicated().to_numpy()
+    else:  # pragma: no cover - needs > 2**62 (group, order) cells
+        first = ~pd.DataFrame({"g": group[has_id], "o": ocode[has_id]}).duplicated().to_numpy()
+    return (np.bincount(out_group[has_id][first], minlength=n_out)
+            + np.bincount(out_group[no_id], minlength=n_out))
 
 
 def rfm(tx: pd.DataFrame, as_of=None) -> pd.DataFrame:
@@ -151,30 +408,41 @@ def rfm(tx: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """
     _check_tx(tx, "rfm")
     as_of = _as_of(tx, as_of)
-    tx = _window(tx, as_of)
-    codes, ids = pd.factorize(tx["customer_id"], sort=True)
+    keep = _keep_before(tx, as_of + pd.Timedelta(days=1))
+    codes, ids = _factorize(tx["customer_id"], keep)
     n = len(ids)
     amount = tx["amount"].to_numpy(dtype="float64")
-    day = _days(tx["timestamp"])
+    day = _days32(tx["timestamp"])
+    if keep is not None:
+        amount, day = amount[keep], day[keep]
     purchase = amount >= 0
+    all_purchase = bool(purchase.all())
 
-    frequency = _order_counts(purchase, tx.get("order_id"), codes, n)
+    frequency = _order_counts(purchase, tx.get("order_id"), codes, n, keep=keep)
     total = np.bincount(codes, weights=amount, minlength=n)
-    returns = np.bincount(codes[~purchase], minlength=n)
-    return_amount = np.bincount(codes[~purchase], weights=amount[~purchase], minlength=n)
+    if all_purchase:
+        returns = np.zeros(n, dtype=np.int64)
+        return_amount = np.zeros(n)
+    else:
+        ret = ~purchase
+        returns = np.bincount(codes[ret], minlength=n)
+        return_amount = np.bincount(codes[ret], weights=amount[ret], minlength=n)
 
-    big = np.iinfo(np.int64).max
     # purchase dates, falling back to any row for return-only customers
-    first_p = pd.Series(np.where(purchase, day, big)).groupby(codes).min().to_numpy()
-    last_p = pd.Series(np.where(purchase, day, -big)).groupby(codes).max().to_numpy()
-    first_any = pd.Series(day).groupby(codes).min().to_numpy()
-    last_any = pd.Series(day).groupby(codes).max().to_numpy()
-    first = np.where(first_p == big, first_any, first_p)
-    last = np.where(last_p == -big, last_any, last_p)
+    first, last = _min_max(codes, day, n)
+    if not all_purchase:
+        first_p, last_p = _min_max(codes[purchase], day[purchase], n)
+        first = np.where(first_p == _BIG, first, first_p)
+        last = np.where(last_p == -_BIG, last, last_p)
 
-    month = _months(tx["timestamp"])
-    pairs = np.unique(codes[purchase].astype(np.int64) * 100_000 + (month[purchase] - month.min()))
-    active = np.bincount((pairs // 100_000).astype(np.intp), minlength=n)
+    month, _ = _day_months(day, inplace=True)  # day is not needed any more
+    del day
+    n_months = int(month.max()) + 1 if month.size else 1
+    if all_purchase:
+        active = _distinct_counts(codes, month, n, n_months)
+    else:
+        active = _distinct_counts(codes[purchase], month[purchase], n, n_months)
+    del month, codes, purchase, amount
 
     as_of_day = _days(np.array([as_of.to_datetime64()]))[0]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -217,11 +485,12 @@ class MonthlyArrays:
         Sorted customer ids (row labels).
     months : ndarray
         Month numbers (``year * 12 + month - 1``), one per column, consecutive.
-    spend, orders, quantity : ndarray
-        ``(customers, months)`` float arrays (net spend, purchase orders, purchased units).
-    last_day : ndarray
+    spend, orders, quantity : ndarray or None
+        ``(customers, months)`` float arrays (net spend, purchase orders, purchased units);
+        None when not requested (``monthly_arrays(fields=...)``).
+    last_day : ndarray or None
         ``(customers, months)`` int64: the last purchase day (days since epoch) up to and
-        including that month, ``-1`` before the first purchase.
+        including that month, ``-1`` before the first purchase; None when not requested.
     first_day : ndarray
         Per customer, the day of the first purchase (days since epoch).
     first_month : ndarray
@@ -230,10 +499,10 @@ class MonthlyArrays:
 
     customer_ids: pd.Index
     months: np.ndarray
-    spend: np.ndarray
-    orders: np.ndarray
-    quantity: np.ndarray
-    last_day: np.ndarray
+    spend: np.ndarray | None
+    orders: np.ndarray | None
+    quantity: np.ndarray | None
+    last_day: np.ndarray | None
     first_day: np.ndarray
     first_month: np.ndarray
 
@@ -252,65 +521,143 @@ def _month_bounds(tx_months: np.ndarray, start, end) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
-def monthly_arrays(tx: pd.DataFrame, start=None, end=None, *, dtype="float64") -> MonthlyArrays:
+def monthly_arrays(tx: pd.DataFrame, start=None, end=None, *, dtype="float64",
+                   fields=None) -> MonthlyArrays:
     """Dense customer × month arrays of spend, orders and quantity.
 
     Customers are the ones with any row up to ``end``; months run from the month of ``start``
     (default: the first month in the data) to the month of ``end`` (default: the last).
     Rows outside the span are ignored (rows before ``start`` still set first purchase and
     recency).
+
+    ``fields`` (optional) names the arrays to build among ``"spend"``, ``"orders"``,
+    ``"quantity"`` and ``"last_day"``; the others are ``None``. Each is a (customers × months)
+    array, 8 bytes a cell (288 MB for 1M customers over 36 months), so a caller that needs only
+    spend saves three of them.
     """
     _check_tx(tx, "monthly_arrays")
-    if len(tx) == 0:
-        raise DataError("no transactions to build a panel from")
-    if end is not None:
-        tx = _window(tx, pd.Timestamp(end).normalize() + pd.offsets.MonthEnd(0))
-    codes, ids = pd.factorize(tx["customer_id"], sort=True)
-    n = len(ids)
-    month = _months(tx["timestamp"])
-    lo, hi = _month_bounds(month, start, end)
-    n_m = hi - lo + 1
-    amount = tx["amount"].to_numpy(dtype="float64")
-    purchase = amount >= 0
-    day = _days(tx["timestamp"])
-
-    col = month - lo
-    inside = (col >= 0) & (col < n_m)
-    cell = codes.astype(np.int64) * n_m + np.clip(col, 0, n_m - 1)
+    wanted = set(_ARRAY_FIELDS if fields is None else fields)
+    if not wanted <= set(_ARRAY_FIELDS):
+        raise DataError(f"monthly_arrays: unknown field(s) {sorted(wanted - set(_ARRAY_FIELDS))}; "
+                        f"choose from {list(_ARRAY_FIELDS)}")
+    cols = _month_columns(tx, start, end, "monthly_arrays")
+    codes, n, n_m, col, inside = cols.codes, cols.n, cols.n_months, cols.col, cols.inside
+    amount, purchase, day = cols.amount, cols.purchase, cols.day
     size = n * n_m
-    spend = np.bincount(cell[inside], weights=amount[inside], minlength=size)
+    # rows before start fold into the first column (they set first purchase and recency);
+    # rows after end cannot occur (the data is cut at end), but are masked all the same
+    cell = codes * n_m + (np.clip(col, 0, n_m - 1) if cols.inside is not None else col)
+    spend = orders = quantity = last = None
+    if "spend" in wanted:
+        spend = np.bincount(cell if inside is None else cell[inside], weights=amount
+                            if inside is None else amount[inside], minlength=size)
+    sel = purchase if inside is None else purchase & inside
     qty_col = tx.get("quantity")
-    if qty_col is not None:
+    if "quantity" not in wanted:
+        pass
+    elif qty_col is not None:
         q = np.nan_to_num(qty_col.to_numpy(dtype="float64"), nan=0.0)
-        sel = inside & purchase
+        if cols.keep is not None:
+            q = q[cols.keep]
         quantity = np.bincount(cell[sel], weights=q[sel], minlength=size)
+        del q
     else:
         quantity = np.zeros(size)
-    sel = inside & purchase
-    orders = _order_counts(sel, tx.get("order_id"), cell, size)
+    order_id = tx.get("order_id")
+    if "orders" not in wanted:
+        pass
+    elif order_id is None:  # straight to float: no int64 copy of the whole panel
+        orders = np.bincount(cell[sel], weights=np.ones(int(np.count_nonzero(sel))),
+                             minlength=size)
+    else:
+        orders = _order_counts(sel, order_id, cell, size, keep=cols.keep)
 
-    # last purchase day per cell (purchase rows; before start folds into the first column)
-    pcell = codes.astype(np.int64) * n_m + np.clip(col, 0, n_m - 1)
-    last = np.full(size, -1, dtype=np.int64)
-    keep = purchase & (col < n_m)
-    np.maximum.at(last, pcell[keep], day[keep])
-    last = np.maximum.accumulate(last.reshape(n, n_m), axis=1)
+    if "last_day" in wanted:
+        # last purchase day per cell, then the running maximum along the months
+        last = np.full(size, -1, dtype=np.int64)
+        dated = purchase if cols.inside is None else purchase & (col < n_m)
+        if not dated.all():
+            cell, day = cell[dated], day[dated]
+        for i in range(0, len(cell), _BLOCK):  # int64 blocks keep ufunc.at on its fast path
+            np.maximum.at(last, cell[i:i + _BLOCK], day[i:i + _BLOCK].astype(np.int64))
+        last = last.reshape(n, n_m)
+        np.maximum.accumulate(last, axis=1, out=last)
+    del cell, day
 
-    first_day = pd.Series(np.where(purchase, day, np.iinfo(np.int64).max)).groupby(codes).min()
-    first_day = first_day.to_numpy()
-    any_first = pd.Series(day).groupby(codes).min().to_numpy()
-    first_day = np.where(first_day == np.iinfo(np.int64).max, any_first, first_day)
-    first_m = pd.Series(month).groupby(codes).min().to_numpy() - lo
+    def shaped(a):
+        return None if a is None else a.reshape(n, n_m).astype(dtype, copy=False)
+
     return MonthlyArrays(
-        customer_ids=pd.Index(ids, name="customer_id"),
-        months=np.arange(lo, hi + 1, dtype=np.int64),
-        spend=spend.reshape(n, n_m).astype(dtype, copy=False),
-        orders=orders.reshape(n, n_m).astype(dtype, copy=False),
-        quantity=quantity.reshape(n, n_m).astype(dtype, copy=False),
+        customer_ids=pd.Index(cols.ids, name="customer_id"),
+        months=np.arange(cols.lo, cols.lo + n_m, dtype=np.int64),
+        spend=shaped(spend),
+        orders=shaped(orders),
+        quantity=shaped(quantity),
         last_day=last,
-        first_day=first_day,
-        first_month=np.clip(first_m, 0, None),
+        first_day=cols.first_day,
+        first_month=cols.first_month,
     )
+
+
+@dataclass
+class _MonthColumns:
+    """Per-row month columns shared by :func:`monthly_arrays` and :func:`period_panel`."""
+
+    keep: np.ndarray | None  # rows used (None: all)
+    codes: np.ndarray  # customer code per kept row
+    ids: pd.Index
+    n: int
+    lo: int  # month number of the first column
+    n_months: int
+    col: np.ndarray  # month column per kept row (< 0 before start)
+    inside: np.ndarray | None  # rows inside the span (None: all)
+    before_start: bool
+    amount: np.ndarray
+    purchase: np.ndarray
+    all_purchase: bool
+    day: np.ndarray
+    first_day: np.ndarray  # per customer
+    first_month: np.ndarray  # per customer, column of the first month with any row (≥ 0)
+
+
+def _month_columns(tx: pd.DataFrame, start, end, func: str) -> _MonthColumns:
+    if len(tx) == 0:
+        raise DataError("no transactions to build a panel from")
+    keep = None
+    if end is not None:
+        stop = pd.Timestamp(end).normalize() + pd.offsets.MonthEnd(0) + pd.Timedelta(days=1)
+        keep = _keep_before(tx, stop)
+    codes, ids = _factorize(tx["customer_id"], keep)
+    n = len(ids)
+    amount = tx["amount"].to_numpy(dtype="float64")
+    day = _days32(tx["timestamp"])
+    if keep is not None:
+        amount, day = amount[keep], day[keep]
+    if day.size == 0:
+        raise DataError(f"{func}: no transactions up to end={end}")
+    month_off, month0 = _day_months(day)
+    last_month = month0 + int(month_off.max())
+    lo, hi = _month_bounds(np.array([month0, last_month]), start, end)
+    n_m = hi - lo + 1
+    col = month_off if month0 == lo else month_off + np.int32(month0 - lo)
+    before_start = lo > month0
+    after_end = hi < last_month
+    inside = None
+    if before_start or after_end:
+        inside = (col >= 0) & (col < n_m)
+    purchase = amount >= 0
+    all_purchase = bool(purchase.all())
+    first_any, _ = _min_max(codes, day, n)
+    if all_purchase:
+        first_day = first_any
+    else:
+        first_p, _ = _min_max(codes[purchase], day[purchase], n)
+        first_day = np.where(first_p == _BIG, first_any, first_p)
+    # the first month with any row, as a column (months are monotone in days)
+    first_month = (first_any.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+                   + 1970 * 12 - lo)
+    return _MonthColumns(keep, codes, ids, n, lo, n_m, col, inside, before_start, amount,
+                         purchase, all_purchase, day, first_day, np.clip(first_month, 0, None))
 
 
 def period_panel(tx: pd.DataFrame, freq: str = "M", start=None, end=None, *,
@@ -348,39 +695,80 @@ def period_panel(tx: pd.DataFrame, freq: str = "M", start=None, end=None, *,
     1           b 2025-03-31   50.0       1       0.0
     """
     key = _freq_key(freq)
-    arr = monthly_arrays(tx, start, end)
+    _check_tx(tx, "period_panel")
+    cols = _month_columns(tx, start, end, "period_panel")
     step = FREQS[key]
-    n, n_m = arr.spend.shape
-    months = arr.months
-    pidx = months // step - months[0] // step  # period column per month
-    n_p = int(pidx[-1]) + 1
-
-    def fold(a: np.ndarray) -> np.ndarray:
-        if step == 1:
-            return a
-        out = np.zeros((n, n_p))
-        np.add.at(out.T, pidx, a.T)  # loop-free over customers: adds whole month columns
-        return out
-
-    spend, orders, qty = fold(arr.spend), fold(arr.orders), fold(arr.quantity)
-    first_p = pidx[arr.first_month]
-    active = (orders > 0) | (spend != 0) | (qty != 0)
+    n, lo, n_m = cols.n, cols.lo, cols.n_months
+    p0 = lo // step
+    n_p = (lo + n_m - 1) // step - p0 + 1
+    # period column per kept row, and per customer the period of their first month
+    pcol = cols.col if step == 1 else (cols.col + lo) // step - p0
+    first_p = (cols.first_month + lo) // step - p0
+    inside = cols.inside
+    rows_in = slice(None) if inside is None else inside
+    cell = cols.codes * n_p + np.maximum(pcol, 0)
+    cell_in = cell[rows_in]
     if fill:
         mask = np.arange(n_p)[None, :] >= first_p[:, None]
     else:
-        mask = active
-    rows, cols = np.nonzero(mask)
-    period_months = months[0] // step * step + np.arange(n_p) * step
+        mask = np.zeros((n, n_p), dtype=bool)
+        mask.ravel()[cell_in] = True
+    flat = np.flatnonzero(mask)
+    del mask
+    k = len(flat)
+    slot = np.full(n * n_p, -1, dtype=np.int32 if k < 2**31 else np.int64)
+    slot[flat] = np.arange(k, dtype=slot.dtype)
+    row_slot = slot[cell_in].astype(np.intp)
+    del slot, cell_in
+    amount = cols.amount[rows_in]
+    purchase = cols.purchase[rows_in]
+    spend = np.bincount(row_slot, weights=amount, minlength=k)
+    qty_col = tx.get("quantity")
+    if qty_col is not None:
+        q = np.nan_to_num(qty_col.to_numpy(dtype="float64"), nan=0.0)
+        if cols.keep is not None:
+            q = q[cols.keep]
+        q = q[rows_in]
+        qty = np.bincount(row_slot[purchase], weights=q[purchase], minlength=k)
+    else:
+        qty = np.zeros(k)
+    order_id = tx.get("order_id")
+    if order_id is None:
+        orders = np.bincount(row_slot[purchase], minlength=k)
+    else:
+        # distinct orders per customer-month, added up over the months of the period
+        keep = cols.keep
+        if inside is not None:
+            keep = inside if keep is None else _expand(keep, inside)
+        month_cell = cols.codes[rows_in] * n_m + cols.col[rows_in]
+        orders = _order_counts(purchase, order_id, month_cell, n * n_m, keep=keep,
+                               bins=row_slot, n_bins=k)
+    if not fill:
+        active = (orders > 0) | (spend != 0) | (qty != 0)
+        if not active.all():
+            flat, spend, orders, qty = flat[active], spend[active], orders[active], qty[active]
+    rows, cols_ = np.divmod(flat, n_p)
+    period_months = p0 * step + np.arange(n_p) * step
     ends = period_end(period_months, key)
+    ids = cols.ids
+    cid = (ids.array.take(rows) if isinstance(ids.dtype, pd.StringDtype)
+           else ids.to_numpy()[rows])
     return pd.DataFrame(
         {
-            "customer_id": arr.customer_ids.to_numpy()[rows],
-            "period": ends[cols],
-            "spend": spend[rows, cols],
-            "orders": orders[rows, cols].astype(np.int64),
-            "quantity": qty[rows, cols],
+            "customer_id": cid,
+            "period": ends[cols_],
+            "spend": spend,
+            "orders": orders.astype(np.int64),
+            "quantity": qty,
         }
     )
+
+
+def _expand(keep: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The full-length mask of rows kept by ``keep`` and then by ``inner`` (on kept rows)."""
+    out = np.zeros(len(keep), dtype=bool)
+    out[np.flatnonzero(keep)[inner]] = True
+    return out
 
 
 def btyd_summary(tx: pd.DataFrame, *, as_of=None, time_unit: str = "D",
@@ -426,35 +814,32 @@ def btyd_summary(tx: pd.DataFrame, *, as_of=None, time_unit: str = "D",
     """
     _check_tx(tx, "btyd_summary")
     as_of = _as_of(tx, as_of)
-    tx = _window(tx, as_of)
-    tx = tx.loc[tx["amount"].to_numpy() >= 0]
-    if len(tx) == 0:
+    keep = _keep_before(tx, as_of + pd.Timedelta(days=1))
+    amount = tx["amount"].to_numpy(dtype="float64")
+    purchase = amount >= 0
+    if keep is not None:
+        purchase &= keep
+    if not purchase.any():
         raise DataError("btyd_summary: no purchases (amount >= 0) up to as_of")
+    sel = None if purchase.all() else purchase
     try:
-        per = tx["timestamp"].dt.to_period(time_unit)
         as_of_per = pd.Timestamp(as_of).to_period(time_unit)
+        period, base = _period_ordinals(tx["timestamp"], sel, time_unit)
     except (ValueError, TypeError) as exc:
         raise DataError(
             f"time_unit={time_unit!r} is not a pandas period frequency: {exc}"
         ) from None
-    ordinal = per.array.asi8 if hasattr(per.array, "asi8") else per.to_numpy().astype(np.int64)
-    codes, ids = pd.factorize(tx["customer_id"], sort=True)
+    codes, ids = _factorize(tx["customer_id"], sel)
     n = len(ids)
-    daily = (
-        pd.DataFrame({"c": codes, "p": ordinal, "a": tx["amount"].to_numpy(dtype="float64")})
-        .groupby(["c", "p"], sort=True)["a"].sum()
-        .reset_index()
-    )
-    c = daily["c"].to_numpy()
-    p = daily["p"].to_numpy()
-    a = daily["a"].to_numpy()
-    periods = np.bincount(c, minlength=n)
-    first = np.full(n, np.iinfo(np.int64).max)
-    last = np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(first, c, p)
-    np.maximum.at(last, c, p)
-    is_first = np.r_[True, c[1:] != c[:-1]]  # sorted by (c, p): first row of each customer
-    repeat_spend = np.bincount(c[~is_first], weights=a[~is_first], minlength=n)
+    if sel is not None:
+        amount = amount[sel]
+    first, last = _min_max(codes, period, n)  # relative to base
+    periods = _distinct_counts(codes, period, n, int(last.max()) + 1)
+    # spend in periods after each customer's first one
+    later = period != first.astype(period.dtype)[codes]
+    del period
+    repeat_spend = np.bincount(codes, weights=np.where(later, amount, 0.0), minlength=n)
+    first, last = first + base, last + base
     frequency = periods - 1
     with np.errstate(invalid="ignore", divide="ignore"):
         monetary = np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0)
@@ -467,3 +852,33 @@ def btyd_summary(tx: pd.DataFrame, *, as_of=None, time_unit: str = "D",
         },
         index=pd.Index(ids, name="customer_id"),
     )
+
+
+def _period_ordinals(ts: pd.Series, sel: np.ndarray | None,
+                     time_unit: str) -> tuple[np.ndarray, int]:
+    """Period ordinal (pandas ``Period.ordinal``) of each selected timestamp, minus a base.
+
+    Returns ``(ordinal - base, base)``. Periods of a day or longer depend on the date only:
+    they are computed once per distinct day through a lookup table. Shorter ones (hours…) go
+    through ``Series.dt.to_period``.
+    """
+    day = _days32(ts)
+    if sel is not None:
+        day = day[sel]
+    d0, d1 = int(day.min()), int(day.max())
+    starts = np.arange(d0, d1 + 1, dtype=np.int64) * _DAY
+    at_start = pd.DatetimeIndex(starts.view("datetime64[ns]")).to_period(time_unit).asi8
+    at_end = pd.DatetimeIndex((starts + (_DAY - 1)).view("datetime64[ns]")).to_period(
+        time_unit).asi8
+    if np.array_equal(at_start, at_end):
+        base = int(at_start.min())
+        lut = at_start - base
+        if lut.max() < 2**31:
+            lut = lut.astype(np.int32)
+        return lut[day - np.int32(d0)], base
+    del day
+    sub = ts if sel is None else ts[sel]
+    per = sub.dt.to_period(time_unit)
+    ordinal = per.array.asi8 if hasattr(per.array, "asi8") else per.to_numpy().astype(np.int64)
+    base = int(ordinal.min())
+    return ordinal - base, base
