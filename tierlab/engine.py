@@ -253,6 +253,21 @@ def load_overrides(overrides, tier_names: list[str]) -> pd.DataFrame | None:
 
 
 # --------------------------------------------------------------------------- running
+_FIELDS = {
+    "spend": {"spend"}, "orders": {"orders"}, "quantity": {"quantity"},
+    "avg_order_value": {"spend", "orders"}, "active_months": {"orders"},
+    "recency_days": {"last_day"}, "tenure_days": set(),
+    "r_score": {"spend", "orders", "last_day"}, "f_score": {"spend", "orders", "last_day"},
+    "m_score": {"spend", "orders", "last_day"}, "rfm_score": {"spend", "orders", "last_day"},
+}
+
+
+def _fields_needed(scheme: TierScheme) -> set[str]:
+    """The monthly arrays a scheme's conditions read (each costs 8 bytes per customer-month)."""
+    return {f for t in scheme.tiers if t.when is not None for leaf in t.when.leaves()
+            if isinstance(leaf, Metric) for f in _FIELDS[leaf.metric]}
+
+
 def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=None,
                start=None, end=None) -> TierHistory:
     """Run a scheme over every review period of a transaction log.
@@ -286,7 +301,8 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
     step = FREQS[scheme.review]
     end_month = end_ts.year * 12 + end_ts.month - 1
     last_review_month = end_month // step * step + step - 1
-    arr = monthly_arrays(tx, end=period_end([last_review_month], "M")[0])
+    arr = monthly_arrays(tx, end=period_end([last_review_month], "M")[0],
+                         fields=_fields_needed(scheme))
     months = arr.months
     first_review_period = months[0] // step
     if start is not None:
@@ -331,10 +347,11 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
     codes = np.full((n, R), -1, dtype=np.int8)
     qual = np.full((n, R), -1, dtype=np.int8)
     since = np.zeros(n, dtype=np.int32)
-    run_ge = np.zeros((n, K), dtype=np.int32)
+    run_ge = np.zeros((K, n), dtype=np.int32)  # per tier: reviews in a row with L ≥ k
     run_below = np.zeros(n, dtype=np.int32)
     last_promo = np.full(n, -(10**6), dtype=np.int32)
     chunks: list[dict] = []
+    no_reason = np.full(n, None, dtype=object)  # override notes; shared while there are none
 
     for t in range(R):
         entered = entry <= t
@@ -346,7 +363,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         for key in leaf_keys:
             ring[key][:, t % W] = review.value(*key)
         for k in range(1, K):
-            run_ge[:, k] = np.where(L >= k, run_ge[:, k] + 1, 0)
+            run_ge[k] = np.where(L >= k, run_ge[k] + 1, 0)
         prev = tier.copy()
         old = entered & ~new
         since[new] = t  # the entry review counts
@@ -354,7 +371,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         # 2. promotion
         target = np.full(n, -1, dtype=np.int8)
         for k in range(1, K):
-            ok = old & (k > tier) & (np.minimum(run_ge[:, k], avail) >= promote_after[k])
+            ok = old & (k > tier) & (np.minimum(run_ge[k], avail) >= promote_after[k])
             target[ok] = k
         promote = target > tier
         # 3. demotion
@@ -384,7 +401,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         rule[demote] = 3
         # 7. overrides
         fixed = np.zeros(n, dtype=bool)
-        reason_at = np.full(n, None, dtype=object)
+        reason_at = no_reason if ov is None else np.full(n, None, dtype=object)
         if ov is not None and len(ov):
             day = review_dates[t]
             active = ov[(ov["from"] <= day) & (ov["until"].isna() | (ov["until"] >= day))]
@@ -522,8 +539,12 @@ class TierHistory:
     # ----------------------------------------------------------------- explanations
     def _metric_rows(self, rows: np.ndarray, t: int) -> _Review:
         arr = self._arr
-        sub = MonthlyArrays(arr.customer_ids[rows], arr.months, arr.spend[rows],
-                            arr.orders[rows], arr.quantity[rows], arr.last_day[rows],
+
+        def take(a):
+            return None if a is None else a[rows]
+
+        sub = MonthlyArrays(arr.customer_ids[rows], arr.months, take(arr.spend),
+                            take(arr.orders), take(arr.quantity), take(arr.last_day),
                             arr.first_day[rows], arr.first_month[rows])
         m = int(self.reviews[t].year * 12 + self.reviews[t].month - 1 - arr.months[0])
         day = int(self.reviews[t].value // _DAY_NS)

@@ -203,7 +203,7 @@ class ChangeLog:
         direction = np.where(frm < 0, "new", np.where(to > frm, "up", "down"))
         labels = review_labels(reviews, scheme.review)
         return pd.DataFrame({
-            "customer_id": customer_ids.to_numpy()[self.customer[rows]],
+            "customer_id": customer_ids.array.take(self.customer[rows]),
             "review": reviews[self.review[rows]],
             "from_tier": pd.Categorical.from_codes(frm, dtype=cat),
             "to_tier": pd.Categorical.from_codes(to, dtype=cat),
