@@ -585,7 +585,7 @@ class TierHistory:
                                  rows=np.flatnonzero(self._log.customer == pos))
         else:
             ch = self.changes[self.changes["customer_id"] == self.customer_ids[pos]]
-        ch = ch.set_index("review")[["rule", "reason"]]
+        ch = ch.set_index("review")[["rule", "reason"]].astype(object)
         out = out.join(ch, on="review")
         out[["rule", "reason"]] = out[["rule", "reason"]].fillna("")
         return out

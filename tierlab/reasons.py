@@ -133,12 +133,12 @@ class ChangeLog:
         spans = {p: pa.array([_span_label(labels, t, p) for t in range(len(labels))])
                  for p in lengths}
         rule, frm, to = self.rule[rows], self.from_code[rows], self.to_code[rows]
-        group = (rule.astype(np.int64) * 1000 + (frm + 1)) * 1000 + to
-        uniq, inverse = np.unique(group, return_inverse=True)
+        K = len(scheme.tiers)
+        group = (rule.astype(np.int64) * (K + 1) + (frm + 1)) * K + to
         chunks: list[pa.Array] = []
         positions: list[np.ndarray] = []
-        for g in range(len(uniq)):  # loop over (rule, from, to) groups, not changes
-            sel = np.flatnonzero(inverse == g)
+        for g in np.flatnonzero(np.bincount(group)):  # (rule, from, to) groups, not changes
+            sel = np.flatnonzero(group == g)
             r = rows[sel]
             chunks.append(self._group_text(scheme, spans, window, r))
             positions.append(sel)
@@ -200,7 +200,8 @@ class ChangeLog:
         rows = np.arange(len(self)) if rows is None else np.asarray(rows)
         cat = pd.CategoricalDtype(scheme.tier_names, ordered=True)
         frm, to = self.from_code[rows], self.to_code[rows]
-        direction = np.where(frm < 0, "new", np.where(to > frm, "up", "down"))
+        direction = pd.Categorical.from_codes(np.where(frm < 0, 0, np.where(to > frm, 1, 2)),
+                                              categories=["new", "up", "down"])
         labels = review_labels(reviews, scheme.review)
         return pd.DataFrame({
             "customer_id": customer_ids.array.take(self.customer[rows]),
@@ -208,6 +209,7 @@ class ChangeLog:
             "from_tier": pd.Categorical.from_codes(frm, dtype=cat),
             "to_tier": pd.Categorical.from_codes(to, dtype=cat),
             "direction": direction,
-            "rule": RULES[self.rule[rows]].astype(str),
+            "rule": pd.Categorical.from_codes(self.rule[rows].astype(np.int64) - 1,
+                                              categories=list(RULES[1:])),
             "reason": pd.array(self.reasons(scheme, labels, window, rows), dtype="str"),
         })
