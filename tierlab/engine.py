@@ -351,7 +351,6 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
     run_below = np.zeros(n, dtype=np.int32)
     last_promo = np.full(n, -(10**6), dtype=np.int32)
     chunks: list[dict] = []
-    no_reason = np.full(n, None, dtype=object)  # override notes; shared while there are none
 
     for t in range(R):
         entered = entry <= t
@@ -401,7 +400,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         rule[demote] = 3
         # 7. overrides
         fixed = np.zeros(n, dtype=bool)
-        reason_at = no_reason if ov is None else np.full(n, None, dtype=object)
+        reason_at = None if ov is None else np.full(n, None, dtype=object)
         if ov is not None and len(ov):
             day = review_dates[t]
             active = ov[(ov["from"] <= day) & (ov["until"].isna() | (ov["until"] >= day))]
@@ -428,7 +427,8 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
             chunks.append({
                 "customer": idx, "review": np.full(idx.size, t, dtype=np.int64),
                 "from_code": prev[idx].astype(np.int64), "to_code": tier[idx].astype(np.int64),
-                "rule": rule[idx], "override_reason": reason_at[idx], "soft": soft[idx],
+                "rule": rule[idx], "soft": soft[idx],
+                "override_reason": None if reason_at is None else reason_at[idx],
                 "figures": {key: ring[key][idx][:, order] for key in leaf_keys},
             })
     log = ChangeLog.concat(chunks, leaf_keys, W)

@@ -92,7 +92,7 @@ class ChangeLog:
     from_code: np.ndarray  # -1 for an entry
     to_code: np.ndarray
     rule: np.ndarray       # index into RULES
-    override_reason: np.ndarray
+    override_reason: np.ndarray | None  # None when the run had no overrides
     soft: np.ndarray       # demotions cut short by max_demotion_steps
     figures: dict
     width: int
@@ -105,12 +105,15 @@ class ChangeLog:
                        np.empty(0, dtype=object), np.empty(0, dtype=bool),
                        {k: np.empty((0, width)) for k in keys}, width)
         cat = {name: np.concatenate([c[name] for c in chunks])
-               for name in ("customer", "review", "from_code", "to_code", "rule",
-                            "override_reason", "soft")}
+               for name in ("customer", "review", "from_code", "to_code", "rule", "soft")}
+        notes = [c["override_reason"] for c in chunks]
+        cat["override_reason"] = (None if all(x is None for x in notes) else np.concatenate(
+            [np.full(len(c["customer"]), None, dtype=object) if x is None else x
+             for c, x in zip(chunks, notes, strict=True)]))
         figures = {k: np.concatenate([c["figures"][k] for c in chunks]) for k in keys}
         # chunks arrive review by review, so a stable sort on the customer keeps review order
         order = np.argsort(cat["customer"], kind="stable")
-        return cls(**{k: v[order] for k, v in cat.items()},
+        return cls(**{k: None if v is None else v[order] for k, v in cat.items()},
                    figures={k: v[order] for k, v in figures.items()}, width=width)
 
     def __len__(self) -> int:
