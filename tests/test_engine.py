@@ -380,11 +380,10 @@ def test_streaks_of_one_equal_static_assignment(scheme, tx):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scheme=schemes(), tx=transactions(max_customers=3), data=st.data())
 def test_more_spend_never_lowers_the_tier(scheme, tx, data):
-    # Holds when every tier is entered after one qualifying review and there is no grace
-    # period. Longer promotion streaks and grace periods make the exact semantics
-    # non-monotone: see the two tests below.
-    scheme["policy"]["promote_after"] = 1
-    scheme["policy"]["grace_reviews"] = 0
+    # With single-review streaks the tier is max(L_t, previous tier - max_demotion_steps),
+    # which rises with every L_t, and L_t rises with spend. Longer streaks and grace periods
+    # make the exact semantics path-dependent: see the three tests below.
+    scheme["policy"].update(promote_after=1, demote_after=1, grace_reviews=0)
     for t in scheme["tiers"]:
         t.pop("promote_after", None)
     purchases = np.flatnonzero(tx["amount"].to_numpy() > 0)
@@ -413,6 +412,26 @@ def test_longer_streaks_can_break_monotonicity():
     more = s.run(monthly_tx({"a": [10, 150, 600, 600, 600]}))
     assert tiers_of(base, "a") == ["Low", "Low", "Low", "High", "High"]
     assert tiers_of(more, "a") == ["Low", "Low", "Mid", "Mid", "High"]
+
+
+def test_longer_demotion_streaks_can_break_monotonicity():
+    """Demotion lands on the highest level of the last N reviews, so a later but steeper fall.
+
+    Mid above 60, High above 120, demotion after 2 reviews. Base: 121, 61, 0, 0 → the Feb/Mar
+    window [Mid, Low] lands on Mid in Mar. With 60 more in Feb the customer stays High through
+    Mar, and the Mar/Apr window [Low, Low] lands on Low in Apr.
+    """
+    d = copy.deepcopy(MONTHLY)
+    d["tiers"][1]["when"]["value"] = 60
+    d["tiers"][1]["when"]["op"] = ">"
+    d["tiers"][2]["when"]["value"] = 120
+    d["tiers"][2]["promote_after"] = 1
+    d["policy"].update(demote_after=2)
+    s = TierScheme.from_dict(d)
+    base = s.run(monthly_tx({"a": [121, 61, 0, 0.5]}))
+    more = s.run(monthly_tx({"a": [121, 121, 0, 0.5]}))
+    assert tiers_of(base, "a") == ["High", "High", "Mid", "Mid"]
+    assert tiers_of(more, "a") == ["High", "High", "High", "Low"]
 
 
 def test_grace_can_break_monotonicity():

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from tierlab.errors import DataError, SchemeError
-from tierlab.features import _check_tx, rfm
+from tierlab.features import _check_tx, as_day, rfm
 
 __all__ = [
     "tier_summary",
@@ -72,16 +72,6 @@ def _as_tiers(assignment, what: str = "assignment") -> pd.Series:
     else:
         s = s.astype(pd.CategoricalDtype(sorted(s.dropna().unique()), ordered=True))
     return s.rename("tier")
-
-
-def _day(value, what: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"{what}={value!r} is not a date: {exc}") from None
-    if ts is pd.NaT:
-        raise DataError(f"{what} is missing: give a date such as '2025-06-30'")
-    return ts.normalize()
 
 
 def _between(tx: pd.DataFrame, start: pd.Timestamp | None, end: pd.Timestamp | None
@@ -183,15 +173,15 @@ def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataF
     a = _as_tiers(assignment).dropna()
     if len(tx) == 0:
         raise DataError("tier_summary: no transactions")
-    end_ts = None if end is None else _day(end, "end")
+    end_ts = None if end is None else as_day(end, "end")
     if as_of is not None:
-        as_of_ts = _day(as_of, "as_of")
+        as_of_ts = as_day(as_of, "as_of")
     elif end_ts is not None:
         as_of_ts = end_ts
     else:
         as_of_ts = pd.Timestamp(tx["timestamp"].max()).normalize()
     end_ts = as_of_ts if end_ts is None else end_ts
-    start_ts = None if start is None else _day(start, "start")
+    start_ts = None if start is None else as_day(start, "start")
     if start_ts is not None and start_ts > end_ts:
         raise DataError(f"tier_summary: start ({start_ts.date()}) is after end "
                         f"({end_ts.date()})")
@@ -615,7 +605,7 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start, end) -> Val
     (True, [0.38, 2.25])
     """
     _check_tx(tx, "holdout_validity")
-    start_ts, end_ts = _day(start, "start"), _day(end, "end")
+    start_ts, end_ts = as_day(start, "start"), as_day(end, "end")
     if start_ts > end_ts:
         raise DataError(f"holdout_validity: start ({start_ts.date()}) is after end "
                         f"({end_ts.date()})")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError
+from tierlab.errors import DataError, did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -64,15 +64,17 @@ def _freq_key(freq: str) -> str:
     return key
 
 
-def _check_tx(tx: pd.DataFrame, func: str) -> None:
+def _check_tx(tx: pd.DataFrame, func: str, *, allow_empty: bool = True) -> None:
+    """Raise a DataError naming ``func`` unless ``tx`` is a canonical transactions frame."""
     if not isinstance(tx, pd.DataFrame):
         raise DataError(f"{func}: expected a transactions DataFrame, got {type(tx).__name__}")
     missing = [c for c in ("customer_id", "timestamp", "amount") if c not in tx.columns]
     if missing:
         raise DataError(
-            f"{func}: the transactions frame lacks column(s) {missing}; it has "
-            f"{list(tx.columns)}. Load files with tierlab.load_transactions, which maps your "
-            "headers to customer_id, timestamp and amount."
+            f"{func}: the transactions frame lacks column {missing[0]!r}"
+            f"{did_you_mean(missing[0], tx.columns)}; it has {list(tx.columns)}. Load files "
+            "with tierlab.load_transactions, which maps your headers to customer_id, timestamp "
+            "and amount."
         )
     if not pd.api.types.is_datetime64_any_dtype(tx["timestamp"]):
         raise DataError(
@@ -81,6 +83,19 @@ def _check_tx(tx: pd.DataFrame, func: str) -> None:
         )
     if not pd.api.types.is_numeric_dtype(tx["amount"]):
         raise DataError(f"{func}: column 'amount' must be numeric, got {tx['amount'].dtype}")
+    if not allow_empty and len(tx) == 0:
+        raise DataError(f"{func}: the transactions frame is empty")
+
+
+def as_day(value, name: str, *, error: type[Exception] = DataError) -> pd.Timestamp:
+    """``value`` as a midnight Timestamp; ``error`` names ``name`` when it is not a date."""
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise error(f"{name}={value!r} is not a date: {exc}") from None
+    if ts is pd.NaT:
+        raise error(f"{name} is missing: give a date such as '2025-06-30'")
+    return ts.normalize()
 
 
 def _as_of(tx: pd.DataFrame, as_of) -> pd.Timestamp:
@@ -88,10 +103,7 @@ def _as_of(tx: pd.DataFrame, as_of) -> pd.Timestamp:
         if len(tx) == 0:
             raise DataError("no transactions: cannot default as_of to the last date in the data")
         return pd.Timestamp(tx["timestamp"].max()).normalize()
-    try:
-        return pd.Timestamp(as_of).normalize()
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"as_of={as_of!r} is not a date: {exc}") from None
+    return as_day(as_of, "as_of")
 
 
 def _days(ts: pd.Series | np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from tierlab.errors import DataError, SchemeError, did_you_mean
-from tierlab.features import btyd_summary, rfm
+from tierlab.features import _check_tx, as_day, btyd_summary, rfm
 
 __all__ = [
     "CALIBRATION_COLUMNS",
@@ -83,33 +83,6 @@ _DAY = pd.Timedelta(days=1)
 # --------------------------------------------------------------------------------------------
 # calibration / holdout split
 # --------------------------------------------------------------------------------------------
-def _date(value, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise SchemeError(f"{name}={value!r} is not a date: {exc}") from None
-    if ts is pd.NaT:
-        raise SchemeError(f"{name} is missing (NaT): give a date such as '2025-06-30'")
-    return ts.normalize()
-
-
-def _check_tx_columns(tx: pd.DataFrame, func: str) -> None:
-    if not isinstance(tx, pd.DataFrame):
-        raise DataError(f"{func}: expected a transactions DataFrame, got {type(tx).__name__}")
-    for col in ("customer_id", "timestamp", "amount"):
-        if col not in tx.columns:
-            raise DataError(
-                f"{func}: the transactions frame lacks column {col!r}"
-                f"{did_you_mean(col, tx.columns)}; load files with tierlab.load_transactions"
-            )
-    if not pd.api.types.is_datetime64_any_dtype(tx["timestamp"]):
-        raise DataError(
-            f"{func}: column 'timestamp' must be datetime64, got {tx['timestamp'].dtype}"
-        )
-    if len(tx) == 0:
-        raise DataError(f"{func}: the transactions frame is empty")
-
-
 def _periods_between(start: pd.Timestamp, end: pd.Timestamp, time_unit: str) -> float:
     """Length of (start, end] in ``time_unit`` periods, measured as btyd_summary measures T."""
     try:
@@ -221,9 +194,10 @@ def calibration_holdout(tx: pd.DataFrame, cutoff, end=None, *,
     a                  1.0     10.0  30.0                  1           40.0
     b                  0.0      0.0  11.0                  0            0.0
     """
-    _check_tx_columns(tx, "calibration_holdout")
-    cutoff = _date(cutoff, "cutoff")
-    end = tx["timestamp"].max().normalize() if end is None else _date(end, "end")
+    _check_tx(tx, "calibration_holdout", allow_empty=False)
+    cutoff = as_day(cutoff, "cutoff", error=SchemeError)
+    end = (tx["timestamp"].max().normalize() if end is None
+           else as_day(end, "end", error=SchemeError))
     if end <= cutoff:
         raise SchemeError(
             f"calibration_holdout: end ({end.date()}) must be after cutoff ({cutoff.date()}); "
@@ -1008,8 +982,8 @@ class PotentialModel(BaseEstimator):
             Too little history before ``cutoff - horizon_days``, too few customers, or a
             training window in which every customer (or none) bought.
         """
-        _check_tx_columns(tx, "PotentialModel.fit")
-        cutoff = _date(cutoff, "cutoff")
+        _check_tx(tx, "PotentialModel.fit", allow_empty=False)
+        cutoff = as_day(cutoff, "cutoff", error=SchemeError)
         if int(horizon_days) != horizon_days or horizon_days < 1:
             raise SchemeError(
                 f"PotentialModel.fit: horizon_days={horizon_days!r} must be a whole number >= 1"
@@ -1070,8 +1044,9 @@ class PotentialModel(BaseEstimator):
             and ``p_no_purchase``.
         """
         check_is_fitted(self, "spend_model_")
-        _check_tx_columns(tx, "PotentialModel.predict")
-        as_of = tx["timestamp"].max().normalize() if as_of is None else _date(as_of, "as_of")
+        _check_tx(tx, "PotentialModel.predict", allow_empty=False)
+        as_of = (tx["timestamp"].max().normalize() if as_of is None
+                 else as_day(as_of, "as_of", error=SchemeError))
         feats = _calibration_features(tx, as_of, self.time_unit, "PotentialModel.predict")
         classes = list(self.churn_model_.classes_)
         with self._threads(len(feats)):
@@ -1315,8 +1290,9 @@ def evaluate_potential(tx: pd.DataFrame, cutoff, end=None, *, time_unit: str = "
     if int(n_bins) != n_bins or n_bins < 1:
         raise SchemeError(f"evaluate_potential: n_bins={n_bins!r} must be a whole number >= 1")
     ch = calibration_holdout(tx, cutoff, end, time_unit=time_unit)
-    cutoff = _date(cutoff, "cutoff")
-    end = tx["timestamp"].max().normalize() if end is None else _date(end, "end")
+    cutoff = as_day(cutoff, "cutoff", error=SchemeError)
+    end = (tx["timestamp"].max().normalize() if end is None
+           else as_day(end, "end", error=SchemeError))
     days = int((end - cutoff).days)
     t_units = _periods_between(cutoff, end, time_unit)
 
