@@ -35,7 +35,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
@@ -129,38 +129,37 @@ class Attribute:
 
 
 @dataclass(frozen=True)
-class AllOf:
-    """Every part holds."""
-
+class _Group:
     parts: tuple[Condition, ...]
     path: str = ""
+    joiner: ClassVar[str] = ""
 
     def leaves(self) -> list[Metric | Attribute]:
         return [leaf for p in self.parts for leaf in p.leaves()]
 
     def describe(self) -> str:
-        return " and ".join(_paren(p) for p in self.parts)
+        return f" {self.joiner} ".join(_paren(p) for p in self.parts)
 
 
 @dataclass(frozen=True)
-class AnyOf:
+class AllOf(_Group):
+    """Every part holds."""
+
+    joiner: ClassVar[str] = "and"
+
+
+@dataclass(frozen=True)
+class AnyOf(_Group):
     """At least one part holds."""
 
-    parts: tuple[Condition, ...]
-    path: str = ""
-
-    def leaves(self) -> list[Metric | Attribute]:
-        return [leaf for p in self.parts for leaf in p.leaves()]
-
-    def describe(self) -> str:
-        return " or ".join(_paren(p) for p in self.parts)
+    joiner: ClassVar[str] = "or"
 
 
 Condition = Metric | Attribute | AllOf | AnyOf
 
 
 def _paren(c: Condition) -> str:
-    return f"({c.describe()})" if isinstance(c, AllOf | AnyOf) else c.describe()
+    return f"({c.describe()})" if isinstance(c, _Group) else c.describe()
 
 
 def _fmt_value(v: Any) -> str:
