@@ -341,11 +341,11 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
                         for leaf in t.when.leaves() if isinstance(leaf, Metric)},
                        key=str)
     W = int(max(promote_after.max(), D, 1))
-    ring = {key: np.zeros((n, W)) for key in leaf_keys}
+    ring = {key: np.zeros((W, n)) for key in leaf_keys}  # review-major: contiguous writes
 
     tier = np.full(n, -1, dtype=np.int8)
-    codes = np.full((n, R), -1, dtype=np.int8)
-    qual = np.full((n, R), -1, dtype=np.int8)
+    codes = np.full((R, n), -1, dtype=np.int8)  # review-major while running; transposed below
+    qual = np.full((R, n), -1, dtype=np.int8)
     since = np.zeros(n, dtype=np.int32)
     run_ge = np.zeros((K, n), dtype=np.int32)  # per tier: reviews in a row with L ≥ k
     run_below = np.zeros(n, dtype=np.int32)
@@ -358,9 +358,9 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         review = _Review(arr, int(review_month_cols[t]), int(review_days[t]), entered)
         L = ev.qualified(review)
         L[~entered] = -1
-        qual[:, t] = L
+        qual[t] = L
         for key in leaf_keys:
-            ring[key][:, t % W] = review.value(*key)
+            ring[key][t % W] = review.value(*key)
         for k in range(1, K):
             run_ge[k] = np.where(L >= k, run_ge[k] + 1, 0)
         prev = tier.copy()
@@ -380,7 +380,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
                   & (t - last_promo > grace))
         soft = np.zeros(n, dtype=bool)  # the soft landing held the customer higher
         if demote.any():
-            lmax = qual[demote, t - D + 1:t + 1].max(axis=1)
+            lmax = qual[t - D + 1:t + 1][:, demote].max(axis=0)
             if steps is not None:
                 floor = tier[demote] - steps
                 soft[demote] = lmax < floor
@@ -420,7 +420,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         run_below[reset] = 0
         last_promo[promote] = t
         tier = new_tier
-        codes[:, t] = tier
+        codes[t] = tier
         idx = np.flatnonzero(changed & (rule > 0))
         if idx.size:
             order = [(j % W) for j in range(t - W + 1, t + 1)]
@@ -429,9 +429,10 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
                 "from_code": prev[idx].astype(np.int64), "to_code": tier[idx].astype(np.int64),
                 "rule": rule[idx], "soft": soft[idx],
                 "override_reason": None if reason_at is None else reason_at[idx],
-                "figures": {key: ring[key][idx][:, order] for key in leaf_keys},
+                "figures": {key: ring[key][:, idx][order].T for key in leaf_keys},
             })
     log = ChangeLog.concat(chunks, leaf_keys, W)
+    codes, qual = np.ascontiguousarray(codes.T), np.ascontiguousarray(qual.T)
     return TierHistory(scheme, arr.customer_ids, review_dates, codes, qual, None, arr, ev,
                        log=log)
 

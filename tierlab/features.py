@@ -20,6 +20,7 @@ Policies (see the README's "Data policies"):
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -240,6 +241,29 @@ def _arrow_factorize(arr) -> tuple[np.ndarray, pa.Array, np.ndarray] | None:
     return codes, uniques, order
 
 
+_LAST_FACTORIZED: list = [None, None]  # weak reference to an Arrow id column, its codes
+
+
+def _arrow_factorize_cached(arr):
+    """:func:`_arrow_factorize`, remembering the last column it saw.
+
+    A pipeline asks for the same id column several times (``period_panel``, then the tier
+    engine); Arrow arrays are immutable and pandas replaces, never edits, the array behind a
+    column, so the same array object means the same ids. The reference is weak (nothing is kept
+    alive) and the cached codes are read-only.
+    """
+    ref, cached = _LAST_FACTORIZED
+    if ref is not None and ref() is arr:
+        return cached
+    res = _arrow_factorize(arr)
+    if res is not None:
+        for part in res:
+            if isinstance(part, np.ndarray):
+                part.flags.writeable = False
+        _LAST_FACTORIZED[:] = [weakref.ref(arr), res]
+    return res
+
+
 def _factorize(s: pd.Series, keep: np.ndarray | None = None, *,
                sort: bool = True) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(s[keep], sort=sort)``: intp codes and the unique values as an Index.
@@ -249,7 +273,7 @@ def _factorize(s: pd.Series, keep: np.ndarray | None = None, *,
     codes = None
     arr = _arrow_strings(s)
     if arr is not None:
-        res = _arrow_factorize(arr)
+        res = _arrow_factorize_cached(arr)
         if res is not None:
             codes, uniques, order = res
             if sort:
