@@ -145,11 +145,11 @@ plt.show()
 
 # %%
 print(tier_scheme.describe())
-lint = tier_scheme.lint(tx, customers=cust)
+history = tier_scheme.run(tx, customers=cust)
+lint = tier_scheme.lint(history=history)
 display(Markdown("\n".join(f"- ⚠ {w}" for w in lint) or "_No lint warnings._"))
 
 # %%
-history = tier_scheme.run(tx, customers=cust)
 current = history.current["tier"]
 summary = tl.tier_summary(current, tx, customers=cust)
 study.write_table(out, "tier_summary", summary)

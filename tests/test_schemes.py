@@ -195,9 +195,11 @@ def test_lint_empty_tier_with_data():
                        "amount": [150.0, 20.0]})
     d = copy.deepcopy(BASE)
     d["tiers"][2]["when"] = {"metric": "spend", "window": "1M", "op": ">", "value": 500}
-    warnings = TierScheme.from_dict(d).lint(tx)
+    scheme = TierScheme.from_dict(d)
+    warnings = scheme.lint(tx)
     assert warnings == ["tiers[2] (High) is empty: no customer qualifies for it at any review "
                         "in the data"]
+    assert scheme.lint(history=scheme.run(tx)) == warnings  # reuse a run instead of a rerun
 
 
 def test_clean_scheme_has_no_warnings():

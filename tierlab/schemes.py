@@ -308,16 +308,19 @@ class TierScheme:
         return run_scheme(self, tx, customers=customers, overrides=overrides, start=start,
                           end=end)
 
-    def lint(self, tx=None, customers=None) -> list[str]:
+    def lint(self, tx=None, customers=None, *, history=None) -> list[str]:
         """Warnings about a scheme that is valid but probably not what was meant.
 
         Checks gaps (a capped lower tier while the next tier needs more than the cap), tiers
         that can never be reached (contradictory conditions), thresholds out of order between
-        tiers, and — given transactions — tiers nobody ever qualifies for.
+        tiers, and — given transactions, or the ``history`` of a run that already happened —
+        tiers nobody ever qualifies for.
         """
         warnings = _lint_static(self)
-        if tx is not None:
+        hist = history
+        if hist is None and tx is not None:
             hist = self.run(tx, customers=customers)
+        if hist is not None:
             qualified = hist.qualified_counts()
             for k, t in enumerate(self.tiers[1:], start=1):
                 if qualified[k] == 0:
