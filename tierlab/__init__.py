@@ -3,10 +3,11 @@
 Score customers from their transactions, assign them to tiers with rules analysts write, keep
 the tiers up to date review after review, and measure what a change of the rules would do.
 
->>> import tierlab as tl
->>> res = tl.load_transactions("data/sample/transactions.csv")          # doctest: +SKIP
->>> hist = tl.TierScheme.from_yaml("data/rules/monthly_spend.yaml").run(res.transactions)
-...                                                                     # doctest: +SKIP
+Typical use::
+
+    import tierlab as tl
+    res = tl.load_transactions("data/sample/transactions.csv")
+    hist = tl.TierScheme.from_yaml("data/rules/monthly_spend.yaml").run(res.transactions)
 
 Nothing happens on import but defining names; modules that pull in scikit-learn, scipy or
 matplotlib are imported the first time one of their names is used.
