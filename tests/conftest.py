@@ -1,16 +1,24 @@
-"""Fixtures shared by the report, CLI, export and notebook tests: small data, one report run."""
+"""Shared test set-up: the hypothesis profile for CI, small data, one report run."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import yaml
+from hypothesis import settings
 
 from tierlab.datasets import generate
+
+# CI replays the same examples every run (a failure there is reproducible, never a fluke of
+# the draw); local runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "data" / "rules"

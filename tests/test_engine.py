@@ -345,6 +345,27 @@ def test_engine_matches_naive_reference(scheme, tx):
     assert _engine_codes(hist) == naive_history(scheme, tx)
 
 
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scheme=schemes(), tx=transactions(), data=st.data())
+def test_engine_matches_naive_reference_with_overrides(scheme, tx, data):
+    customers = sorted(tx["customer_id"].unique())
+    names = [t["name"] for t in scheme["tiers"]]
+    rows = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        start = data.draw(st.integers(0, 34))
+        length = data.draw(st.one_of(st.none(), st.integers(0, 8)))
+        rows.append({
+            "customer_id": data.draw(st.sampled_from(customers)),
+            "tier": data.draw(st.sampled_from(names)),
+            "from": pd.Timestamp("2023-01-01") + pd.DateOffset(months=start),
+            "until": None if length is None else pd.Timestamp("2023-01-01")
+            + pd.DateOffset(months=start + length) + pd.offsets.MonthEnd(0),
+            "reason": "test",
+        })
+    hist = TierScheme.from_dict(scheme).run(tx, overrides=pd.DataFrame(rows))
+    assert _engine_codes(hist) == naive_history(scheme, tx, overrides=rows)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scheme=schemes(), tx=transactions())
 def test_replaying_changes_reproduces_tiers(scheme, tx):
