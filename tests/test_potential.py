@@ -231,9 +231,9 @@ def test_expected_purchases_quadrature_fallback(monkeypatch):
     x = np.array([0.0, 1.0, 4.0, 20.0, 60.0])
     t_x = np.array([0.0, 30.0, 150.0, 280.0, 299.0])
     closed = model.expected_purchases(365.0, x, t_x, 300.0)
-    import tierlab.potential as potential
+    import tierlab.btyd as btyd
 
-    monkeypatch.setattr(potential.special, "hyp2f1", lambda *args: np.full(np.shape(args[3]),
+    monkeypatch.setattr(btyd.special, "hyp2f1", lambda *args: np.full(np.shape(args[3]),
                                                                             np.nan))
     fallback = model.expected_purchases(365.0, x, t_x, 300.0)
     np.testing.assert_allclose(fallback, closed, rtol=2e-5)
