@@ -364,6 +364,17 @@ def _keep_before(tx: pd.DataFrame, end: pd.Timestamp) -> np.ndarray | None:
     return ts.to_numpy() < end.to_datetime64()
 
 
+def _rows_before(tx: pd.DataFrame, stop: pd.Timestamp | None):
+    """Rows before ``stop`` (all when None): (mask or None, customer codes, ids, amounts, days)."""
+    keep = None if stop is None else _keep_before(tx, stop)
+    codes, ids = _factorize(tx["customer_id"], keep)
+    amount = tx["amount"].to_numpy(dtype="float64")
+    day = _days32(tx["timestamp"])
+    if keep is not None:
+        amount, day = amount[keep], day[keep]
+    return keep, codes, ids, amount, day
+
+
 def _day_months(day: np.ndarray, *, inplace: bool = False) -> tuple[np.ndarray, int]:
     """Month number (``year * 12 + month - 1``) of each day, as an offset from the first one.
 
@@ -444,13 +455,8 @@ def rfm(tx: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """
     _check_tx(tx, "rfm")
     as_of = _as_of(tx, as_of)
-    keep = _keep_before(tx, as_of + pd.Timedelta(days=1))
-    codes, ids = _factorize(tx["customer_id"], keep)
+    keep, codes, ids, amount, day = _rows_before(tx, as_of + pd.Timedelta(days=1))
     n = len(ids)
-    amount = tx["amount"].to_numpy(dtype="float64")
-    day = _days32(tx["timestamp"])
-    if keep is not None:
-        amount, day = amount[keep], day[keep]
     purchase = amount >= 0
     all_purchase = bool(purchase.all())
 
@@ -659,16 +665,10 @@ class _MonthColumns:
 def _month_columns(tx: pd.DataFrame, start, end, func: str) -> _MonthColumns:
     if len(tx) == 0:
         raise DataError("no transactions to build a panel from")
-    keep = None
-    if end is not None:
-        stop = pd.Timestamp(end).normalize() + pd.offsets.MonthEnd(0) + pd.Timedelta(days=1)
-        keep = _keep_before(tx, stop)
-    codes, ids = _factorize(tx["customer_id"], keep)
+    stop = (None if end is None else
+            pd.Timestamp(end).normalize() + pd.offsets.MonthEnd(0) + pd.Timedelta(days=1))
+    keep, codes, ids, amount, day = _rows_before(tx, stop)
     n = len(ids)
-    amount = tx["amount"].to_numpy(dtype="float64")
-    day = _days32(tx["timestamp"])
-    if keep is not None:
-        amount, day = amount[keep], day[keep]
     if day.size == 0:
         raise DataError(f"{func}: no transactions up to end={end}")
     month_off, month0 = _day_months(day)
