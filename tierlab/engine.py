@@ -673,11 +673,12 @@ def cross_tiers(tiers: pd.Series, customers: pd.DataFrame, by: str | list[str], 
                         f"{did_you_mean(missing_cols[0], table.columns)}; columns: "
                         f"{list(table.columns)}")
     attrs = table[by].reindex(tiers.index.astype(str)).astype(object).fillna(missing)
-    combined = tiers.astype(str).to_numpy().astype(object)
-    for b in by:
-        combined = combined + sep + attrs[b].astype(str).to_numpy()
-    tier_order = (list(tiers.cat.categories) if isinstance(tiers.dtype, pd.CategoricalDtype)
-                  else sorted(tiers.dropna().unique()))
-    cats = [c for t in tier_order for c in sorted(set(combined[tiers.astype(str) == str(t)]))]
-    return pd.Series(pd.Categorical(combined, categories=cats, ordered=True), index=tiers.index,
-                     name="type")
+    ordered = tiers if isinstance(tiers.dtype, pd.CategoricalDtype) else tiers.astype(
+        pd.CategoricalDtype(sorted(tiers.dropna().unique())))
+    combined = ordered.astype(str).reset_index(drop=True).str.cat(
+        [attrs[b].astype(str).reset_index(drop=True) for b in by], sep=sep)
+    # categories: tier order first, then the attribute values in text order
+    kinds = pd.DataFrame({"tier": ordered.cat.codes.to_numpy(), "type": combined})
+    kinds = kinds[kinds["tier"] >= 0].drop_duplicates().sort_values(["tier", "type"])
+    return pd.Series(pd.Categorical(combined, categories=kinds["type"], ordered=True),
+                     index=tiers.index, name="type")
