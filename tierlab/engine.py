@@ -32,10 +32,10 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import DataError, SchemeError, did_you_mean
 from tierlab.features import FREQS, MonthlyArrays, _check_tx, monthly_arrays, period_end
 from tierlab.reasons import ChangeLog
-from tierlab.schemes import AllOf, Attribute, Condition, Metric, TierScheme
+from tierlab.schemes import METRICS, AllOf, Attribute, Condition, Metric, TierScheme
 
 __all__ = ["run_scheme", "TierHistory", "cross_tiers", "load_overrides"]
 
@@ -154,8 +154,6 @@ class _Evaluator:
             customers = customers.set_index("customer_id")
         missing = [a for a in needed if a not in customers.columns]
         if missing:
-            from tierlab.errors import did_you_mean
-
             raise SchemeError(
                 f"{self.scheme.source or self.scheme.name}: attribute {missing[0]!r} is not a "
                 f"column of the customer table{did_you_mean(missing[0], customers.columns)}; "
@@ -168,19 +166,14 @@ class _Evaluator:
         customers.index = customers.index.astype(str)
         return customers[needed].reindex(ids.astype(str))
 
-    def leaf_value(self, leaf: Metric, review: _Review) -> np.ndarray:
-        return review.value(leaf.metric, self.window(leaf))
-
     def window(self, leaf: Metric) -> str | None:
-        from tierlab.schemes import METRICS
-
         if not METRICS[leaf.metric][0]:
             return None
         return leaf.window or self.default_window
 
     def holds(self, cond: Condition, review: _Review) -> np.ndarray:
         if isinstance(cond, Metric):
-            return _compare(self.leaf_value(cond, review), cond.op, cond.value)
+            return _compare(review.value(cond.metric, self.window(cond)), cond.op, cond.value)
         if isinstance(cond, Attribute):
             if cond.path not in self.attr_cache:
                 col = self.attrs[cond.attribute]
@@ -639,8 +632,6 @@ def _key_label(key: tuple[str, str | None]) -> str:
 
 
 def _suggest(value, ids: pd.Index) -> str:
-    from tierlab.errors import did_you_mean
-
     return did_you_mean(str(value), ids[:100_000])
 
 
@@ -667,8 +658,6 @@ def cross_tiers(tiers: pd.Series, customers: pd.DataFrame, by: str | list[str], 
         else customers
     missing_cols = [b for b in by if b not in table.columns]
     if missing_cols:
-        from tierlab.errors import did_you_mean
-
         raise DataError(f"customer table has no column {missing_cols[0]!r}"
                         f"{did_you_mean(missing_cols[0], table.columns)}; columns: "
                         f"{list(table.columns)}")
