@@ -367,7 +367,8 @@ def tier_crosstab(tiers: pd.Series, customers: pd.DataFrame, by: str, *,
                   revenue: pd.Series | None = None) -> pd.DataFrame:
     """Customers (and revenue share) per tier × customer attribute, highest tier first.
 
-    Built on :func:`tierlab.engine.cross_tiers` (the combined type, e.g. ``High × local``).
+    Customers whose attribute is missing are counted under ``unknown`` (as in
+    :func:`tierlab.engine.cross_tiers`).
 
     Returns
     -------
@@ -376,14 +377,16 @@ def tier_crosstab(tiers: pd.Series, customers: pd.DataFrame, by: str, *,
         ``revenue`` (customer_id → revenue) a second column level ``revenue_share`` gives each
         cell's share of total revenue.
     """
-    from tierlab.engine import cross_tiers
-
-    types = cross_tiers(tiers, customers, by, sep="\x1f")
-    parts = types.astype(str).str.split("\x1f", n=1, expand=True)
-    frame = pd.DataFrame({"tier": pd.Categorical(parts[0], categories=tiers.cat.categories,
-                                                 ordered=True),
-                          by: parts[1].to_numpy()}, index=types.index)
-    frame = frame[types.notna().to_numpy()]
+    table = customers.set_index("customer_id") if "customer_id" in customers.columns \
+        else customers
+    if by not in table.columns:
+        raise DataError(f"customer table has no column {by!r}; columns: {list(table.columns)}")
+    assigned = tiers.dropna()
+    frame = pd.DataFrame({
+        "tier": assigned,
+        by: table[by].reindex(assigned.index.astype(str)).astype(object).fillna("unknown")
+        .astype(str).to_numpy(),
+    })
     counts = pd.crosstab(frame["tier"], frame[by]).iloc[::-1]
     if revenue is None:
         return counts
