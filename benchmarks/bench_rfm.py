@@ -8,9 +8,11 @@ process's peak RSS. Outputs are cross-checked on the columns each method produce
 
 Methods (``--methods``, default all):
 
-- ``tierlab.rfm``: ``pd.read_parquet`` then ``tierlab.features.rfm`` (no distinct days: rfm has
-  ``active_months`` instead);
-- ``tierlab.rfm+btyd``: the same plus ``btyd_summary`` (distinct purchase days, BTYD columns);
+- ``tierlab.rfm``: ``tierlab.features.rfm(path)``, which reads the Parquet file itself column by
+  column (no distinct days: rfm has ``active_months`` instead);
+- ``tierlab.rfm(DataFrame)``: ``pd.read_parquet`` then ``rfm`` on the frame;
+- ``tierlab.rfm+btyd``: ``pd.read_parquet``, ``rfm`` and ``btyd_summary`` on the frame (distinct
+  purchase days, BTYD columns);
 - ``pandas``: idiomatic ``groupby(...).agg`` with named aggregations;
 - ``polars``: lazy ``scan_parquet → group_by → agg``;
 - ``duckdb``: one SQL query over ``read_parquet``;
@@ -36,11 +38,8 @@ sys.path.insert(0, str(HERE))
 
 import _harness as H  # noqa: E402
 
-METHODS = ["tierlab.rfm", "tierlab.rfm+btyd", "tierlab.rfm[lean-read]", "read_parquet-only",
+METHODS = ["tierlab.rfm", "tierlab.rfm(DataFrame)", "tierlab.rfm+btyd", "read_parquet-only",
            "pandas", "polars", "duckdb", "pymc-marketing", "lifetimes"]
-#: tierlab.rfm[lean-read]: the same call after a leaner read (columns handed over one by one,
-#: Arrow's system allocator so freed read buffers go back to the OS at once)
-LEAN_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 PEERS = {"pandas", "polars", "duckdb", "pymc-marketing", "lifetimes"}
 COLUMNS = ["first_purchase", "last_purchase", "transactions", "purchase_days", "total", "mean",
            "recency_days", "repeat_mean"]
@@ -48,18 +47,17 @@ REFERENCE = "polars"
 
 
 # --------------------------------------------------------------------------- workers
-def _tierlab(path: str, with_btyd: bool, lean: bool = False):
+def _tierlab(path: str, *, frame: bool, with_btyd: bool = False):
     import pandas as pd
 
     from tierlab.features import btyd_summary, rfm
 
     t0 = time.perf_counter()
-    if lean:
-        tx = pd.read_parquet(path, to_pandas_kwargs={"self_destruct": True,
-                                                     "split_blocks": True})
-    else:
+    if frame:
         tx = pd.read_parquet(path)
-    t_read = time.perf_counter() - t0
+        t_read = time.perf_counter() - t0
+    else:
+        tx, t_read = path, None  # rfm reads the file itself
     out = rfm(tx)
     summary = btyd_summary(tx) if with_btyd else None
     elapsed = time.perf_counter() - t0
@@ -212,6 +210,7 @@ def worker(method: str, path: str, out_path: str | None) -> None:
     t_imp = time.perf_counter()
     if method.startswith("tierlab") or method == "read_parquet-only":
         import pandas  # noqa: F401
+        import pyarrow.parquet  # noqa: F401
 
         import tierlab.features  # noqa: F401
     elif method == "pymc-marketing":
@@ -223,9 +222,9 @@ def worker(method: str, path: str, out_path: str | None) -> None:
     import_s = time.perf_counter() - t_imp
     rss_ready = H.current_rss_mib()
     fn = {
-        "tierlab.rfm": lambda p: _tierlab(p, False),
-        "tierlab.rfm+btyd": lambda p: _tierlab(p, True),
-        "tierlab.rfm[lean-read]": lambda p: _tierlab(p, False, lean=True),
+        "tierlab.rfm": lambda p: _tierlab(p, frame=False),
+        "tierlab.rfm(DataFrame)": lambda p: _tierlab(p, frame=True),
+        "tierlab.rfm+btyd": lambda p: _tierlab(p, frame=True, with_btyd=True),
         "read_parquet-only": _read_only,
         "pandas": _pandas, "polars": _polars, "duckdb": _duckdb,
         "pymc-marketing": _pymc, "lifetimes": _lifetimes,
@@ -261,10 +260,6 @@ def versions() -> None:
 # --------------------------------------------------------------------------- parent
 def interpreter(method: str) -> Path:
     return H.PEER_PY if method in PEERS else H.PROJECT_PY
-
-
-def environment(method: str) -> dict | None:
-    return LEAN_ENV if method == "tierlab.rfm[lean-read]" else None
 
 
 def cross_check(outputs: dict[str, Path]) -> dict[str, str]:
@@ -339,8 +334,7 @@ def main() -> None:
         for m in methods:
             out = H.RESULTS / f"rfm_{args.size}_{m}.parquet"
             H.RESULTS.mkdir(parents=True, exist_ok=True)
-            rec = H.run_worker(interpreter(m), script, [m, str(path), str(out)],
-                               env=environment(m))
+            rec = H.run_worker(interpreter(m), script, [m, str(path), str(out)])
             if rec["ok"]:
                 if out.exists():
                     outputs[m] = out
@@ -352,7 +346,7 @@ def main() -> None:
         for m in methods:
             if m in failed:
                 continue
-            rec = H.run_worker(interpreter(m), script, [m, str(path)], env=environment(m))
+            rec = H.run_worker(interpreter(m), script, [m, str(path)])
             runs[m].append(rec)
             status = (f"{rec['seconds']:.2f}s {rec['peak_rss_mib']:.0f} MiB" if rec["ok"]
                       else "FAILED " + rec["error"])
@@ -363,7 +357,7 @@ def main() -> None:
     for m in methods:
         ok = [r for r in runs[m] if r["ok"]]
         if len(ok) >= 2 and max(r["seconds"] for r in ok) > 1.4 * min(r["seconds"] for r in ok):
-            rec = H.run_worker(interpreter(m), script, [m, str(path)], env=environment(m))
+            rec = H.run_worker(interpreter(m), script, [m, str(path)])
             rec["rerun"] = True
             runs[m].append(rec)
             print(f"  rerun   {m:18s} {rec.get('seconds', float('nan')):.2f}s "

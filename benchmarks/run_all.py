@@ -76,16 +76,9 @@ def targets(rfm10: dict | None, pipe10: dict | None, load10: dict | None) -> lis
     out = []
     s = (rfm10 or {}).get("summary", {})
     pol, pymc = s.get("polars", {}), s.get("pymc-marketing", {})
-    for m in ("tierlab.rfm", "tierlab.rfm+btyd", "tierlab.rfm[lean-read]"):
+    for m in ("tierlab.rfm",):  # the DataFrame variants are in the table, for reference
         t = s.get(m, {})
         if not (t.get("ok") and pol.get("ok")):
-            continue
-        if m.endswith("[lean-read]"):  # a variant: only its memory is of interest
-            out.append(dict(name=f"`{m}` peak RSS ÷ polars' peak RSS (10M; variant)",
-                            value=t["peak_rss_mib"] / pol["peak_rss_mib"], limit="≤ 1.0",
-                            met=t["peak_rss_mib"] <= pol["peak_rss_mib"],
-                            detail=f"{t['peak_rss_mib']:.0f} MiB vs {pol['peak_rss_mib']:.0f} MiB"
-                                   f"; {t['median_s']:.2f} s", key=m + ":rss"))
             continue
         out.append(dict(name=f"`{m}` time ÷ polars' time (10M)", value=t["median_s"]
                         / pol["median_s"], limit="≤ 1.0", met=t["median_s"] <= pol["median_s"],

@@ -20,8 +20,12 @@ Policies (see the README's "Data policies"):
 
 from __future__ import annotations
 
+import os
 import weakref
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,6 +57,7 @@ _FREQ_ALIASES = {
     "y": "Y", "a": "Y", "year": "Y", "yearly": "Y", "annual": "Y", "ye": "Y",
 }
 _DAY = np.int64(86_400_000_000_000)
+_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
 def _freq_key(freq: str) -> str:
@@ -264,16 +269,21 @@ def _arrow_factorize_cached(arr):
     return res
 
 
-def _factorize(s: pd.Series, keep: np.ndarray | None = None, *,
-               sort: bool = True) -> tuple[np.ndarray, pd.Index]:
+def _factorize(s, keep: np.ndarray | None = None, *,
+               sort: bool = True, cache: bool = True) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(s[keep], sort=sort)``: intp codes and the unique values as an Index.
 
-    ``keep`` (a boolean mask) restricts the rows; the codes returned are for those rows only.
+    ``s`` is a Series or an Arrow string ChunkedArray (read straight from a file; its ids come
+    back as ``str``). ``keep`` (a boolean mask) restricts the rows; the codes returned are for
+    those rows only. ``cache=False`` skips the one-entry cache, for columns used only once.
     """
     codes = None
-    arr = _arrow_strings(s)
+    if isinstance(s, pd.Series):
+        arr, dtype = _arrow_strings(s), s.dtype
+    else:
+        arr, dtype = s, "str"
     if arr is not None:
-        res = _arrow_factorize_cached(arr)
+        res = _arrow_factorize_cached(arr) if cache else _arrow_factorize(arr)
         if res is not None:
             codes, uniques, order = res
             if sort:
@@ -281,21 +291,27 @@ def _factorize(s: pd.Series, keep: np.ndarray | None = None, *,
                 rank[order] = np.arange(len(order))
                 codes = rank[codes]
                 uniques = uniques.take(order)
-            ids = pd.Index(pd.array(uniques, dtype=s.dtype))
+            ids = pd.Index(pd.array(uniques, dtype=dtype))
+            del res
     if codes is None:
-        codes, ids = pd.factorize(s, sort=sort)
+        codes, ids = pd.factorize(s if isinstance(s, pd.Series) else s.to_pandas(), sort=sort)
         ids = pd.Index(ids)
-    codes = np.asarray(codes, dtype=np.intp)
-    if keep is not None:
-        codes = codes[keep]
-        missing = codes < 0  # missing values (code -1) stay -1
-        has_missing = bool(missing.any())
-        present = np.bincount(codes[~missing] if has_missing else codes,
-                              minlength=len(ids)) > 0
-        if not present.all():
-            remap = np.cumsum(present, dtype=np.intp) - 1
-            codes = np.where(missing, -1, remap[codes]) if has_missing else remap[codes]
-            ids = ids[present]
+    return _restrict(np.asarray(codes, dtype=np.intp), ids, keep)
+
+
+def _restrict(codes: np.ndarray, ids: pd.Index,
+              keep: np.ndarray | None) -> tuple[np.ndarray, pd.Index]:
+    """Codes of the rows in ``keep``, renumbered over the ids those rows use."""
+    if keep is None:
+        return codes, ids
+    codes = codes[keep]
+    missing = codes < 0  # missing values (code -1) stay -1
+    has_missing = bool(missing.any())
+    present = np.bincount(codes[~missing] if has_missing else codes, minlength=len(ids)) > 0
+    if not present.all():
+        remap = np.cumsum(present, dtype=np.intp) - 1
+        codes = np.where(missing, -1, remap[codes]) if has_missing else remap[codes]
+        ids = ids[present]
     return codes, ids
 
 
@@ -375,6 +391,155 @@ def _rows_before(tx: pd.DataFrame, stop: pd.Timestamp | None):
     return keep, codes, ids, amount, day
 
 
+def _parquet_rows_before(path, func: str, as_of):
+    """What :func:`_rows_before` gives, read from a canonical Parquet file column by column.
+
+    Returns ``(as_of, keep, codes, ids, amounts, days, order_id or None)``. Each column is
+    converted as soon as it is read and its Arrow buffers are dropped, so only the integer
+    codes, int32 days and float amounts of the rows are held at once — a fraction of the file
+    as a DataFrame. The file must already be clean (as written from
+    ``load_transactions(...).transactions``): a missing value is an error naming the column and
+    row, never a row silently skipped.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    p = Path(path).expanduser()
+    label = f"'{p}'"
+    load_hint = ("load it with tierlab.load_transactions, which maps headers, parses values and "
+                 "sets bad rows aside with their reasons")
+    if not p.is_file():
+        raise DataError(f"{func}: file not found: {label}" if not p.exists()
+                        else f"{func}: {label} is a folder, not a Parquet file")
+    try:
+        pf = pq.ParquetFile(p)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"{func}: {label} is not a Parquet file ({exc}); {func} reads "
+                        f"canonical Parquet files directly — for CSV and Excel, {load_hint}"
+                        ) from None
+    schema = pf.schema_arrow
+    missing = [c for c in ("customer_id", "timestamp", "amount") if c not in schema.names]
+    if missing:
+        raise DataError(
+            f"{func}: {label} lacks column {missing[0]!r}{did_you_mean(missing[0], schema.names)}"
+            f"; it has {schema.names}. {load_hint[0].upper()}{load_hint[1:]}."
+        )
+    types = {name: schema.field(name).type for name in schema.names}
+    id_type = types["customer_id"]
+    if pa.types.is_dictionary(id_type):
+        id_type = id_type.value_type
+    checks = {
+        "customer_id": (pa.types.is_string(id_type) or pa.types.is_large_string(id_type)
+                        or pa.types.is_integer(id_type), "text or integers"),
+        "timestamp": (pa.types.is_timestamp(types["timestamp"])
+                      or pa.types.is_date(types["timestamp"]), "timestamps or dates"),
+        "amount": (pa.types.is_integer(types["amount"]) or pa.types.is_floating(types["amount"])
+                   or pa.types.is_decimal(types["amount"]), "numbers"),
+    }
+    for name, (ok, want) in checks.items():
+        if not ok:
+            held = ("text" if pa.types.is_string(types[name])
+                    or pa.types.is_large_string(types[name]) else types[name])
+            raise DataError(f"{func}: {label} column {name!r} holds {held}, not {want}; "
+                            f"{load_hint}")
+
+    def chunks(name: str, nulls_ok: bool = False, source=None):
+        """The column one row group at a time (decoding buffers stay one group large).
+
+        A reader is not safe to share between threads: another thread passes its own *source*.
+        """
+        source = pf if source is None else source
+        row = 0
+        for i in range(source.num_row_groups):
+            try:
+                chunk = source.read_row_group(i, columns=[name]).column(0)
+            except (pa.ArrowException, OSError) as exc:
+                raise DataError(f"{func}: {label} column {name!r} cannot be read ({exc})"
+                                ) from None
+            if chunk.null_count and not nulls_ok:
+                first = row + pc.index(pc.is_null(chunk), True).as_py()
+                raise DataError(
+                    f"{func}: {label} column {name!r} has a missing value in data row "
+                    f"{first + 1:,}; {func} reads only clean canonical files: {load_hint}"
+                )
+            row += len(chunk)
+            yield from chunk.chunks
+
+    def customer_codes():
+        ids = pa.chunked_array(list(chunks("customer_id", source=pq.ParquetFile(p))),
+                               type=types["customer_id"])
+        if pa.types.is_dictionary(ids.type):
+            ids = ids.cast(id_type)
+        if pa.types.is_integer(id_type):
+            return _factorize(pd.Series(ids.to_numpy()), cache=False)
+        return _factorize(ids, cache=False)
+
+    n_rows = pf.metadata.num_rows
+    # freed read buffers go back to the OS at once; the ids are read and hashed on a second
+    # thread while this one reads the dates and amounts (Arrow and NumPy release the GIL)
+    with _system_memory_pool(), ThreadPoolExecutor(max_workers=1) as pool:
+        ids_done = pool.submit(customer_codes)
+        day = np.empty(n_rows, dtype=np.int32)
+        pos = 0
+        for chunk in chunks("timestamp"):
+            if pa.types.is_date(chunk.type):
+                day[pos:pos + len(chunk)] = chunk.cast(pa.date32()).to_numpy(
+                    zero_copy_only=False).view("int64")
+            else:
+                np.floor_divide(chunk.to_numpy().view("int64"),
+                                _DAY // _NS_PER_UNIT[chunk.type.unit],
+                                out=day[pos:pos + len(chunk)], casting="unsafe")
+            pos += len(chunk)
+        if as_of is None:
+            if n_rows == 0:
+                raise DataError(
+                    "no transactions: cannot default as_of to the last date in the data")
+            as_of = pd.Timestamp(int(day.max()), unit="D")
+        else:
+            as_of = as_day(as_of, "as_of")
+        stop = _days(np.array([as_of.to_datetime64()]))[0] + 1
+        keep = None if n_rows == 0 or day.max() < stop else day < stop
+        if keep is not None:
+            day = day[keep]
+
+        amount = np.empty(n_rows, dtype=np.float64)
+        pos = 0
+        for chunk in chunks("amount"):
+            if pa.types.is_decimal(chunk.type):
+                chunk = chunk.cast(pa.float64())
+            amount[pos:pos + len(chunk)] = chunk.to_numpy()
+            pos += len(chunk)
+        bad = np.isnan(amount)
+        if bad.any():
+            raise DataError(
+                f"{func}: {label} column 'amount' has a missing value in data row "
+                f"{int(np.argmax(bad)) + 1:,}; {func} reads only clean canonical files: "
+                f"{load_hint}"
+            )
+        if keep is not None:
+            amount = amount[keep]
+        codes, uniques = _restrict(*ids_done.result(), keep)
+        order_id = None
+        if "order_id" in schema.names:
+            order_id = pa.chunked_array(list(chunks("order_id", nulls_ok=True)),
+                                        type=types["order_id"]).to_pandas()
+    return as_of, keep, codes, uniques, amount, day, order_id
+
+
+@contextmanager
+def _system_memory_pool():
+    """Make Arrow allocate from the system allocator for the duration of the block."""
+    import pyarrow as pa
+
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
 def _day_months(day: np.ndarray, *, inplace: bool = False) -> tuple[np.ndarray, int]:
     """Month number (``year * 12 + month - 1``) of each day, as an offset from the first one.
 
@@ -423,13 +588,18 @@ def _order_counts(purchase: np.ndarray, order_id, group: np.ndarray, n_groups: i
             + np.bincount(out_group[no_id], minlength=n_out))
 
 
-def rfm(tx: pd.DataFrame, as_of=None) -> pd.DataFrame:
+def rfm(tx: pd.DataFrame | str | os.PathLike, as_of=None) -> pd.DataFrame:
     """Recency, frequency and monetary features per customer at an observation date.
 
     Parameters
     ----------
-    tx : DataFrame
-        Canonical transactions (``customer_id``, ``timestamp``, ``amount``[, ``order_id``]).
+    tx : DataFrame or path
+        Canonical transactions (``customer_id``, ``timestamp``, ``amount``[, ``order_id``]),
+        or the path of a Parquet file holding them (e.g. written with
+        ``load_transactions(...).transactions.to_parquet(...)``). A file is read column by
+        column straight into integer codes, days and amounts — the fast, low-memory way for
+        10M+ rows; it must be clean (a missing value raises a DataError naming the column and
+        row).
     as_of : date-like, optional
         Observation date; rows after it are ignored. Defaults to the last date in ``tx``.
 
@@ -453,14 +623,18 @@ def rfm(tx: pd.DataFrame, as_of=None) -> pd.DataFrame:
     a                      85          1            80.0
     b                      49          1            50.0
     """
-    _check_tx(tx, "rfm")
-    as_of = _as_of(tx, as_of)
-    keep, codes, ids, amount, day = _rows_before(tx, as_of + pd.Timedelta(days=1))
+    if isinstance(tx, str | os.PathLike):
+        as_of, keep, codes, ids, amount, day, order_id = _parquet_rows_before(tx, "rfm", as_of)
+    else:
+        _check_tx(tx, "rfm")
+        as_of = _as_of(tx, as_of)
+        keep, codes, ids, amount, day = _rows_before(tx, as_of + pd.Timedelta(days=1))
+        order_id = tx.get("order_id")
     n = len(ids)
     purchase = amount >= 0
     all_purchase = bool(purchase.all())
 
-    frequency = _order_counts(purchase, tx.get("order_id"), codes, n, keep=keep)
+    frequency = _order_counts(purchase, order_id, codes, n, keep=keep)
     total = np.bincount(codes, weights=amount, minlength=n)
     if all_purchase:
         returns = np.zeros(n, dtype=np.int64)
