@@ -792,3 +792,71 @@ def test_shuffling_rows_changes_nothing(rows, with_orders, via_csv, seed):
         got = res.rejected.drop(columns=["source_row", "reason"])
         assert _multiset(got.fillna("")) == _multiset(originals.fillna(""))
         assert res.data["customer_id"].str.strip().eq(res.data["customer_id"]).all()
+
+
+# --------------------------------------------------------------------------------------------
+# the fast internals of the loader against plain NumPy / Python
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bits", [0, 1, 15, 16, 17, 33])
+def test_radix_argsort_is_a_stable_argsort(bits):
+    from tierlab.load import _radix_argsort
+
+    rng = np.random.default_rng(bits)
+    values = rng.integers(0, 2**bits, 5000) if bits else np.zeros(5000, dtype=np.int64)
+    np.testing.assert_array_equal(_radix_argsort(values, bits),
+                                  np.argsort(values, kind="stable"))
+
+
+@pytest.mark.parametrize("layout", ["sorted", "time order", "shuffled", "one row", "empty"])
+def test_primary_order_sorts_by_customer_then_time(layout):
+    from tierlab.load import _primary_order
+
+    rng = np.random.default_rng(7)
+    n = {"one row": 1, "empty": 0}.get(layout, 4000)
+    c = rng.integers(0, 300, n)
+    t = rng.integers(0, 50, n) * 86_400 * 10**9  # whole days: many (customer, day) ties
+    if layout == "sorted":
+        idx = np.lexsort((t, c))
+        c, t = c[idx], t[idx]
+    elif layout == "time order":
+        idx = np.argsort(t, kind="stable")
+        c, t = c[idx], t[idx]
+    order, tie = _primary_order(c, 300, t)
+    idx = np.arange(n) if order is None else order
+    if layout == "sorted":
+        assert order is None
+    ref = np.lexsort((t, c))
+    np.testing.assert_array_equal(c[idx], c[ref])
+    np.testing.assert_array_equal(t[idx], t[ref])
+    cs, ts = c[ref], t[ref]
+    np.testing.assert_array_equal(tie, (cs[1:] == cs[:-1]) & (ts[1:] == ts[:-1]))
+
+
+@pytest.mark.parametrize("kind", ["clean", "padded", "tokens", "long", "nulls", "numbers"])
+def test_encode_ids_matches_plain_python(kind):
+    from tierlab.load import _NULL_VARIANTS, _encode_ids
+
+    rng = np.random.default_rng(3)
+    pool = [f"C{i:05d}" for i in rng.permutation(400)]
+    if kind == "padded":
+        pool = [f" {p}" if i % 3 == 0 else f"{p}  " if i % 3 == 1 else p
+                for i, p in enumerate(pool)] + pool[:50]
+    elif kind == "tokens":
+        pool += ["NA", "null", "-", ""]
+    elif kind == "long":
+        pool = ["客户-" + p * 6 for p in pool]
+    raw = [pool[i] for i in rng.integers(0, len(pool), 3000)]
+    if kind == "nulls":
+        raw = [None if i % 11 == 0 else v for i, v in enumerate(raw)]
+    s = pd.Series(raw, dtype="str")
+    if kind == "numbers":
+        s = pd.Series(rng.integers(0, 400, 3000)).astype("float64")
+        raw = [str(int(v)) for v in s]
+    ids = _encode_ids(s)
+    words = [None if v is None else v.strip() for v in raw]
+    words = [None if w is None or w in _NULL_VARIANTS else w for w in words]
+    assert ids.uniques.to_pylist() == sorted({w for w in words if w is not None})
+    got = [None if k < 0 else ids.uniques[int(k)].as_py() for k in ids.codes]
+    assert got == words

@@ -48,8 +48,9 @@ def test_import_is_light():
 
 def test_modules_respect_the_layering():
     # lower layers never import higher ones
-    order = ["errors", "load", "features", "scoring", "schemes", "engine", "segment", "btyd",
-             "potential", "evaluate", "compare", "plots", "export", "report", "cli"]
+    order = ["errors", "_arrowkeys", "load", "features", "scoring", "schemes", "engine",
+             "segment", "btyd", "potential", "evaluate", "compare", "plots", "export", "report",
+             "cli"]
     for i, low in enumerate(order):
         path = ROOT / "tierlab" / f"{low}.py"
         if not path.exists():

@@ -88,6 +88,7 @@ from __future__ import annotations
 import codecs
 import html
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tierlab._arrowkeys import factorize_strings
 from tierlab.errors import DataError, SchemeError, did_you_mean
 
 __all__ = [
@@ -311,10 +313,15 @@ def load_transactions(
     n = len(frame)
     col = {name: frame.iloc[:, pos] for name, pos in colmap.items()}
 
-    ids = _encode_ids(col["customer_id"])
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # ids are hashed on a second thread while this one parses dates and amounts (Arrow
+        # and NumPy release the GIL)
+        encoding = pool.submit(_encode_ids, col["customer_id"])
+        ts, ts_missing, ts_bad = _parse_datetime(col["timestamp"], date_format=date_format,
+                                                 tz=tz)
+        amount, amount_missing, amount_bad = _parse_number(col["amount"], currency=True)
+        ids = encoding.result()
     cid_missing = ids.codes < 0
-    ts, ts_missing, ts_bad = _parse_datetime(col["timestamp"], date_format=date_format, tz=tz)
-    amount, amount_missing, amount_bad = _parse_number(col["amount"], currency=True)
     _check_usable(label, frame.columns[colmap["timestamp"]], col["timestamp"], ts_missing,
                   ts_bad, "a date", "pass date_format='...' (e.g. '%d/%m/%Y')")
     _check_usable(label, frame.columns[colmap["amount"]], col["amount"], amount_missing,
@@ -779,28 +786,41 @@ class _Ids:
 
 
 def _encode_ids(s: pd.Series) -> _Ids:
-    """Encode ids via a dictionary: stripping and missing tokens are done per distinct id."""
+    """Encode ids: hash them once, then strip and drop missing tokens per distinct id."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         s = _numeric_as_text(s)
     arr = _arrow(s if isinstance(s.dtype, pd.StringDtype) else s.astype("str"))
     if arr is None:  # pragma: no cover - "str" is arrow-backed whenever pyarrow is installed
-        arr = pa.array(s.astype(object).to_numpy(), type=pa.large_string())
-    arr = arr.cast(pa.large_string())
-    encoded = pc.dictionary_encode(arr)
-    words = pc.utf8_trim_whitespace(encoded.dictionary)
+        arr = pa.chunked_array([pa.array(s.astype(object).to_numpy(), type=pa.large_string())])
+    # fixed-width byte keys (features' fast path); a null is "" here, a missing token anyway
+    found = factorize_strings(arr.fill_null("") if arr.null_count else arr)
+    if found is not None:
+        indices, words, _ = found
+    else:  # ids longer than the fast path takes, or holding NUL bytes
+        encoded = pc.dictionary_encode(arr.cast(pa.large_string()).combine_chunks())
+        indices = encoded.indices.fill_null(-1).to_numpy()
+        words = encoded.dictionary
+    del arr
+    raw = words.cast(pa.large_string())
+    words = pc.utf8_trim_whitespace(raw)
     nulls = pa.array(_NULL_VARIANTS, type=pa.large_string())
     usable = pc.invert(pc.is_in(words, value_set=nulls))
+    if found is not None and pc.all(usable).as_py() is not False and words.equals(raw):
+        # clean ids (the usual case): the keys' order is the text order already
+        order = found[2]
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return _Ids(codes=rank[indices], uniques=words.take(order))
     uniques = pc.unique(words.filter(usable))
     uniques = uniques.take(pc.sort_indices(uniques))
     where = pc.index_in(words, value_set=uniques).fill_null(-1).to_numpy().astype(np.int64)
     where[~usable.to_numpy(zero_copy_only=False)] = -1
-    indices = encoded.indices
-    if indices.null_count == 0:
-        codes = where[indices.to_numpy()] if len(where) else np.full(len(indices), -1)
-    else:
-        index = indices.fill_null(-1).to_numpy()
-        codes = np.where(index >= 0, where[index], -1) if len(where) else np.full(len(index), -1)
-    return _Ids(codes=codes.astype(np.int64, copy=False), uniques=uniques)
+    if not len(where):
+        return _Ids(codes=np.full(len(indices), -1, dtype=np.int64), uniques=uniques)
+    codes = where[indices]
+    if found is None:
+        codes[indices < 0] = -1
+    return _Ids(codes=codes, uniques=uniques)
 
 
 def _parse_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -825,11 +845,11 @@ def _to_text(s: pd.Series) -> pd.Series:
     return t.reset_index(drop=True)
 
 
-def _arrow(s: pd.Series) -> pa.Array | None:
-    """The pyarrow array behind a pandas ``str`` column (chunks combined), else None."""
+def _arrow(s: pd.Series) -> pa.ChunkedArray | None:
+    """The pyarrow array behind a pandas ``str`` column (no copy), else None."""
     if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        arr = pa.array(s.array)
-        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        arr = s.array.__arrow_array__()
+        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
     return None
 
 
@@ -1039,56 +1059,64 @@ def _sortable(values: Any) -> pd.Series:
     return s.astype("str")
 
 
-def _step_codes(t: np.ndarray, a: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, int]:
-    """Order-preserving integer codes for timestamps (int64 ns) and amounts, with their ranges.
+def _time_codes(t: np.ndarray) -> tuple[np.ndarray, int]:
+    """Order-preserving integer codes for timestamps (int64 ns) and their range.
 
-    Whole days/seconds and whole cents map arithmetically (no hashing); anything else is
+    Whole days, seconds or milliseconds map arithmetically (no hashing); anything finer is
     factorized.
     """
-    tcode = acode = None
-    t0 = int(t.min())
-    shifted = t - t0
+    shifted = t - t.min()
     for unit in (86_400 * 10**9, 10**9, 10**6):
         if not (shifted % unit).any():
-            tcode = shifted // unit
-            break
-    with np.errstate(invalid="ignore", over="ignore"):
-        cents = np.round(a * 100)
-        if np.abs(cents).max() < 2**52 and np.array_equal(cents / 100, a):
-            acode = (cents - cents.min()).astype(np.int64)
-    if tcode is None:
-        tcode, uniques = pd.factorize(t, sort=True)
-    nt = int(tcode.max()) + 1
-    if acode is None:
-        acode, uniques = pd.factorize(a, sort=True)
-    na = int(acode.max()) + 1
-    return tcode.astype(np.int64, copy=False), nt, acode.astype(np.int64, copy=False), na
+            codes = shifted // unit
+            return codes, int(codes.max()) + 1
+    codes, uniques = pd.factorize(t, sort=True)
+    return codes.astype(np.int64, copy=False), len(uniques)
 
 
-def _primary_order(c: np.ndarray, nc: int, t: np.ndarray, a: np.ndarray) -> tuple[Any, ...]:
-    """Order rows by (c, t, a); return (order or None when already sorted, tie mask).
+def _radix_argsort(values: np.ndarray, bits: int) -> np.ndarray:
+    """Stable argsort of non-negative integers below ``2**bits``.
 
-    ``tie[i]`` says sorted row ``i + 1`` equals sorted row ``i`` on all three keys. Equal rows
-    come in no particular order; the caller orders them.
+    Least-significant-digit radix sort with 16-bit digits: NumPy's stable sort of ``uint16``
+    is itself a counting sort, so each pass is linear.
     """
-    tcode, nt, acode, na = _step_codes(t, a)
-    if nc * nt * na >= 2**62:
-        tcode, tu = pd.factorize(t, sort=True)
-        acode, au = pd.factorize(a, sort=True)
-        nt, na = len(tu), len(au)
-    if nc * nt * na < 2**62:  # one int64 key: much faster than a three-key sort
-        key = (c * nt + tcode) * na + acode
-        if bool(np.all(key[1:] >= key[:-1])):
-            return None, key[1:] == key[:-1]
-        order = np.argsort(key)
-        key = key[order]
-        return order, key[1:] == key[:-1]
-    table = pa.table({"c": c, "t": tcode, "a": acode})
-    order = pc.sort_indices(
-        table, sort_keys=[("c", "ascending"), ("t", "ascending"), ("a", "ascending")]
-    ).to_numpy()
-    cs, ts, as_ = c[order], tcode[order], acode[order]
-    return order, (cs[1:] == cs[:-1]) & (ts[1:] == ts[:-1]) & (as_[1:] == as_[:-1])
+    digits = [((values >> shift) & 0xFFFF).astype(np.uint16)
+              for shift in range(0, max(bits, 1), 16)]
+    order = np.argsort(digits[0], kind="stable")
+    for digit in digits[1:]:
+        order = order[np.argsort(digit[order], kind="stable")]
+    return order
+
+
+def _primary_order(c: np.ndarray, nc: int, t: np.ndarray) -> tuple[Any, np.ndarray]:
+    """Order rows by (c, t); return (order or None when already sorted, tie mask).
+
+    ``tie[i]`` says sorted row ``i + 1`` equals sorted row ``i`` on both keys. Equal rows come
+    in no particular order; the caller orders them (by amount first).
+    """
+    if len(c) < 2:
+        return None, np.zeros(0, dtype=bool)
+    same_c = c[1:] == c[:-1]
+    later_t = t[1:] >= t[:-1]
+    if bool(np.all((c[1:] > c[:-1]) | (same_c & later_t))):  # sorted already
+        return None, same_c & (t[1:] == t[:-1])
+    del same_c
+    if bool(later_t.all()):
+        # exports usually come in time order: a stable sort by customer is then the order
+        order = _radix_argsort(c, max(int(nc - 1).bit_length(), 1))
+    else:
+        tcode, nt = _time_codes(t)
+        if nc * nt < 2**62:  # one int64 key: much faster than a two-key sort
+            order = np.argsort(c * nt + tcode)
+        else:  # pragma: no cover - needs > 2**62 (c, t) cells
+            table = pa.table({"c": c, "t": tcode})
+            order = pc.sort_indices(
+                table, sort_keys=[("c", "ascending"), ("t", "ascending")]).to_numpy()
+        del tcode
+    del later_t
+    cs = (c.astype(np.int32) if nc < 2**31 else c)[order]
+    ts = t[order]
+    return order, (cs[1:] == cs[:-1]) & (ts[1:] == ts[:-1])
 
 
 def _order_and_dedupe(
@@ -1103,10 +1131,11 @@ def _order_and_dedupe(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Sort valid rows deterministically and find duplicate order lines.
 
-    Rows are ordered by (customer_id, timestamp, amount); only rows tied on those three are
-    ordered further by *tie_keys* (the first *n_canonical* are the optional canonical
-    columns, the first *n_output* are all output columns, then the raw text of the mapped
-    columns) and finally by position, so the common case costs one integer sort.
+    Rows are ordered by (customer_id, timestamp, amount); only rows tied on customer and
+    timestamp are ordered further, by amount, then by *tie_keys* (the first *n_canonical* are
+    the optional canonical columns, the first *n_output* are all output columns, then the raw
+    text of the mapped columns) and finally by position, so the common case costs one integer
+    sort.
 
     Returns (accepted positions in output order, duplicate positions, identical rows kept).
     """
@@ -1116,18 +1145,21 @@ def _order_and_dedupe(
     everyone = len(valid) == len(ids.codes)
     c = ids.codes if everyone else ids.codes[valid]
     t = (ts if everyone else ts[valid]).view("int64")
-    a = amount if everyone else amount[valid]
-    order, same = _primary_order(c, len(ids.uniques), t, a)
+    order, same = _primary_order(c, len(ids.uniques), t)
+    del c, t
+    tie_keys = [amount, *tie_keys]
+    n_canonical, n_output = n_canonical + 1, n_output + 1
     final = valid.copy() if order is None else valid[order]
     if not same.any():
         return final, empty, 0
-    member = np.zeros(len(final), dtype=bool)
-    member[1:] |= same
+    after_tie = np.zeros(len(final), dtype=bool)  # row equals the one before it
+    after_tie[1:] = same
+    member = after_tie.copy()
     member[:-1] |= same
-    group = np.cumsum(np.r_[True, ~same])
     slots = np.flatnonzero(member)
     rows = final[slots]
-    ties: dict[str, Any] = {"g": group[slots]}
+    # tie groups are runs of consecutive slots; a slot not equal to its predecessor starts one
+    ties: dict[str, Any] = {"g": np.cumsum(~after_tie[slots])}
     for i, key in enumerate(tie_keys):
         values = key.iloc[rows] if isinstance(key, pd.Series) else key[rows]
         ties[f"k{i}"] = _sortable(pd.Series(values).reset_index(drop=True))
