@@ -369,7 +369,8 @@ def load_transactions(
     rejected = _rejected_frame(frame, codes, reasons, raw.row_base)
     summary = _summary_head(raw, n, len(data), codes, reasons)
     summary["identical_rows_kept"] = int(identical)
-    seen = np.bincount(ids.codes[valid], minlength=len(ids.uniques))
+    seen = np.bincount(ids.codes if len(valid) == n else ids.codes[valid],
+                       minlength=len(ids.uniques))
     summary["customers"] = int(np.count_nonzero(seen))
     if len(data):
         summary["first_date"] = _date_text(data["timestamp"].min())
@@ -1228,7 +1229,7 @@ def _rejected_frame(
 def _summary_head(
     raw: _Raw, n: int, accepted: int, codes: np.ndarray, reasons: list[str]
 ) -> dict[str, Any]:
-    counts = np.bincount(codes, minlength=len(reasons) + 1)[1:]
+    counts = np.bincount(codes[codes != 0], minlength=len(reasons) + 1)[1:]
     by_reason = {reason: int(k) for reason, k in zip(reasons, counts, strict=True) if k}
     return {
         "file": raw.file,
