@@ -834,9 +834,14 @@ def test_primary_order_sorts_by_customer_then_time(layout):
     np.testing.assert_array_equal(tie, (cs[1:] == cs[:-1]) & (ts[1:] == ts[:-1]))
 
 
+@pytest.mark.parametrize("halves", [False, True], ids=["one pass", "two halves"])
 @pytest.mark.parametrize("kind", ["clean", "padded", "tokens", "long", "nulls", "numbers"])
-def test_encode_ids_matches_plain_python(kind):
+def test_encode_ids_matches_plain_python(kind, halves, monkeypatch):
+    import tierlab._arrowkeys as K
     from tierlab.load import _NULL_VARIANTS, _encode_ids
+
+    if halves:  # what 10M-row files get: ids hashed in two halves on two threads
+        monkeypatch.setattr(K, "PARALLEL_ROWS", 1)
 
     rng = np.random.default_rng(3)
     pool = [f"C{i:05d}" for i in rng.permutation(400)]

@@ -7,7 +7,7 @@ integer codes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Widest id (bytes) hashed through the fixed-width path; wider ids are left to the caller.
 MAX_KEY_BYTES = 32
+#: Arrays of at least this many rows may be hashed on several threads.
+PARALLEL_ROWS = 1 << 21
 
 
 def string_parts(chunk) -> tuple[np.ndarray, np.ndarray]:
@@ -31,7 +33,7 @@ def string_parts(chunk) -> tuple[np.ndarray, np.ndarray]:
     return off, data
 
 
-def factorize_strings(arr) -> tuple[np.ndarray, pa.Array, np.ndarray] | None:
+def factorize_strings(arr, *, workers: int = 1) -> tuple[np.ndarray, pa.Array, np.ndarray] | None:
     """Hash the strings of an Arrow array as fixed-width byte keys.
 
     Each id's UTF-8 bytes, zero-padded to a multiple of 8 bytes, form its key: equal ids have
@@ -40,60 +42,180 @@ def factorize_strings(arr) -> tuple[np.ndarray, pa.Array, np.ndarray] | None:
     order of first appearance, the unique strings (an Arrow large_string array, decoded back from
     the keys) and their argsort; None when the fast path does not apply (nulls, NUL bytes, ids
     longer than 32 bytes).
+
+    With ``workers=2`` a large array is hashed in two halves on two threads and the halves
+    merged; the codes then number the ids in sorted order and ``order`` is None (see
+    :func:`merge_hashed`).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     n = len(arr)
-    if n == 0 or arr.null_count:
+    if n == 0:
         return None
-    parts = [string_parts(c) for c in arr.chunks if len(c)]
-    width = 0
-    for off, data in parts:
-        lens = np.diff(off)
-        width = max(width, int(lens.max()))
-        used = data[off[0]:off[-1]]
-        if used.size and not used.all():  # a NUL byte would collide with the padding
+    chunks = [c for c in arr.chunks if len(c)]
+    if workers > 1 and n >= PARALLEL_ROWS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        half = n // 2
+        first = pa.chunked_array(chunks).slice(0, half)
+        second = pa.chunked_array(chunks).slice(half)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            later = pool.submit(hash_strings, second)
+            parts = [hash_strings(first), later.result()]
+    else:
+        parts = [hash_strings(pa.chunked_array(chunks))]
+    return merge_hashed(parts)
+
+
+def hash_strings(arr) -> tuple[np.ndarray, Any, int] | None:
+    """Dictionary-encode the fixed-width keys of some strings: (int32 codes, keys, width).
+
+    One piece of :func:`factorize_strings`; pieces hashed apart (e.g. on several threads) are
+    combined by :func:`merge_hashed`. None when the fast path does not apply.
+    """
+    builder = KeyBuilder(len(arr))
+    for chunk in arr.chunks:
+        if not builder.add(chunk):
             return None
-    if width > MAX_KEY_BYTES:
-        return None
-    width = max(8, -(-width // 8) * 8)
-    keys = np.zeros((n, width), dtype=np.uint8)
-    r0 = 0
-    for off, data in parts:
-        m = len(off) - 1
+    return builder.hash()
+
+
+class KeyBuilder:
+    """Fixed-width keys of *n* strings, added chunk by chunk (each chunk can be dropped after).
+
+    Keys start 8 bytes wide and are widened when a longer id arrives. :meth:`add` returns False
+    (and the builder gives up) on a null, a NUL byte or an id longer than :data:`MAX_KEY_BYTES`.
+    """
+
+    def __init__(self, n: int):
+        self.keys: np.ndarray | None = np.zeros((n, 8), dtype=np.uint8)
+        self.rows = 0
+
+    def add(self, chunk) -> bool:
+        if self.keys is None or chunk.null_count:
+            self.keys = None
+            return False
+        m = len(chunk)
+        if m == 0:
+            return True
+        off, data = string_parts(chunk)
         lens = np.diff(off)
-        block = keys[r0:r0 + m]
-        if lens.min() == lens.max():  # fixed-length ids: one reshape
-            if lens[0]:
-                block[:, :lens[0]] = data[off[0]:off[-1]].reshape(m, int(lens[0]))
+        longest = int(lens.max())
+        used = data[off[0]:off[-1]]
+        if longest > MAX_KEY_BYTES or (used.size and not used.all()):  # NUL = padding
+            self.keys = None
+            return False
+        width = max(8, -(-longest // 8) * 8)
+        if width > self.keys.shape[1]:
+            wide = np.zeros((len(self.keys), width), dtype=np.uint8)
+            wide[:self.rows, :self.keys.shape[1]] = self.keys[:self.rows]
+            self.keys = wide
+        block = self.keys[self.rows:self.rows + m]
+        if lens.min() == longest:  # fixed-length ids: one reshape
+            if longest:
+                block[:, :longest] = used.reshape(m, longest)
         else:
             last = max(data.size - 1, 0)
-            for j in range(int(lens.max())):  # loop over byte positions, not rows
+            for j in range(longest):  # loop over byte positions, not rows
                 col = data[np.minimum(off[:-1] + j, last)]
                 col[lens <= j] = 0
                 block[:, j] = col
-        r0 += m
-    if width == 8:
-        key_arr = pa.array(keys.view(np.uint64).ravel())
+        self.rows += m
+        return True
+
+    def hash(self) -> tuple[np.ndarray, Any, int] | None:
+        """Dictionary-encode the keys added: (int32 codes, key dictionary, width)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.keys is None:
+            return None
+        keys, self.keys = self.keys[:self.rows], None
+        # the system allocator hands the hash table back to the OS as soon as it is freed
+        enc = pc.dictionary_encode(_key_array(keys), memory_pool=pa.system_memory_pool())
+        del keys
+        return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary, keys_width(enc)
+
+
+def keys_width(enc) -> int:
+    """Key width (bytes) of a dictionary-encoded key array."""
+    import pyarrow as pa
+
+    value_type = enc.dictionary.type
+    return 8 if pa.types.is_uint64(value_type) else value_type.byte_width
+
+
+def merge_hashed(parts: list) -> tuple[np.ndarray, pa.Array, np.ndarray | None] | None:
+    """Combine pieces from :func:`hash_strings` (in row order) as :func:`factorize_strings`.
+
+    With several pieces the keys of their dictionaries are sorted together instead of hashed
+    again: the codes then number the ids in sorted order already and ``order`` is None.
+    """
+    import pyarrow as pa
+
+    if not parts or any(p is None for p in parts):
+        return None
+    width = max(w for _, _, w in parts)
+    if len(parts) == 1:
+        codes, dic, _ = parts[0]
+        raw = _key_bytes(dic, width)
+        words = _words(raw)
+        order = (np.argsort(words[:, 0]) if width == 8  # unique keys: any sort is stable
+                 else np.lexsort(words.T[::-1]))
     else:
-        key_arr = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), n,
-                                                       [None, pa.py_buffer(keys)])
-    # the system allocator hands the hash table back to the OS as soon as it is freed
-    enc = pc.dictionary_encode(key_arr, memory_pool=pa.system_memory_pool())
-    del key_arr, keys
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    dic = enc.dictionary
-    k = len(dic)
-    raw = np.frombuffer(dic.buffers()[1], dtype=np.uint8, count=k * width,
-                        offset=dic.offset * width).reshape(k, width)
-    words = raw.reshape(k, width // 8, 8).view(">u8")[:, :, 0].astype(np.uint64)
-    order = (np.argsort(words[:, 0], kind="stable") if width == 8
-             else np.lexsort(words.T[::-1]))
+        raw = np.concatenate([_widen(_key_bytes(d, w), width) for _, d, w in parts])
+        words = _words(raw)
+        by_key = np.argsort(words[:, 0]) if width == 8 else np.lexsort(words.T[::-1])
+        ranked = words[by_key]
+        first = np.ones(len(ranked), dtype=bool)  # first of each run of equal keys
+        first[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+        rank = np.empty(len(ranked), dtype=np.int32)
+        rank[by_key] = np.cumsum(first, dtype=np.int32) - 1
+        codes = np.empty(sum(len(c) for c, _, _ in parts), dtype=np.int32)
+        r0 = k0 = 0
+        for piece_codes, piece_dic, _ in parts:
+            codes[r0:r0 + len(piece_codes)] = rank[k0:k0 + len(piece_dic)][piece_codes]
+            r0 += len(piece_codes)
+            k0 += len(piece_dic)
+        raw = raw[by_key[first]]
+        order = None
     # decode the keys: the id's bytes are the key's nonzero bytes, in order
     nonzero = raw != 0
-    offsets = np.zeros(k + 1, dtype=np.int64)
+    offsets = np.zeros(len(raw) + 1, dtype=np.int64)
     np.cumsum(np.count_nonzero(nonzero, axis=1), out=offsets[1:])
-    uniques = pa.LargeStringArray.from_buffers(k, pa.py_buffer(offsets),
+    uniques = pa.LargeStringArray.from_buffers(len(raw), pa.py_buffer(offsets),
                                                pa.py_buffer(raw[nonzero]))
     return codes, uniques, order
+
+
+def _words(raw: np.ndarray) -> np.ndarray:
+    """Keys (k × width bytes) as big-endian uint64 words: comparing them compares the text."""
+    k, width = raw.shape
+    return raw.reshape(k, width // 8, 8).view(">u8")[:, :, 0].astype(np.uint64)
+
+
+def _widen(raw: np.ndarray, width: int) -> np.ndarray:
+    """Keys zero-padded to *width* bytes."""
+    if raw.shape[1] == width:
+        return raw
+    wide = np.zeros((len(raw), width), dtype=np.uint8)
+    wide[:, :raw.shape[1]] = raw
+    return wide
+
+
+def _key_array(keys: np.ndarray):
+    """Keys (rows × width bytes) as an Arrow array: uint64 for 8 bytes, else fixed binary."""
+    import pyarrow as pa
+
+    keys = np.ascontiguousarray(keys)
+    n, w = keys.shape
+    if w == 8:
+        return pa.array(keys.view(np.uint64).ravel())
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(w), n, [None, pa.py_buffer(keys)])
+
+
+def _key_bytes(dic, width: int) -> np.ndarray:
+    """The keys of a dictionary from :func:`hash_strings` as a (k, width) uint8 view."""
+    k = len(dic)
+    return np.frombuffer(dic.buffers()[1], dtype=np.uint8, count=k * width,
+                         offset=dic.offset * width).reshape(k, width)

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tierlab._arrowkeys import KeyBuilder, merge_hashed
 from tierlab._arrowkeys import factorize_strings as _arrow_factorize
 from tierlab.errors import DataError, did_you_mean
 
@@ -183,13 +184,14 @@ def _arrow_factorize_cached(arr):
     return res
 
 
-def _factorize(s, keep: np.ndarray | None = None, *,
-               sort: bool = True, cache: bool = True) -> tuple[np.ndarray, pd.Index]:
+def _factorize(s, keep: np.ndarray | None = None, *, sort: bool = True, cache: bool = True,
+               workers: int = 1) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(s[keep], sort=sort)``: intp codes and the unique values as an Index.
 
     ``s`` is a Series or an Arrow string ChunkedArray (read straight from a file; its ids come
     back as ``str``). ``keep`` (a boolean mask) restricts the rows; the codes returned are for
-    those rows only. ``cache=False`` skips the one-entry cache, for columns used only once.
+    those rows only. ``cache=False`` skips the one-entry cache, for columns used only once;
+    ``workers=2`` then hashes a large column on two threads.
     """
     codes = None
     if isinstance(s, pd.Series):
@@ -197,20 +199,27 @@ def _factorize(s, keep: np.ndarray | None = None, *,
     else:
         arr, dtype = s, "str"
     if arr is not None:
-        res = _arrow_factorize_cached(arr) if cache else _arrow_factorize(arr)
+        res = _arrow_factorize_cached(arr) if cache else _arrow_factorize(arr, workers=workers)
         if res is not None:
-            codes, uniques, order = res
-            if sort:
-                rank = np.empty(len(order), dtype=np.intp)
-                rank[order] = np.arange(len(order))
-                codes = rank[codes]
-                uniques = uniques.take(order)
-            ids = pd.Index(pd.array(uniques, dtype=dtype))
+            codes, ids = _from_hashed(res, dtype, sort=sort)
             del res
     if codes is None:
         codes, ids = pd.factorize(s if isinstance(s, pd.Series) else s.to_pandas(), sort=sort)
         ids = pd.Index(ids)
     return _restrict(np.asarray(codes, dtype=np.intp), ids, keep)
+
+
+def _from_hashed(res, dtype, *, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
+    """Codes and ids from a ``factorize_strings`` result, renumbered in id order if *sort*."""
+    codes, uniques, order = res
+    if order is None:  # numbered in id order already
+        codes = codes.astype(np.intp)
+    elif sort:
+        rank = np.empty(len(order), dtype=np.intp)
+        rank[order] = np.arange(len(order))
+        codes = rank[codes]
+        uniques = uniques.take(order)
+    return codes, pd.Index(pd.array(uniques, dtype=dtype))
 
 
 def _restrict(codes: np.ndarray, ids: pd.Index,
@@ -358,14 +367,17 @@ def _parquet_rows_before(path, func: str, as_of):
             raise DataError(f"{func}: {label} column {name!r} holds {held}, not {want}; "
                             f"{load_hint}")
 
-    def chunks(name: str, nulls_ok: bool = False, source=None):
+    sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
+    starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+
+    def chunks(name: str, nulls_ok: bool = False, source=None, groups=None):
         """The column one row group at a time (decoding buffers stay one group large).
 
         A reader is not safe to share between threads: another thread passes its own *source*.
         """
         source = pf if source is None else source
-        row = 0
-        for i in range(source.num_row_groups):
+        for i in range(len(sizes)) if groups is None else groups:
+            row = int(starts[i])
             try:
                 chunk = source.read_row_group(i, columns=[name]).column(0)
             except (pa.ArrowException, OSError) as exc:
@@ -377,23 +389,30 @@ def _parquet_rows_before(path, func: str, as_of):
                     f"{func}: {label} column {name!r} has a missing value in data row "
                     f"{first + 1:,}; {func} reads only clean canonical files: {load_hint}"
                 )
-            row += len(chunk)
             yield from chunk.chunks
 
-    def customer_codes():
-        ids = pa.chunked_array(list(chunks("customer_id", source=pq.ParquetFile(p))),
-                               type=types["customer_id"])
-        if pa.types.is_dictionary(ids.type):
-            ids = ids.cast(id_type)
-        if pa.types.is_integer(id_type):
-            return _factorize(pd.Series(ids.to_numpy()), cache=False)
-        return _factorize(ids, cache=False)
+    string_ids = not pa.types.is_integer(id_type)
+
+    def hash_ids(groups, source):
+        """Hashed keys of some row groups' text ids; each chunk is dropped once keyed."""
+        builder = KeyBuilder(int(sum(sizes[i] for i in groups)))
+        for chunk in chunks("customer_id", source=source, groups=groups):
+            if not builder.add(chunk.cast(id_type)):
+                return None
+        return builder.hash()
+
+    def all_ids():
+        ids = pa.chunked_array(list(chunks("customer_id")), type=types["customer_id"])
+        return ids.cast(id_type) if pa.types.is_dictionary(ids.type) else ids
 
     n_rows = pf.metadata.num_rows
-    # freed read buffers go back to the OS at once; the ids are read and hashed on a second
-    # thread while this one reads the dates and amounts (Arrow and NumPy release the GIL)
+    # text ids are read and hashed in two parts: the first row groups on a second thread, the
+    # rest on this one once it has read the dates and amounts (Arrow and NumPy release the
+    # GIL); freed read buffers go back to the OS at once
+    split = int(np.searchsorted(starts, 0.6 * n_rows))
     with _system_memory_pool(), ThreadPoolExecutor(max_workers=1) as pool:
-        ids_done = pool.submit(customer_codes)
+        first_ids = (pool.submit(hash_ids, range(split), pq.ParquetFile(p)) if string_ids
+                     else None)
         day = np.empty(n_rows, dtype=np.int32)
         pos = 0
         for chunk in chunks("timestamp"):
@@ -433,7 +452,20 @@ def _parquet_rows_before(path, func: str, as_of):
             )
         if keep is not None:
             amount = amount[keep]
-        codes, uniques = _restrict(*ids_done.result(), keep)
+        hashed = None
+        if string_ids:
+            rest = hash_ids(range(split, len(sizes)), pf)
+            hashed = merge_hashed([first_ids.result(), rest])
+            # the strings and hash tables are gone: give their memory back before computing
+            pa.system_memory_pool().release_unused()
+        if hashed is not None:
+            codes, uniques = _from_hashed(hashed, "str")
+        elif string_ids:  # ids the fast path does not take (NUL bytes, very long)
+            codes, uniques = _factorize(all_ids(), cache=False)
+        else:
+            codes, uniques = _factorize(pd.Series(all_ids().to_numpy()), cache=False)
+        del hashed
+        codes, uniques = _restrict(codes, uniques, keep)
         order_id = None
         if "order_id" in schema.names:
             order_id = pa.chunked_array(list(chunks("order_id", nulls_ok=True)),

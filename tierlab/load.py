@@ -794,7 +794,7 @@ def _encode_ids(s: pd.Series) -> _Ids:
     if arr is None:  # pragma: no cover - "str" is arrow-backed whenever pyarrow is installed
         arr = pa.chunked_array([pa.array(s.astype(object).to_numpy(), type=pa.large_string())])
     # fixed-width byte keys (features' fast path); a null is "" here, a missing token anyway
-    found = factorize_strings(arr.fill_null("") if arr.null_count else arr)
+    found = factorize_strings(arr.fill_null("") if arr.null_count else arr, workers=2)
     if found is not None:
         indices, words, _ = found
     else:  # ids longer than the fast path takes, or holding NUL bytes
@@ -809,6 +809,8 @@ def _encode_ids(s: pd.Series) -> _Ids:
     if found is not None and pc.all(usable).as_py() is not False and words.equals(raw):
         # clean ids (the usual case): the keys' order is the text order already
         order = found[2]
+        if order is None:  # numbered in text order already
+            return _Ids(codes=indices.astype(np.int64), uniques=words)
         rank = np.empty(len(order), dtype=np.int64)
         rank[order] = np.arange(len(order))
         return _Ids(codes=rank[indices], uniques=words.take(order))
