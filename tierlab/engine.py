@@ -78,6 +78,8 @@ class _Review:
 
     def _sum(self, a: np.ndarray, window: str) -> np.ndarray:
         lo = _window_start(window, self.m, self.arr.months)
+        if lo == self.m:  # one month: a column copy, not a million one-element sums
+            return a[:, lo].copy()
         return a[:, lo:self.m + 1].sum(axis=1)
 
     def value(self, metric: str, window: str | None) -> np.ndarray:
@@ -349,13 +351,13 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         entered = entry <= t
         new = entry == t
         review = _Review(arr, int(review_month_cols[t]), int(review_days[t]), entered)
-        L = ev.qualified(review)
-        L[~entered] = -1
+        L = np.where(entered, ev.qualified(review), np.int8(-1))
         qual[t] = L
         for key in leaf_keys:
             ring[key][t % W] = review.value(*key)
-        for k in range(1, K):
-            run_ge[k] = np.where(L >= k, run_ge[k] + 1, 0)
+        for k in range(1, K):  # in place: +1 where L ≥ k, else back to 0
+            np.add(run_ge[k], 1, out=run_ge[k])
+            np.multiply(run_ge[k], L >= k, out=run_ge[k])
         prev = tier.copy()
         old = entered & ~new
         since[new] = t  # the entry review counts

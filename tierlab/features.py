@@ -175,7 +175,7 @@ def _arrow_factorize_cached(arr):
     ref, cached = _LAST_FACTORIZED
     if ref is not None and ref() is arr:
         return cached
-    res = _arrow_factorize(arr)
+    res = _arrow_factorize(arr, workers=2)
     if res is not None:
         for part in res:
             if isinstance(part, np.ndarray):
@@ -641,6 +641,9 @@ def period_end(periods: np.ndarray | pd.Series, freq: str = "M") -> pd.DatetimeI
 class MonthlyArrays:
     """Dense customer × month arrays: the form the tier engine runs on.
 
+    The arrays are stored column-major (Fortran order): one month of every customer is
+    contiguous, which is what each review reads.
+
     Attributes
     ----------
     customer_ids : Index
@@ -708,7 +711,10 @@ def monthly_arrays(tx: pd.DataFrame, start=None, end=None, *, dtype="float64",
     size = n * n_m
     # rows before start fold into the first column (they set first purchase and recency);
     # rows after end cannot occur (the data is cut at end), but are masked all the same
-    cell = codes * n_m + (np.clip(col, 0, n_m - 1) if cols.inside is not None else col)
+    # month-major cells: each month's column is contiguous (see shaped below)
+    cell = (np.clip(col, 0, n_m - 1) if cols.inside is not None else col).astype(np.int64)
+    cell *= n
+    cell += codes
     spend = orders = quantity = last = None
     if "spend" in wanted:
         spend = np.bincount(cell if inside is None else cell[inside], weights=amount
@@ -742,12 +748,15 @@ def monthly_arrays(tx: pd.DataFrame, start=None, end=None, *, dtype="float64",
             cell, day = cell[dated], day[dated]
         for i in range(0, len(cell), _BLOCK):  # int64 blocks keep ufunc.at on its fast path
             np.maximum.at(last, cell[i:i + _BLOCK], day[i:i + _BLOCK].astype(np.int64))
-        last = last.reshape(n, n_m)
-        np.maximum.accumulate(last, axis=1, out=last)
+        last = last.reshape(n_m, n)
+        np.maximum.accumulate(last, axis=0, out=last)
+        last = last.T
     del cell, day
 
     def shaped(a):
-        return None if a is None else a.reshape(n, n_m).astype(dtype, copy=False)
+        # customers × months in column-major order: a review reads whole month columns, which
+        # are contiguous this way (row-major, a column read touches a cache line per customer)
+        return None if a is None else a.reshape(n_m, n).T.astype(dtype, copy=False)
 
     return MonthlyArrays(
         customer_ids=pd.Index(cols.ids, name="customer_id"),

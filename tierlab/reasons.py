@@ -81,7 +81,10 @@ def _leaf_keys(cond: Condition | None, window) -> list[tuple[str, str | None]]:
 
 @dataclass
 class ChangeLog:
-    """Tier changes as numbers, sorted by customer then review.
+    """Tier changes as numbers, in the order the run made them (review, then customer).
+
+    Nothing is sorted up front: :meth:`frame` orders by customer when the whole log is asked
+    for, and :meth:`last_per_customer` finds each customer's latest change directly.
 
     ``figures[key]`` holds, per change, the value of metric ``key = (metric, window)`` at the
     ``width`` reviews ending at the change (oldest first).
@@ -111,18 +114,23 @@ class ChangeLog:
             [np.full(len(c["customer"]), None, dtype=object) if x is None else x
              for c, x in zip(chunks, notes, strict=True)]))
         figures = {k: np.concatenate([c["figures"][k] for c in chunks]) for k in keys}
-        # chunks arrive review by review, so a stable sort on the customer keeps review order
-        order = np.argsort(cat["customer"], kind="stable")
-        return cls(**{k: None if v is None else v[order] for k, v in cat.items()},
-                   figures={k: v[order] for k, v in figures.items()}, width=width)
+        return cls(**cat, figures=figures, width=width)
 
     def __len__(self) -> int:
         return len(self.customer)
 
+    def by_customer(self) -> np.ndarray:
+        """Positions of all changes, by customer then review."""
+        # changes are stored review by review, so a stable sort on the customer keeps that order
+        return np.argsort(self.customer, kind="stable")
+
     def last_per_customer(self) -> np.ndarray:
-        """Positions of each customer's last change."""
-        c = self.customer
-        return np.flatnonzero(np.r_[c[1:] != c[:-1], True]) if len(c) else np.empty(0, int)
+        """Positions of each customer's last change, in customer order."""
+        if not len(self.customer):
+            return np.empty(0, dtype=np.int64)
+        last = np.full(int(self.customer.max()) + 1, -1, dtype=np.int64)
+        np.maximum.at(last, self.customer, np.arange(len(self.customer)))
+        return last[last >= 0]
 
     def reasons(self, scheme: TierScheme, labels: list[str], window,
                 rows: np.ndarray | None = None) -> pa.Array:
@@ -199,8 +207,11 @@ class ChangeLog:
 
     def frame(self, scheme: TierScheme, customer_ids: pd.Index, reviews: pd.DatetimeIndex,
               window, rows: np.ndarray | None = None) -> pd.DataFrame:
-        """The log as a table: customer_id, review, from_tier, to_tier, direction, rule, reason."""
-        rows = np.arange(len(self)) if rows is None else np.asarray(rows)
+        """The log as a table: customer_id, review, from_tier, to_tier, direction, rule, reason.
+
+        ``rows`` default: every change, by customer then review.
+        """
+        rows = self.by_customer() if rows is None else np.asarray(rows)
         cat = pd.CategoricalDtype(scheme.tier_names, ordered=True)
         frm, to = self.from_code[rows], self.to_code[rows]
         direction = pd.Categorical.from_codes(np.where(frm < 0, 0, np.where(to > frm, 1, 2)),
