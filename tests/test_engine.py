@@ -484,3 +484,24 @@ def test_row_order_does_not_matter():
     b = s.run(tx.sample(frac=1.0, random_state=5))
     pd.testing.assert_frame_equal(a.tiers, b.tiers)
     pd.testing.assert_frame_equal(a.changes, b.changes)
+
+
+def test_current_is_the_last_change_of_each_customer():
+    # current places each customer's last change by position; it must equal the last row per
+    # customer of the full change table (built first here, so current takes the other path)
+    rng = np.random.default_rng(4)
+    spends = {f"c{i:03d}": [float(v) if rng.random() < 0.7 else 0.0
+                            for v in rng.choice([0, 50, 150, 600], 18)] for i in range(60)}
+    spends["late"] = [0.0] * 10 + [700.0] * 8
+    tx = monthly_tx(spends)
+    scheme = scheme_with(max_demotion_steps=1)
+    fast = scheme.run(tx).current
+    hist = scheme.run(tx)
+    last = hist.changes.drop_duplicates("customer_id", keep="last").set_index("customer_id")
+    slow = hist.current
+    pd.testing.assert_frame_equal(fast, slow)
+    pd.testing.assert_series_equal(fast["since"], last["review"].reindex(fast.index),
+                                   check_names=False)
+    pd.testing.assert_series_equal(fast["reason"], last["reason"].reindex(fast.index),
+                                   check_names=False)
+    assert fast.loc["late", "since"] == pd.Timestamp("2025-11-30")

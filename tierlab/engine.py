@@ -496,15 +496,24 @@ class TierHistory:
     @cached_property
     def current(self) -> pd.DataFrame:
         """Per customer at the last review: tier, label, since, previous tier, reason."""
-        if self._log is not None and self._changes is None:  # format only the last changes
-            last = self._log.frame(self.scheme, self.customer_ids, self.reviews, self._window,
-                                   rows=self._log.last_per_customer())
-        else:
-            last = self.changes.drop_duplicates("customer_id", keep="last")
-        last = last.set_index("customer_id")
         tier = pd.Categorical.from_codes(self.codes[:, -1], dtype=self.tier_dtype)
         out = pd.DataFrame({"tier": tier}, index=self.customer_ids)
         out["label"] = out["tier"].map(self.scheme.labels).astype(object)
+        if self._log is not None and self._changes is None:  # format only the last changes
+            rows = self._log.last_per_customer()
+            last = self._log.frame(self.scheme, self.customer_ids, self.reviews, self._window,
+                                   rows=rows)
+            # rows come in customer order: place them by position, no join on the ids
+            where = np.full(len(out), -1, dtype=np.int64)
+            where[self._log.customer[rows]] = np.arange(len(rows))
+            if (where >= 0).all():  # every customer has an entry, hence a change
+                out["since"] = last["review"].take(where).array
+                out["previous_tier"] = last["from_tier"].take(where).array
+                out["reason"] = last["reason"].take(where).array
+                return out
+        else:
+            last = self.changes.drop_duplicates("customer_id", keep="last")
+        last = last.set_index("customer_id")
         out["since"] = last["review"].reindex(out.index)
         out["previous_tier"] = last["from_tier"].reindex(out.index)
         out["reason"] = last["reason"].reindex(out.index)
