@@ -98,6 +98,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from tierlab._arrowkeys import factorize_strings
 from tierlab.errors import DataError, SchemeError, did_you_mean
@@ -333,14 +334,16 @@ def load_transactions(
         ("missing amount", amount_missing),
         ("unparseable amount", amount_bad),
     ]
-    parsed: dict[str, Any] = {"customer_id": None, "timestamp": ts, "amount": amount + 0.0}
+    amount += 0.0  # -0.0 → 0.0 (the parsed arrays are the loader's own)
+    parsed: dict[str, Any] = {"customer_id": None, "timestamp": ts, "amount": amount}
     if "order_id" in col:
         parsed["order_id"] = _parse_id(col["order_id"])[0]
     if "quantity" in col:
         qty, qty_missing, qty_bad = _parse_number(col["quantity"], currency=False)
         _check_usable(label, frame.columns[colmap["quantity"]], col["quantity"], qty_missing,
                       qty_bad, "a quantity", "check that the right column is mapped to 'quantity'")
-        parsed["quantity"] = qty + 0.0
+        qty += 0.0
+        parsed["quantity"] = qty
         checks.append(("unparseable quantity", qty_bad))
     for name in ("channel", "currency"):
         if name in col:
@@ -605,12 +608,41 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
     options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_values": [""]}
     utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
     if len(sep) == 1:
-        # pyarrow skips a UTF-8 byte-order mark by itself
-        return pd.read_csv(path, sep=sep, engine="pyarrow",
-                           encoding="utf-8" if utf8 else encoding, **options)
+        # Arrow's reader, every column as text ("" = missing); pyarrow skips a UTF-8
+        # byte-order mark by itself. The columns stay Arrow strings (no copy into pandas'
+        # large strings): the loader parses them in Arrow and converts only what it outputs.
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8" if utf8 else encoding),
+            parse_options=pacsv.ParseOptions(delimiter=sep),
+            convert_options=pacsv.ConvertOptions(default_column_type=pa.string(),
+                                                 null_values=[""], strings_can_be_null=True),
+        )
+        frame = table.to_pandas(types_mapper=_ARROW_TEXT.get, self_destruct=True)
+        frame.columns = _mangle(list(frame.columns))
+        return frame
     engine = "c" if sep == r"\s+" else "python"
     return pd.read_csv(path, sep=sep, engine=engine,
                        encoding="utf-8-sig" if utf8 else encoding, **options)
+
+
+_ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string())}
+
+
+def _mangle(names: list[str]) -> list[str]:
+    """Repeated headers as pandas names them: ``x``, ``x.1``, ``x.2``."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        k = seen.get(name, 0)
+        seen[name] = k + 1
+        new = name if k == 0 else f"{name}.{k}"
+        while k and new in seen:  # "x.1" written in the file already
+            k += 1
+            new = f"{name}.{k}"
+        seen.setdefault(new, 1)
+        out.append(new)
+    return out
 
 
 def _read_excel(path: Path, label: str, sheet: str | int | None) -> _Raw:
@@ -790,7 +822,9 @@ def _encode_ids(s: pd.Series) -> _Ids:
     """Encode ids: hash them once, then strip and drop missing tokens per distinct id."""
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         s = _numeric_as_text(s)
-    arr = _arrow(s if isinstance(s.dtype, pd.StringDtype) else s.astype("str"))
+    arr = _arrow(s)
+    if arr is None:
+        arr = _arrow(s.astype("str"))
     if arr is None:  # pragma: no cover - "str" is arrow-backed whenever pyarrow is installed
         arr = pa.chunked_array([pa.array(s.astype(object).to_numpy(), type=pa.large_string())])
     # fixed-width byte keys (features' fast path); a null is "" here, a missing token anyway
@@ -849,11 +883,27 @@ def _to_text(s: pd.Series) -> pd.Series:
 
 
 def _arrow(s: pd.Series) -> pa.ChunkedArray | None:
-    """The pyarrow array behind a pandas ``str`` column (no copy), else None."""
-    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
-        arr = s.array.__arrow_array__()
-        return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
-    return None
+    """The pyarrow array behind a pandas text column (``str`` or Arrow strings; no copy)."""
+    if not _is_arrow_text(s.dtype):
+        return None
+    arr = s.array.__arrow_array__()
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _is_arrow_text(dtype) -> bool:
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "pyarrow"
+    return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype) or
+                                                 pa.types.is_large_string(dtype.pyarrow_dtype))
+
+
+def _as_str(frame: pd.DataFrame) -> pd.DataFrame:
+    """Arrow string columns of the raw file as pandas ``str`` (what the loader outputs)."""
+    text = [c for c, t in zip(frame.columns, frame.dtypes, strict=True)
+            if isinstance(t, pd.ArrowDtype) and _is_arrow_text(t)]
+    if not text:
+        return frame
+    return frame.astype(dict.fromkeys(text, "str"))
 
 
 def _parse_number(s: pd.Series, *, currency: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -868,12 +918,12 @@ def _parse_number(s: pd.Series, *, currency: bool) -> tuple[np.ndarray, np.ndarr
     arr = _arrow(s)
     if arr is not None:  # fast path: a clean column converts in one pass
         try:
-            values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False).astype(
-                "float64", copy=True
-            )
+            values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
         else:
+            if not values.flags.writeable:  # a view of Arrow's buffer: the loader owns a copy
+                values = values.copy()
             missing = np.isnan(values)
             bad = np.isinf(values)
             values[bad] = np.nan
@@ -1205,7 +1255,7 @@ def _assemble(
             parts[name] = values if keep else values[rows]
     data = pd.DataFrame(parts, copy=False)
     if other_pos:
-        others = frame.iloc[:, other_pos] if identity else frame.iloc[rows, other_pos]
+        others = _as_str(frame.iloc[:, other_pos] if identity else frame.iloc[rows, other_pos])
         data = pd.concat([data, others.reset_index(drop=True)], axis=1)
     return data
 
@@ -1214,7 +1264,7 @@ def _rejected_frame(
     frame: pd.DataFrame, codes: np.ndarray, reasons: list[str], row_base: int
 ) -> pd.DataFrame:
     rows = np.flatnonzero(codes)
-    rejected = (frame.iloc[rows] if len(rows) else frame.iloc[:0]).reset_index(drop=True)
+    rejected = _as_str(frame.iloc[rows] if len(rows) else frame.iloc[:0]).reset_index(drop=True)
     rename = {c: f"{c} (input)" for c in rejected.columns if c in ("source_row", "reason")}
     if rename:
         rejected = rejected.rename(columns=rename)
