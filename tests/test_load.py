@@ -865,3 +865,20 @@ def test_encode_ids_matches_plain_python(kind, halves, monkeypatch):
     assert ids.uniques.to_pylist() == sorted({w for w in words if w is not None})
     got = [None if k < 0 else ids.uniques[int(k)].as_py() for k in ids.codes]
     assert got == words
+
+
+def test_repeated_headers_are_numbered_like_pandas(tmp_path):
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,timestamp,amount,note,note,note.1\n"
+                    "A,2025-01-01,1,x,y,z\n", encoding="utf-8")
+    res = load_transactions(path)
+    expected = pd.read_csv(path, dtype=str).columns[3:].tolist()
+    assert res.transactions.columns[3:].tolist() == expected
+    assert res.transactions.iloc[0, 3:].tolist() == ["x", "y", "z"]
+
+
+def test_empty_headers_are_named_like_pandas(tmp_path):
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,timestamp,amount,,note\nA,2025-01-01,1,x,y\n", encoding="utf-8")
+    res = load_transactions(path)
+    assert res.transactions.columns[3:].tolist() == pd.read_csv(path).columns[3:].tolist()

@@ -619,7 +619,14 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
                                                  null_values=[""], strings_can_be_null=True),
         )
         frame = table.to_pandas(types_mapper=_ARROW_TEXT.get, self_destruct=True)
-        frame.columns = _mangle(list(frame.columns))
+        # headers exactly as pandas names them (repeated → "x.1", empty → "Unnamed: 3")
+        try:
+            header = pd.read_csv(path, sep=sep, nrows=0,
+                                 encoding="utf-8-sig" if utf8 else encoding).columns
+        except (pd.errors.ParserError, ValueError, UnicodeError):  # keep Arrow's names
+            header = frame.columns
+        if len(header) == frame.shape[1]:
+            frame.columns = header
         return frame
     engine = "c" if sep == r"\s+" else "python"
     return pd.read_csv(path, sep=sep, engine=engine,
@@ -627,22 +634,6 @@ def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
 
 
 _ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string())}
-
-
-def _mangle(names: list[str]) -> list[str]:
-    """Repeated headers as pandas names them: ``x``, ``x.1``, ``x.2``."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        k = seen.get(name, 0)
-        seen[name] = k + 1
-        new = name if k == 0 else f"{name}.{k}"
-        while k and new in seen:  # "x.1" written in the file already
-            k += 1
-            new = f"{name}.{k}"
-        seen.setdefault(new, 1)
-        out.append(new)
-    return out
 
 
 def _read_excel(path: Path, label: str, sheet: str | int | None) -> _Raw:
