@@ -21,7 +21,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check tierlab tests benchmarks
 	$(BIN)/python -m pytest
-	$(BIN)/python -m pytest --nbval-lax notebooks/ -q -p no:cacheprovider
+	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 notebooks/ -q -p no:cacheprovider
 
 report: $(STAMP)
 	$(BIN)/tierlab report segmentation --out reports/

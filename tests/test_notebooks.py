@@ -99,11 +99,24 @@ def small(small_data):
 
 
 def _run(name: str, tmp_path: Path, params: dict) -> dict:
-    """Run a notebook with papermill from a foreign working directory; return metrics.json."""
+    """Run a notebook with papermill from a foreign working directory; return metrics.json.
+
+    A cell that gets no reply from the kernel within 5 minutes (each takes seconds) fails the
+    run instead of hanging the suite; such a lost reply is retried once with a fresh kernel.
+    """
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
     out = tmp_path / "out"
-    papermill.execute_notebook(str(NB_DIR / NOTEBOOKS[name]), str(tmp_path / "run.ipynb"),
-                               parameters={**params, "out_dir": str(out)}, kernel_name="python3",
-                               cwd=str(tmp_path), progress_bar=False)
+    for attempt in (1, 2):
+        try:
+            papermill.execute_notebook(
+                str(NB_DIR / NOTEBOOKS[name]), str(tmp_path / "run.ipynb"),
+                parameters={**params, "out_dir": str(out)}, kernel_name="python3",
+                cwd=str(tmp_path), progress_bar=False, execution_timeout=300)
+            break
+        except (CellTimeoutError, DeadKernelError):
+            if attempt == 2:
+                raise
     return json.loads((out / "metrics.json").read_text(encoding="utf-8"))
 
 
