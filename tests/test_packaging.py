@@ -48,7 +48,7 @@ def test_import_is_light():
 
 def test_modules_respect_the_layering():
     # lower layers never import higher ones
-    order = ["errors", "_arrowkeys", "load", "features", "scoring", "schemes", "engine",
+    order = ["errors", "_arrowkeys", "load", "_parquet", "features", "scoring", "schemes", "engine",
              "segment", "btyd", "potential", "evaluate", "compare", "plots", "export", "report",
              "cli"]
     for i, low in enumerate(order):

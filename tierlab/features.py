@@ -25,13 +25,13 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tierlab._arrowkeys import KeyBuilder, merge_hashed
 from tierlab._arrowkeys import factorize_strings as _arrow_factorize
+from tierlab._arrowkeys import merge_hashed
+from tierlab._parquet import CanonicalParquet
 from tierlab.errors import DataError, did_you_mean
 
 __all__ = [
@@ -55,7 +55,6 @@ _FREQ_ALIASES = {
     "y": "Y", "a": "Y", "year": "Y", "yearly": "Y", "annual": "Y", "ye": "Y",
 }
 _DAY = np.int64(86_400_000_000_000)
-_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
 def _freq_key(freq: str) -> str:
@@ -317,159 +316,49 @@ def _rows_before(tx: pd.DataFrame, stop: pd.Timestamp | None):
 def _parquet_rows_before(path, func: str, as_of):
     """What :func:`_rows_before` gives, read from a canonical Parquet file column by column.
 
-    Returns ``(as_of, keep, codes, ids, amounts, days, order_id or None)``. Each column is
-    converted as soon as it is read and its Arrow buffers are dropped, so only the integer
-    codes, int32 days and float amounts of the rows are held at once — a fraction of the file
-    as a DataFrame. The file must already be clean (as written from
-    ``load_transactions(...).transactions``): a missing value is an error naming the column and
-    row, never a row silently skipped.
+    Returns ``(as_of, keep, codes, ids, amounts, days, order_id or None)``; see
+    :class:`tierlab._parquet.CanonicalParquet` for the reading and its errors.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    p = Path(path).expanduser()
-    label = f"'{p}'"
-    load_hint = ("load it with tierlab.load_transactions, which maps headers, parses values and "
-                 "sets bad rows aside with their reasons")
-    if not p.is_file():
-        raise DataError(f"{func}: file not found: {label}" if not p.exists()
-                        else f"{func}: {label} is a folder, not a Parquet file")
-    try:
-        pf = pq.ParquetFile(p)
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise DataError(f"{func}: {label} is not a Parquet file ({exc}); {func} reads "
-                        f"canonical Parquet files directly — for CSV and Excel, {load_hint}"
-                        ) from None
-    schema = pf.schema_arrow
-    missing = [c for c in ("customer_id", "timestamp", "amount") if c not in schema.names]
-    if missing:
-        raise DataError(
-            f"{func}: {label} lacks column {missing[0]!r}{did_you_mean(missing[0], schema.names)}"
-            f"; it has {schema.names}. {load_hint[0].upper()}{load_hint[1:]}."
-        )
-    types = {name: schema.field(name).type for name in schema.names}
-    id_type = types["customer_id"]
-    if pa.types.is_dictionary(id_type):
-        id_type = id_type.value_type
-    checks = {
-        "customer_id": (pa.types.is_string(id_type) or pa.types.is_large_string(id_type)
-                        or pa.types.is_integer(id_type), "text or integers"),
-        "timestamp": (pa.types.is_timestamp(types["timestamp"])
-                      or pa.types.is_date(types["timestamp"]), "timestamps or dates"),
-        "amount": (pa.types.is_integer(types["amount"]) or pa.types.is_floating(types["amount"])
-                   or pa.types.is_decimal(types["amount"]), "numbers"),
-    }
-    for name, (ok, want) in checks.items():
-        if not ok:
-            held = ("text" if pa.types.is_string(types[name])
-                    or pa.types.is_large_string(types[name]) else types[name])
-            raise DataError(f"{func}: {label} column {name!r} holds {held}, not {want}; "
-                            f"{load_hint}")
-
-    sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
-    starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
-
-    def chunks(name: str, nulls_ok: bool = False, source=None, groups=None):
-        """The column one row group at a time (decoding buffers stay one group large).
-
-        A reader is not safe to share between threads: another thread passes its own *source*.
-        """
-        source = pf if source is None else source
-        for i in range(len(sizes)) if groups is None else groups:
-            row = int(starts[i])
-            try:
-                chunk = source.read_row_group(i, columns=[name]).column(0)
-            except (pa.ArrowException, OSError) as exc:
-                raise DataError(f"{func}: {label} column {name!r} cannot be read ({exc})"
-                                ) from None
-            if chunk.null_count and not nulls_ok:
-                first = row + pc.index(pc.is_null(chunk), True).as_py()
-                raise DataError(
-                    f"{func}: {label} column {name!r} has a missing value in data row "
-                    f"{first + 1:,}; {func} reads only clean canonical files: {load_hint}"
-                )
-            yield from chunk.chunks
-
-    string_ids = not pa.types.is_integer(id_type)
-
-    def hash_ids(groups, source):
-        """Hashed keys of some row groups' text ids; each chunk is dropped once keyed."""
-        builder = KeyBuilder(int(sum(sizes[i] for i in groups)))
-        for chunk in chunks("customer_id", source=source, groups=groups):
-            if not builder.add(chunk.cast(id_type)):
-                return None
-        return builder.hash()
-
-    def all_ids():
-        ids = pa.chunked_array(list(chunks("customer_id")), type=types["customer_id"])
-        return ids.cast(id_type) if pa.types.is_dictionary(ids.type) else ids
-
-    n_rows = pf.metadata.num_rows
+    f = CanonicalParquet(path, func)
     # text ids are read and hashed in two parts: the first row groups on a second thread, the
     # rest on this one once it has read the dates and amounts (Arrow and NumPy release the
     # GIL); freed read buffers go back to the OS at once
-    split = int(np.searchsorted(starts, 0.6 * n_rows))
+    split = int(np.searchsorted(f.starts, 0.6 * f.rows))
     with _system_memory_pool(), ThreadPoolExecutor(max_workers=1) as pool:
-        first_ids = (pool.submit(hash_ids, range(split), pq.ParquetFile(p)) if string_ids
+        first_ids = (pool.submit(f.hash_ids, range(split), own_reader=True) if f.text_ids
                      else None)
-        day = np.empty(n_rows, dtype=np.int32)
-        pos = 0
-        for chunk in chunks("timestamp"):
-            if pa.types.is_date(chunk.type):
-                day[pos:pos + len(chunk)] = chunk.cast(pa.date32()).to_numpy(
-                    zero_copy_only=False).view("int64")
-            else:
-                np.floor_divide(chunk.to_numpy().view("int64"),
-                                _DAY // _NS_PER_UNIT[chunk.type.unit],
-                                out=day[pos:pos + len(chunk)], casting="unsafe")
-            pos += len(chunk)
+        day = f.days()
         if as_of is None:
-            if n_rows == 0:
+            if f.rows == 0:
                 raise DataError(
                     "no transactions: cannot default as_of to the last date in the data")
             as_of = pd.Timestamp(int(day.max()), unit="D")
         else:
             as_of = as_day(as_of, "as_of")
         stop = _days(np.array([as_of.to_datetime64()]))[0] + 1
-        keep = None if n_rows == 0 or day.max() < stop else day < stop
+        keep = None if f.rows == 0 or day.max() < stop else day < stop
         if keep is not None:
             day = day[keep]
-
-        amount = np.empty(n_rows, dtype=np.float64)
-        pos = 0
-        for chunk in chunks("amount"):
-            if pa.types.is_decimal(chunk.type):
-                chunk = chunk.cast(pa.float64())
-            amount[pos:pos + len(chunk)] = chunk.to_numpy()
-            pos += len(chunk)
-        bad = np.isnan(amount)
-        if bad.any():
-            raise DataError(
-                f"{func}: {label} column 'amount' has a missing value in data row "
-                f"{int(np.argmax(bad)) + 1:,}; {func} reads only clean canonical files: "
-                f"{load_hint}"
-            )
+        amount = f.amounts()
         if keep is not None:
             amount = amount[keep]
         hashed = None
-        if string_ids:
-            rest = hash_ids(range(split, len(sizes)), pf)
+        if f.text_ids:
+            rest = f.hash_ids(range(split, len(f.sizes)))
             hashed = merge_hashed([first_ids.result(), rest])
             # the strings and hash tables are gone: give their memory back before computing
             pa.system_memory_pool().release_unused()
         if hashed is not None:
             codes, uniques = _from_hashed(hashed, "str")
-        elif string_ids:  # ids the fast path does not take (NUL bytes, very long)
-            codes, uniques = _factorize(all_ids(), cache=False)
+        elif f.text_ids:  # ids the fast path does not take (NUL bytes, very long)
+            codes, uniques = _factorize(f.ids(), cache=False)
         else:
-            codes, uniques = _factorize(pd.Series(all_ids().to_numpy()), cache=False)
+            codes, uniques = _factorize(pd.Series(f.ids().to_numpy()), cache=False)
         del hashed
         codes, uniques = _restrict(codes, uniques, keep)
-        order_id = None
-        if "order_id" in schema.names:
-            order_id = pa.chunked_array(list(chunks("order_id", nulls_ok=True)),
-                                        type=types["order_id"]).to_pandas()
+        order_id = f.order_ids()
     return as_of, keep, codes, uniques, amount, day, order_id
 
 
