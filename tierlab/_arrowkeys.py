@@ -62,9 +62,12 @@ def factorize_strings(arr, *, workers: int = 1) -> tuple[np.ndarray, pa.Array, n
         with ThreadPoolExecutor(max_workers=1) as pool:
             later = pool.submit(hash_strings, second)
             parts = [hash_strings(first), later.result()]
-    else:
-        parts = [hash_strings(pa.chunked_array(chunks))]
-    return merge_hashed(parts)
+        merged = merge_hashed(parts)
+        del parts
+        # what the second thread freed sits in its own malloc arena until trimmed
+        pa.system_memory_pool().release_unused()
+        return merged
+    return merge_hashed([hash_strings(pa.chunked_array(chunks))])
 
 
 def hash_strings(arr) -> tuple[np.ndarray, Any, int] | None:
