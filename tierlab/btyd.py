@@ -191,7 +191,45 @@ def _bgnbd_loglik(r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
-class BetaGeoModel(BaseEstimator):
+class _LogParamModel(BaseEstimator):
+    """Shared fitting of the BTYD models: maximum likelihood over the log of the parameters.
+
+    Subclasses name their parameters in ``PARAM_NAMES`` and call :meth:`_fit_params`.
+    """
+
+    PARAM_NAMES: tuple[str, ...] = ()
+
+    def __init__(self, penalizer_coef: float = 0.0):
+        self.penalizer_coef = penalizer_coef
+
+    def _fit_params(self, loglik: Callable[..., np.ndarray], w: np.ndarray,
+                    theta0: np.ndarray, n_customers: int):
+        """Maximize ``w @ loglik(*params)`` (an L2 penalty on the parameters if asked).
+
+        Sets ``params_``, ``log_likelihood_``, ``standard_errors_``, ``n_customers_`` and
+        ``converged_``; returns self.
+        """
+        n = float(w.sum())
+        penalty = float(self.penalizer_coef)
+
+        def total_nll(theta: np.ndarray) -> float:
+            return float(-(w @ loglik(*np.exp(theta))))
+
+        def objective(theta: np.ndarray) -> float:
+            val = total_nll(theta) / n + penalty * float(np.sum(np.exp(theta) ** 2))
+            return val if np.isfinite(val) else 1e100
+
+        res = _minimize_log(objective, theta0, self.PARAM_NAMES, type(self).__name__)
+        theta = np.asarray(res.x, dtype="float64")
+        self.params_ = dict(zip(self.PARAM_NAMES, np.exp(theta).tolist(), strict=True))
+        self.log_likelihood_ = -total_nll(theta)
+        self.standard_errors_ = _standard_errors(total_nll, theta, self.PARAM_NAMES)
+        self.n_customers_ = n_customers
+        self.converged_ = bool(res.success)
+        return self
+
+
+class BetaGeoModel(_LogParamModel):
     """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005).
 
     While active, a customer buys as a Poisson process with rate ``lambda ~ Gamma(r, alpha)``
@@ -229,9 +267,6 @@ class BetaGeoModel(BaseEstimator):
     """
 
     PARAM_NAMES: tuple[str, ...] = ("r", "alpha", "a", "b")
-
-    def __init__(self, penalizer_coef: float = 0.0):
-        self.penalizer_coef = penalizer_coef
 
     @staticmethod
     def log_likelihood(params, summary: pd.DataFrame, *, individual: bool = False):
@@ -295,27 +330,10 @@ class BetaGeoModel(BaseEstimator):
         if not (big_t > 0).any():
             raise DataError("BetaGeoModel.fit: every T is 0; the calibration period has no length")
         (ux, utx, ut), w = _compress([x, t_x, big_t])
-        n = float(w.sum())
-        penalty = float(self.penalizer_coef)
-
-        def total_nll(theta: np.ndarray) -> float:
-            r, alpha, a, b = np.exp(theta)
-            return float(-(w @ _bgnbd_loglik(r, alpha, a, b, ux, utx, ut)))
-
-        def objective(theta: np.ndarray) -> float:
-            val = total_nll(theta) / n + penalty * float(np.sum(np.exp(theta) ** 2))
-            return val if np.isfinite(val) else 1e100
-
         rate = max(float(x.sum()) / max(float(big_t.sum()), 1e-12), 1e-12)
-        theta0 = np.log([1.0, 1.0 / rate, 1.0, 1.0])
-        res = _minimize_log(objective, theta0, self.PARAM_NAMES, "BetaGeoModel")
-        theta = np.asarray(res.x, dtype="float64")
-        self.params_ = dict(zip(self.PARAM_NAMES, np.exp(theta).tolist(), strict=True))
-        self.log_likelihood_ = -total_nll(theta)
-        self.standard_errors_ = _standard_errors(total_nll, theta, self.PARAM_NAMES)
-        self.n_customers_ = len(x)
-        self.converged_ = bool(res.success)
-        return self
+        return self._fit_params(
+            lambda r, alpha, a, b: _bgnbd_loglik(r, alpha, a, b, ux, utx, ut), w,
+            np.log([1.0, 1.0 / rate, 1.0, 1.0]), len(x))
 
     def _params(self) -> tuple[float, float, float, float]:
         check_is_fitted(self, "params_")
@@ -508,7 +526,7 @@ def _gg_arrays(summary: pd.DataFrame, func: str) -> tuple[np.ndarray, np.ndarray
     return x[repeat], m[repeat], summary.index[repeat]
 
 
-class GammaGammaModel(BaseEstimator):
+class GammaGammaModel(_LogParamModel):
     """Gamma-Gamma model of average spend per purchase (Fader, Hardie & Lee 2005b).
 
     Each spend of a customer is ``Gamma(p, nu)``; across customers ``nu ~ Gamma(q, v)``. It is
@@ -535,9 +553,6 @@ class GammaGammaModel(BaseEstimator):
     """
 
     PARAM_NAMES: tuple[str, ...] = ("p", "q", "v")
-
-    def __init__(self, penalizer_coef: float = 0.0):
-        self.penalizer_coef = penalizer_coef
 
     @staticmethod
     def log_likelihood(params, summary: pd.DataFrame, *, individual: bool = False):
@@ -587,27 +602,9 @@ class GammaGammaModel(BaseEstimator):
         """
         x, m, _ = _gg_arrays(summary, "GammaGammaModel.fit")
         (ux, um), w = _compress([x, m])
-        n = float(w.sum())
-        penalty = float(self.penalizer_coef)
-
-        def total_nll(theta: np.ndarray) -> float:
-            p, q, v = np.exp(theta)
-            return float(-(w @ _gg_loglik(p, q, v, ux, um)))
-
-        def objective(theta: np.ndarray) -> float:
-            val = total_nll(theta) / n + penalty * float(np.sum(np.exp(theta) ** 2))
-            return val if np.isfinite(val) else 1e100
-
         # p = 1, q = 2 puts the population mean spend p*v/(q-1) at v = the sample mean
-        theta0 = np.log([1.0, 2.0, float(np.mean(m))])
-        res = _minimize_log(objective, theta0, self.PARAM_NAMES, "GammaGammaModel")
-        theta = np.asarray(res.x, dtype="float64")
-        self.params_ = dict(zip(self.PARAM_NAMES, np.exp(theta).tolist(), strict=True))
-        self.log_likelihood_ = -total_nll(theta)
-        self.standard_errors_ = _standard_errors(total_nll, theta, self.PARAM_NAMES)
-        self.n_customers_ = len(x)
-        self.converged_ = bool(res.success)
-        return self
+        return self._fit_params(lambda p, q, v: _gg_loglik(p, q, v, ux, um), w,
+                                np.log([1.0, 2.0, float(np.mean(m))]), len(x))
 
     def expected_spend(self, frequency, monetary_value):
         """Conditional expected average spend per purchase.
