@@ -503,20 +503,16 @@ class TierHistory:
             rows = self._log.last_per_customer()
             last = self._log.frame(self.scheme, self.customer_ids, self.reviews, self._window,
                                    rows=rows)
-            # rows come in customer order: place them by position, no join on the ids
-            where = np.full(len(out), -1, dtype=np.int64)
-            where[self._log.customer[rows]] = np.arange(len(rows))
-            if (where >= 0).all():  # every customer has an entry, hence a change
-                out["since"] = last["review"].take(where).array
-                out["previous_tier"] = last["from_tier"].take(where).array
-                out["reason"] = last["reason"].take(where).array
-                return out
+            owners = self._log.customer[rows]
         else:
             last = self.changes.drop_duplicates("customer_id", keep="last")
-        last = last.set_index("customer_id")
-        out["since"] = last["review"].reindex(out.index)
-        out["previous_tier"] = last["from_tier"].reindex(out.index)
-        out["reason"] = last["reason"].reindex(out.index)
+            owners = self.customer_ids.get_indexer(last["customer_id"])
+        # place each customer's last change by position (no join on the ids); -1: no change
+        where = np.full(len(out), -1, dtype=np.int64)
+        where[owners] = np.arange(len(last))
+        for col, name in (("since", "review"), ("previous_tier", "from_tier"),
+                          ("reason", "reason")):
+            out[col] = last[name].array.take(where, allow_fill=True)
         return out
 
     def at(self, date) -> pd.Series:
