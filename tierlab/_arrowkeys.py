@@ -70,6 +70,20 @@ def factorize_strings(arr, *, workers: int = 1) -> tuple[np.ndarray, pa.Array, n
     return merge_hashed([hash_strings(pa.chunked_array(chunks))])
 
 
+def in_id_order(found) -> tuple[np.ndarray, pa.Array]:
+    """A :func:`factorize_strings` result renumbered in the ids' text order.
+
+    Returns ``(codes, uniques)``: intp codes such that ``uniques[codes[i]]`` is row *i*'s id,
+    with ``uniques`` sorted.
+    """
+    codes, uniques, order = found
+    if order is None:  # merged halves are numbered in id order already
+        return codes.astype(np.intp), uniques
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniques.take(order)
+
+
 def hash_strings(arr) -> tuple[np.ndarray, Any, int] | None:
     """Dictionary-encode the fixed-width keys of some strings: (int32 codes, keys, width).
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from tierlab._arrowkeys import factorize_strings as _arrow_factorize
-from tierlab._arrowkeys import merge_hashed
+from tierlab._arrowkeys import in_id_order, merge_hashed
 from tierlab._parquet import CanonicalParquet
 from tierlab.errors import DataError, did_you_mean
 
@@ -210,15 +210,8 @@ def _factorize(s, keep: np.ndarray | None = None, *, sort: bool = True, cache: b
 
 def _from_hashed(res, dtype, *, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
     """Codes and ids from a ``factorize_strings`` result, renumbered in id order if *sort*."""
-    codes, uniques, order = res
-    if order is None:  # numbered in id order already
-        codes = codes.astype(np.intp)
-    elif sort:
-        rank = np.empty(len(order), dtype=np.intp)
-        rank[order] = np.arange(len(order))
-        codes = rank[codes]
-        uniques = uniques.take(order)
-    return codes, pd.Index(pd.array(uniques, dtype=dtype))
+    codes, uniques = in_id_order(res) if sort or res[2] is None else res[:2]
+    return np.asarray(codes, dtype=np.intp), pd.Index(pd.array(uniques, dtype=dtype))
 
 
 def _restrict(codes: np.ndarray, ids: pd.Index,

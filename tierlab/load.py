@@ -100,7 +100,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from tierlab._arrowkeys import factorize_strings
+from tierlab._arrowkeys import factorize_strings, in_id_order
 from tierlab.errors import DataError, SchemeError, did_you_mean
 
 __all__ = [
@@ -833,12 +833,8 @@ def _encode_ids(s: pd.Series) -> _Ids:
     usable = pc.invert(pc.is_in(words, value_set=nulls))
     if found is not None and pc.all(usable).as_py() is not False and words.equals(raw):
         # clean ids (the usual case): the keys' order is the text order already
-        order = found[2]
-        if order is None:  # numbered in text order already
-            return _Ids(codes=indices.astype(np.int64), uniques=words)
-        rank = np.empty(len(order), dtype=np.int64)
-        rank[order] = np.arange(len(order))
-        return _Ids(codes=rank[indices], uniques=words.take(order))
+        codes, uniques = in_id_order((indices, words, found[2]))
+        return _Ids(codes=codes.astype(np.int64, copy=False), uniques=uniques)
     uniques = pc.unique(words.filter(usable))
     uniques = uniques.take(pc.sort_indices(uniques))
     where = pc.index_in(words, value_set=uniques).fill_null(-1).to_numpy().astype(np.int64)
