@@ -10,16 +10,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@echo "Installing tierlab and its dependencies into $(VENV) (a few minutes the first time)…"
+	$(BIN)/python -m pip install --upgrade pip --progress-bar on
+	$(BIN)/python -m pip install -e ".[dev]" --progress-bar on
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
 	touch $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check tierlab tests benchmarks
+	$(BIN)/mypy
 
 test: $(STAMP)
 	$(BIN)/ruff check tierlab tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax --nbval-cell-timeout=300 notebooks/ -q -p no:cacheprovider
 

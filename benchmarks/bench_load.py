@@ -4,7 +4,7 @@ Methods (each in a fresh process with the project interpreter, ``--runs`` runs, 
 
 - ``read_csv[pyarrow]``: ``pd.read_csv(path, engine="pyarrow")`` — the baseline of the target
   (no validation, timestamps as parsed by Arrow);
-- ``load_transactions(csv)``: ``tierlab.load.load_transactions(path)`` — header mapping, id/date/
+- ``load_transactions(csv)``: ``tierlab.io.load.load_transactions(path)`` — header mapping, id/date/
   amount parsing with rejects, canonical sort;
 - ``load_transactions(parquet)``: the same on the Parquet copy of the data (for reference).
 
@@ -30,7 +30,7 @@ BASELINE = "read_csv[pyarrow]"
 def worker(method: str, path: str) -> None:
     import pandas as pd
 
-    from tierlab.load import load_transactions
+    from tierlab.io.load import load_transactions
 
     t0 = time.perf_counter()
     if method == BASELINE:

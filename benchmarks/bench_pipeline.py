@@ -35,8 +35,8 @@ SCHEME = H.ROOT / "data" / "rules" / "monthly_spend.yaml"
 def worker(path: str) -> None:
     import pandas as pd
 
-    from tierlab.features import period_panel
-    from tierlab.schemes import TierScheme
+    from tierlab.features.core import period_panel
+    from tierlab.tiers.scheme import TierScheme
 
     scheme = TierScheme.from_yaml(SCHEME)
     stages: dict[str, dict] = {}

@@ -33,7 +33,7 @@ from IPython.display import Markdown, display
 
 import tierlab as tl
 from tierlab import plots, study
-from tierlab.export import export_tier_table, mask_contacts, tier_table
+from tierlab.io.export import export_tier_table, mask_contacts, tier_table
 
 study.limit_threads(1)  # scikit-learn's threads only slow small fits down on a busy machine
 pd.set_option("display.max_columns", 40)

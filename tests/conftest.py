@@ -38,7 +38,7 @@ def small_data(tmp_path_factory):
 
 def _run_cli(args: list[str]) -> SimpleNamespace:
     """Run ``tierlab ARGS`` in-process; returns exit code, stdout and stderr."""
-    from tierlab.cli import main
+    from tierlab.reporting.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -12,8 +12,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from tierlab.load import load_customers, load_transactions
-from tierlab.schemes import TierScheme
+from tierlab.io.load import load_customers, load_transactions
+from tierlab.tiers.scheme import TierScheme
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "data" / "rules"
@@ -50,7 +50,7 @@ def test_check_scheme_warnings_exit_0(run_cli, tmp_path, small_data):
 
 
 def test_module_entry_point():
-    res = subprocess.run([sys.executable, "-m", "tierlab.cli", "check-scheme",
+    res = subprocess.run([sys.executable, "-m", "tierlab.reporting.cli", "check-scheme",
                           str(RULES / "hotel_loyalty.yaml")], capture_output=True, text=True,
                          check=False)
     assert res.returncode == 0, res.stderr

@@ -12,7 +12,7 @@ import pytest
 from tierlab.compare import compare_schemes, threshold_sweep
 from tierlab.datasets import sample_customers, sample_transactions
 from tierlab.errors import DataError, SchemeError
-from tierlab.schemes import TierScheme
+from tierlab.tiers.scheme import TierScheme
 
 RULES = Path(__file__).resolve().parents[1] / "data" / "rules"
 CURRENT = RULES / "monthly_spend.yaml"

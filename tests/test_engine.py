@@ -11,9 +11,9 @@ from engine_reference import naive_history
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tierlab.engine import cross_tiers
 from tierlab.errors import DataError, SchemeError
-from tierlab.schemes import TierScheme
+from tierlab.tiers.engine import cross_tiers
+from tierlab.tiers.scheme import TierScheme
 
 MONTHLY = {
     "name": "Monthly spend tiers",

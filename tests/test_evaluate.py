@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tierlab.engine import TierHistory
 from tierlab.errors import DataError, SchemeError
 from tierlab.evaluate import (
     NONE_LABEL,
@@ -19,7 +18,8 @@ from tierlab.evaluate import (
     stability,
     tier_summary,
 )
-from tierlab.schemes import TierScheme
+from tierlab.tiers.engine import TierHistory
+from tierlab.tiers.scheme import TierScheme
 
 TIERS = ["Low", "Mid", "High", "Top"]
 CAT = pd.CategoricalDtype(TIERS, ordered=True)

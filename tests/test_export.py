@@ -12,7 +12,7 @@ import pytest
 
 from tierlab.datasets import generate
 from tierlab.errors import DataError
-from tierlab.export import (
+from tierlab.io.export import (
     CHANGE_COLUMNS,
     TABLE_COLUMNS,
     export_tier_table,
@@ -24,7 +24,7 @@ from tierlab.export import (
     tier_table,
     tier_table_summary,
 )
-from tierlab.schemes import TierScheme
+from tierlab.tiers.scheme import TierScheme
 
 RULES = Path(__file__).resolve().parent.parent / "data" / "rules"
 

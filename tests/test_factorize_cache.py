@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tierlab.features import _factorize, period_panel, rfm
+from tierlab.features.core import _factorize, period_panel, rfm
 
 
 def test_cache_hits_only_the_same_arrow_column():

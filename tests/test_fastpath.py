@@ -1,4 +1,4 @@
-"""The fast internals of tierlab.features against the simple implementation they replaced.
+"""The fast internals of tierlab.features.core against the simple implementation they replaced.
 
 The ``ref_*`` functions below are the straightforward versions (pandas factorize on the whole
 column, groupby min/max, np.unique of (customer, month) pairs, a dense panel folded into
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import tierlab.features as F
+import tierlab.features.core as F
 from tierlab.errors import DataError
-from tierlab.features import (
+from tierlab.features.core import (
     _DAY,
     FREQS,
     MonthlyArrays,
@@ -581,7 +581,7 @@ def test_rfm_of_a_parquet_file_names_the_problem(tmp_path):
 def test_factorize_strings_in_two_halves_matches_one_pass(layout, monkeypatch):
     import pyarrow as pa
 
-    import tierlab._arrowkeys as K
+    import tierlab._kernels.arrowkeys as K
 
     rng = np.random.default_rng(5)
     short = [f"c{i}" for i in rng.permutation(300)]

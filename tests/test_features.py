@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tierlab.errors import DataError
-from tierlab.features import btyd_summary, monthly_arrays, period_panel, rfm
+from tierlab.features.core import btyd_summary, monthly_arrays, period_panel, rfm
 
 
 @pytest.fixture

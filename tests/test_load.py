@@ -1,4 +1,4 @@
-"""Tests for tierlab.load: formats, encodings, parsing styles, policies and errors.
+"""Tests for tierlab.io.load: formats, encodings, parsing styles, policies and errors.
 
 Expected values are written out by hand next to each input.
 """
@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tierlab.errors import DataError, SchemeError
-from tierlab.load import LoadResult, load_customers, load_transactions
+from tierlab.io.load import LoadResult, load_customers, load_transactions
 
 FIXTURES = Path(__file__).parent / "fixtures" / "load"
 
@@ -801,7 +801,7 @@ def test_shuffling_rows_changes_nothing(rows, with_orders, via_csv, seed):
 
 @pytest.mark.parametrize("bits", [0, 1, 15, 16, 17, 33])
 def test_radix_argsort_is_a_stable_argsort(bits):
-    from tierlab.load import _radix_argsort
+    from tierlab.io.load import _radix_argsort
 
     rng = np.random.default_rng(bits)
     values = rng.integers(0, 2**bits, 5000) if bits else np.zeros(5000, dtype=np.int64)
@@ -811,7 +811,7 @@ def test_radix_argsort_is_a_stable_argsort(bits):
 
 @pytest.mark.parametrize("layout", ["sorted", "time order", "shuffled", "one row", "empty"])
 def test_primary_order_sorts_by_customer_then_time(layout):
-    from tierlab.load import _primary_order
+    from tierlab.io.load import _primary_order
 
     rng = np.random.default_rng(7)
     n = {"one row": 1, "empty": 0}.get(layout, 4000)
@@ -837,8 +837,8 @@ def test_primary_order_sorts_by_customer_then_time(layout):
 @pytest.mark.parametrize("halves", [False, True], ids=["one pass", "two halves"])
 @pytest.mark.parametrize("kind", ["clean", "padded", "tokens", "long", "nulls", "numbers"])
 def test_encode_ids_matches_plain_python(kind, halves, monkeypatch):
-    import tierlab._arrowkeys as K
-    from tierlab.load import _NULL_VARIANTS, _encode_ids
+    import tierlab._kernels.arrowkeys as K
+    from tierlab.io.load import _NULL_VARIANTS, _encode_ids
 
     if halves:  # what 10M-row files get: ids hashed in two halves on two threads
         monkeypatch.setattr(K, "PARALLEL_ROWS", 1)

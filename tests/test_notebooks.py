@@ -15,7 +15,7 @@ import pytest
 
 import tierlab as tl
 from tierlab import study
-from tierlab.report import NOTEBOOKS, notebook_parameters
+from tierlab.reporting.runner import NOTEBOOKS, notebook_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 NB_DIR = ROOT / "notebooks"

@@ -62,4 +62,4 @@ def test_modules_respect_the_layering():
                 continue
             assert f"tierlab.{high}" not in text and f"from tierlab import {high}" not in text, (
                 f"tierlab/{low}.py imports the higher layer tierlab.{high}")
-    assert importlib.import_module("tierlab.engine")
+    assert importlib.import_module("tierlab.tiers.engine")

@@ -16,8 +16,8 @@ import pytest  # noqa: E402
 from matplotlib.collections import PolyCollection, QuadMesh  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from tierlab import plots  # noqa: E402
 from tierlab.errors import DataError, SchemeError  # noqa: E402
+from tierlab.plots import core as plots  # noqa: E402
 
 TIERS = ["Low", "Mid", "High"]
 CJK_TIERS = ["低级客户", "中级客户", "高级客户"]
@@ -399,7 +399,7 @@ def test_tier_trend_with_display_labels(strict_warnings):
 
 
 def test_tier_trend_on_a_real_history(tx, ax):
-    from tierlab.schemes import TierScheme
+    from tierlab.tiers.scheme import TierScheme
 
     hist = TierScheme.from_yaml(RULES / "monthly_spend.yaml").run(tx)
     plots.plot_tier_trend(hist, kind="line", ax=ax)
@@ -757,7 +757,7 @@ def tx():
 
 @pytest.fixture(scope="module")
 def scored(tx):
-    from tierlab.features import rfm
+    from tierlab.features.core import rfm
     from tierlab.scoring import RFMScorer
 
     with warnings.catch_warnings():
@@ -803,7 +803,7 @@ def test_real_migration_matrix(history, normalize, ax):
 
 def test_real_concentration(tx, ax):
     from tierlab.evaluate import concentration
-    from tierlab.features import rfm
+    from tierlab.features.core import rfm
 
     conc = concentration(rfm(tx)["monetary_total"])
     plots.plot_lorenz(conc, ax=ax)

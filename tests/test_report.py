@@ -1,4 +1,4 @@
-"""tierlab.report: parameters, HTML export, run folders, publishing and failed runs."""
+"""tierlab.reporting.runner: parameters, HTML export, run folders, publishing and failed runs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tierlab import report
-from tierlab.report import (
+from tierlab.reporting import runner as report
+from tierlab.reporting.runner import (
     NOTEBOOKS,
     ParameterError,
     ReportFailed,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tierlab.errors import SchemeError
-from tierlab.schemes import AllOf, AnyOf, Attribute, Metric, TierScheme
+from tierlab.tiers.scheme import AllOf, AnyOf, Attribute, Metric, TierScheme
 
 RULES = Path(__file__).resolve().parents[1] / "data" / "rules"
 

@@ -24,19 +24,19 @@ __version__ = "0.1.0"
 
 # public name → module that defines it (imported on first use)
 _LAZY = {
-    "LoadResult": "tierlab.load",
-    "load_transactions": "tierlab.load",
-    "load_customers": "tierlab.load",
-    "rfm": "tierlab.features",
-    "period_panel": "tierlab.features",
-    "btyd_summary": "tierlab.features",
+    "LoadResult": "tierlab.io.load",
+    "load_transactions": "tierlab.io.load",
+    "load_customers": "tierlab.io.load",
+    "rfm": "tierlab.features.core",
+    "period_panel": "tierlab.features.core",
+    "btyd_summary": "tierlab.features.core",
     "RFMScorer": "tierlab.scoring",
     "DEFAULT_SEGMENTS": "tierlab.scoring",
     "segment_map": "tierlab.scoring",
     "assign_segments": "tierlab.scoring",
-    "TierScheme": "tierlab.schemes",
-    "TierHistory": "tierlab.engine",
-    "cross_tiers": "tierlab.engine",
+    "TierScheme": "tierlab.tiers.scheme",
+    "TierHistory": "tierlab.tiers.engine",
+    "cross_tiers": "tierlab.tiers.engine",
     "cluster_customers": "tierlab.segment",
     "ClusterResult": "tierlab.segment",
     "calibration_holdout": "tierlab.potential",
@@ -53,11 +53,11 @@ _LAZY = {
     "compare_schemes": "tierlab.compare",
     "threshold_sweep": "tierlab.compare",
     "Comparison": "tierlab.compare",
-    "export_tier_table": "tierlab.export",
-    "tier_table": "tierlab.export",
-    "mask_contacts": "tierlab.export",
-    "mask_phone": "tierlab.export",
-    "mask_email": "tierlab.export",
+    "export_tier_table": "tierlab.io.export",
+    "tier_table": "tierlab.io.export",
+    "mask_contacts": "tierlab.io.export",
+    "mask_phone": "tierlab.io.export",
+    "mask_email": "tierlab.io.export",
     "generate": "tierlab.datasets",
     "sample_transactions": "tierlab.datasets",
     "sample_customers": "tierlab.datasets",
@@ -82,7 +82,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from tierlab.compare import Comparison, compare_schemes, threshold_sweep  # noqa: F401
     from tierlab.datasets import generate, sample_customers, sample_transactions  # noqa: F401
-    from tierlab.engine import TierHistory, cross_tiers  # noqa: F401
     from tierlab.evaluate import (  # noqa: F401
         concentration,
         holdout_validity,
@@ -90,15 +89,15 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         stability,
         tier_summary,
     )
-    from tierlab.export import (  # noqa: F401
+    from tierlab.features.core import btyd_summary, period_panel, rfm  # noqa: F401
+    from tierlab.io.export import (  # noqa: F401
         export_tier_table,
         mask_contacts,
         mask_email,
         mask_phone,
         tier_table,
     )
-    from tierlab.features import btyd_summary, period_panel, rfm  # noqa: F401
-    from tierlab.load import LoadResult, load_customers, load_transactions  # noqa: F401
+    from tierlab.io.load import LoadResult, load_customers, load_transactions  # noqa: F401
     from tierlab.potential import (  # noqa: F401
         BetaGeoModel,
         GammaGammaModel,
@@ -107,7 +106,6 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         evaluate_potential,
         flag_customers,
     )
-    from tierlab.schemes import TierScheme  # noqa: F401
     from tierlab.scoring import (  # noqa: F401
         DEFAULT_SEGMENTS,
         RFMScorer,
@@ -115,3 +113,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         segment_map,
     )
     from tierlab.segment import ClusterResult, cluster_customers  # noqa: F401
+    from tierlab.tiers.engine import TierHistory, cross_tiers  # noqa: F401
+    from tierlab.tiers.scheme import TierScheme  # noqa: F401

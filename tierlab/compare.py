@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tierlab.engine import TierHistory
 from tierlab.errors import DataError, SchemeError
 from tierlab.evaluate import (
     Stability,
@@ -32,8 +31,9 @@ from tierlab.evaluate import (
     stability,
     tier_summary,
 )
-from tierlab.features import _check_tx
-from tierlab.schemes import TierScheme
+from tierlab.features.core import _check_tx
+from tierlab.tiers.engine import TierHistory
+from tierlab.tiers.scheme import TierScheme
 
 __all__ = ["compare_schemes", "Comparison", "threshold_sweep"]
 
@@ -242,7 +242,7 @@ def compare_schemes(schemes: Mapping, tx: pd.DataFrame, customers: pd.DataFrame 
     ----------
     schemes : mapping
         ``{"current": a, "proposed": b, ...}``; values may be a :class:`TierScheme`, a path to
-        a YAML scheme or a :class:`~tierlab.engine.TierHistory` already run (used as is for the
+        a YAML scheme or a :class:`~tierlab.TierHistory` already run (used as is for the
         current assignment; for the holdout its scheme is re-run without overrides).
     tx : DataFrame
         Canonical transactions.

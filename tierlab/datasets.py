@@ -1,7 +1,7 @@
 """Seeded synthetic customer data and the bundled sample.
 
 :func:`generate` draws a realistic transaction log and customer table in the canonical form that
-:mod:`tierlab.load` produces, so that every part of tierlab can be tried, tested and benchmarked
+:mod:`tierlab.io.load` produces, so that every part of tierlab can be tried, tested and benchmarked
 without real customer data. Everything is fake: names are ``测试客户00042`` / ``测试公司00042``,
 phones are ``138000xxxxx``-shaped, e-mails end in ``@example.com``.
 

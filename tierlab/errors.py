@@ -8,7 +8,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-__all__ = ["TierlabError", "DataError", "SchemeError", "did_you_mean"]
+__all__ = [
+    "TierlabError", "DataError", "SchemeError", "ArgumentError", "ReportError", "did_you_mean",
+]
 
 
 class TierlabError(Exception):
@@ -20,7 +22,18 @@ class DataError(TierlabError, ValueError):
 
 
 class SchemeError(TierlabError, ValueError):
-    """A tier scheme, segment map or rule parameter is invalid."""
+    """A tier scheme or segment map (the rules an analyst writes) is invalid."""
+
+
+class ArgumentError(TierlabError, ValueError):
+    """A function or command was given an argument it cannot use.
+
+    For example a bad ``bins``, a date that is not a date, or an unknown option.
+    """
+
+
+class ReportError(TierlabError):
+    """A report could not be produced (a notebook failed, timed out or was interrupted)."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

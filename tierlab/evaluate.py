@@ -4,11 +4,11 @@ Everything here works on plain inputs: an *assignment* is a Series ``customer_id
 (an ordered categorical whose categories give the tier order, lowest first; e.g.
 ``hist.current["tier"]`` or ``hist.at(date)``), transactions are the canonical frame of
 :func:`tierlab.load_transactions`, and :func:`stability` reads a
-:class:`~tierlab.engine.TierHistory`. Every function returns new objects; inputs are never
+:class:`~tierlab.tiers.engine.TierHistory`. Every function returns new objects; inputs are never
 changed. Dataclass results have a ``to_dict()`` that gives plain JSON-ready values (NaN becomes
 ``None``, dates ISO text) for ``metrics.json``.
 
-Policies (as in :mod:`tierlab.features`): spend nets returns; orders count purchase rows
+Policies (as in :mod:`tierlab.features.core`): spend nets returns; orders count purchase rows
 (``amount >= 0``, distinct order ids when there is an ``order_id`` column); a *purchase* is such
 a row. Windows ``[start, end]`` are whole days, both ends included. Customers without a tier in an
 assignment (NaN: not yet entered) are left out of per-tier figures.
@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from tierlab.errors import DataError, SchemeError
-from tierlab.features import _check_tx, as_day, rfm
+from tierlab.features.core import _check_tx, as_day, rfm
 
 __all__ = [
     "tier_summary",
@@ -325,7 +325,7 @@ class Stability:
 
 
 def stability(history, *, flicker_window: int = 3) -> Stability:
-    """Tier stability of a :class:`~tierlab.engine.TierHistory`.
+    """Tier stability of a :class:`~tierlab.tiers.engine.TierHistory`.
 
     Computed from ``history.codes`` (customers × reviews, -1 before entry), so manual overrides
     count as changes like any other; entering the scheme is not a change.
@@ -351,7 +351,7 @@ def stability(history, *, flicker_window: int = 3) -> Stability:
     Examples
     --------
     >>> from tierlab.datasets import sample_transactions
-    >>> from tierlab.schemes import TierScheme
+    >>> from tierlab.tiers.scheme import TierScheme
     >>> scheme = TierScheme.from_dict({"name": "Spend", "tiers": [
     ...     {"name": "Low"},
     ...     {"name": "High", "when": {"metric": "spend", "op": ">=", "value": 500}}]})

@@ -38,7 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from tierlab.btyd import BetaGeoModel, GammaGammaModel, _require_columns
 from tierlab.errors import DataError, SchemeError, did_you_mean
-from tierlab.features import _check_tx, as_day, btyd_summary, rfm
+from tierlab.features.core import _check_tx, as_day, btyd_summary, rfm
 
 __all__ = [
     "CALIBRATION_COLUMNS",

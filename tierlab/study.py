@@ -140,7 +140,7 @@ class StudyData:
         Canonical transactions up to and including the day ``as_of``.
     customers : DataFrame or None
         Canonical customer table (contacts NOT masked: mask before display, see
-        :func:`tierlab.export.mask_contacts`).
+        :func:`tierlab.io.export.mask_contacts`).
     load : LoadResult
         The transaction load (summary and rejected rows).
     customer_load : LoadResult or None
@@ -176,13 +176,13 @@ def load_study_data(transactions, *, columns: Mapping[str, str] | None = None,
     transactions : path or DataFrame
         Transaction log (see :func:`resolve_input` for relative paths).
     columns : mapping, optional
-        Column mapping for :func:`tierlab.load.load_transactions`.
+        Column mapping for :func:`tierlab.io.load.load_transactions`.
     date_format : str, optional
         Date format tried first.
     customers : path or DataFrame, optional
         Customer table.
     customer_columns : mapping, optional
-        Column mapping for :func:`tierlab.load.load_customers`.
+        Column mapping for :func:`tierlab.io.load.load_customers`.
     as_of : date-like, optional
         Last day used (its whole day is included); default the last day in the data.
 
@@ -190,7 +190,7 @@ def load_study_data(transactions, *, columns: Mapping[str, str] | None = None,
     -------
     StudyData
     """
-    from tierlab.load import load_customers, load_transactions
+    from tierlab.io.load import load_customers, load_transactions
 
     src = transactions if isinstance(transactions, pd.DataFrame) else resolve_input(
         transactions, what="transactions")
@@ -224,7 +224,7 @@ def load_study_data(transactions, *, columns: Mapping[str, str] | None = None,
 
 
 def rejected_by_reason(load) -> pd.DataFrame:
-    """Rejected rows per reason of a :class:`~tierlab.load.LoadResult`, with examples.
+    """Rejected rows per reason of a :class:`~tierlab.io.load.LoadResult`, with examples.
 
     Returns
     -------
@@ -368,7 +368,7 @@ def tier_crosstab(tiers: pd.Series, customers: pd.DataFrame, by: str, *,
     """Customers (and revenue share) per tier × customer attribute, highest tier first.
 
     Customers whose attribute is missing are counted under ``unknown`` (as in
-    :func:`tierlab.engine.cross_tiers`).
+    :func:`tierlab.tiers.engine.cross_tiers`).
 
     Returns
     -------

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tierlab.schemes import Condition, Metric, TierScheme
+from tierlab.tiers.scheme import Condition, Metric, TierScheme
 
 __all__ = ["ChangeLog", "RULES"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tierlab._arrowkeys import KeyBuilder
+from tierlab._kernels.arrowkeys import KeyBuilder
 from tierlab.errors import DataError, did_you_mean
 
 _NS_PER_DAY = 86_400 * 10**9

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tierlab._arrowkeys import factorize_strings as _arrow_factorize
-from tierlab._arrowkeys import in_id_order, merge_hashed
-from tierlab._parquet import CanonicalParquet
+from tierlab._kernels.arrowkeys import factorize_strings as _arrow_factorize
+from tierlab._kernels.arrowkeys import in_id_order, merge_hashed
+from tierlab._kernels.parquet import CanonicalParquet
 from tierlab.errors import DataError, did_you_mean
 
 __all__ = [
@@ -310,7 +310,7 @@ def _parquet_rows_before(path, func: str, as_of):
     """What :func:`_rows_before` gives, read from a canonical Parquet file column by column.
 
     Returns ``(as_of, keep, codes, ids, amounts, days, order_id or None)``; see
-    :class:`tierlab._parquet.CanonicalParquet` for the reading and its errors.
+    :class:`tierlab._kernels.parquet.CanonicalParquet` for the reading and its errors.
     """
     import pyarrow as pa
 

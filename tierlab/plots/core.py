@@ -292,7 +292,7 @@ def plot_tier_trend(history, *, share: bool = False, kind: str = "area", labels:
     Parameters
     ----------
     history : TierHistory
-        From :meth:`tierlab.schemes.TierScheme.run`; uses ``history.codes`` (customers x reviews,
+        From :meth:`TierScheme.run`; uses ``history.codes`` (customers x reviews,
         ``-1`` before entry), ``history.reviews`` and ``history.scheme.tier_names``.
     share : bool, default False
         Draw each tier's share of the customers present at the review instead of counts.

@@ -1,0 +1,1 @@
+"""Running notebooks as reports, the command line, and the files reports write."""

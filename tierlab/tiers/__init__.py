@@ -1,0 +1,1 @@
+"""Tier schemes: conditions, parsing and validation, lint, the review engine and its history."""
