@@ -378,7 +378,7 @@ def test_holdout_validity_by_hand(holdout_tx):
     assert v.customers == 6
     d = v.to_dict()
     json.dumps(d, allow_nan=False)
-    assert d["per_tier"]["High"]["customers"] == 2 and d["start"] == "2025-07-01T00:00:00"
+    assert d["per_tier"]["High"]["customers"] == 2 and d["start"] == "2025-07-01"
 
 
 @pytest.mark.parametrize(("tier_codes", "spend", "ordered"), [

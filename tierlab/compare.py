@@ -24,7 +24,6 @@ from tierlab.evaluate import (
     Stability,
     Validity,
     _as_tiers,
-    _to_jsonable,
     holdout_cutoff,
     holdout_validity,
     migration_matrix,
@@ -32,6 +31,7 @@ from tierlab.evaluate import (
     tier_summary,
 )
 from tierlab.features.core import _check_tx
+from tierlab.jsonable import to_jsonable
 from tierlab.tiers.engine import TierHistory
 from tierlab.tiers.scheme import TierScheme
 
@@ -175,7 +175,7 @@ class Comparison:
         for c in affected.columns:
             if isinstance(affected[c].dtype, pd.CategoricalDtype):
                 affected[c] = affected[c].astype(object)
-        return _to_jsonable({
+        return to_jsonable({
             "baseline": self.names[0],
             "schemes": {n: {"name": s.name, "source": s.source, "tiers": s.tier_names}
                         for n, s in self.schemes.items()},

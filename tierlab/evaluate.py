@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ from scipy import stats
 
 from tierlab.errors import DataError, SchemeError
 from tierlab.features.core import _check_tx, as_day, rfm
+from tierlab.jsonable import to_jsonable
 
 __all__ = [
     "tier_summary",
@@ -95,32 +95,6 @@ def _customer_table(customers: pd.DataFrame) -> pd.DataFrame:
         raise DataError("customers: duplicate customer_id values; load the table with "
                         "tierlab.load_customers, which sets duplicates aside")
     return table
-
-
-def _to_jsonable(obj: Any) -> Any:
-    """Plain Python values for JSON: NaN → None, numpy scalars → Python, dates → ISO text."""
-    if isinstance(obj, dict):
-        return {str(k) if not isinstance(k, str) else k: _to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_to_jsonable(v) for v in obj]
-    if isinstance(obj, pd.DataFrame):
-        return _to_jsonable(obj.to_dict(orient="records"))
-    if isinstance(obj, pd.Series):
-        return _to_jsonable(obj.to_dict())
-    if isinstance(obj, pd.Timestamp | np.datetime64):
-        ts = pd.Timestamp(obj)
-        return None if ts is pd.NaT else ts.isoformat()
-    if isinstance(obj, np.bool_ | bool):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, float | np.floating):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    if obj is None or obj is pd.NA or obj is pd.NaT:
-        return None
-    if isinstance(obj, int | str):
-        return obj
-    return str(obj)
 
 
 # --------------------------------------------------------------------------- tier summary
@@ -312,7 +286,7 @@ class Stability:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (per-review rows included, dates as ISO text)."""
-        return _to_jsonable({
+        return to_jsonable({
             "changes_per_customer_year": self.changes_per_customer_year,
             "flicker_rate": self.flicker_rate,
             "mean_reviews_in_tier": self.mean_reviews_in_tier,
@@ -434,7 +408,7 @@ class Concentration:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the Lorenz curve is left out; it has a point per customer)."""
-        return _to_jsonable({
+        return to_jsonable({
             "gini": self.gini,
             "top_share": {str(k): v for k, v in self.top_share.items()},
             "tier_share": None if self.tier_share is None else self.tier_share.to_dict(),
@@ -556,7 +530,7 @@ class Validity:
         """JSON-ready summary with the per-tier table as ``{tier: {column: value}}``."""
         per_tier = self.per_tier.copy()
         per_tier.index = per_tier.index.astype(str)
-        return _to_jsonable({
+        return to_jsonable({
             "spearman": self.spearman,
             "spearman_pvalue": self.spearman_pvalue,
             "ordered": self.ordered,
