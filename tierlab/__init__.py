@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from tierlab.errors import DataError, SchemeError, TierlabError
+from tierlab.errors import ArgumentError, DataError, ReportError, SchemeError, TierlabError
 
 __version__ = "0.1.0"
 
@@ -63,7 +63,10 @@ _LAZY = {
     "sample_customers": "tierlab.datasets",
 }
 
-__all__ = ["DataError", "SchemeError", "TierlabError", "__version__", *_LAZY]
+__all__ = [
+    "ArgumentError", "DataError", "ReportError", "SchemeError", "TierlabError", "__version__",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str):
