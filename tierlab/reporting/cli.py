@@ -52,6 +52,7 @@ def _date(text: str) -> str:
     return text
 
 
+# long because it declares every option of every command in one place, as --help shows them
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tierlab`` command."""
     parser = argparse.ArgumentParser(

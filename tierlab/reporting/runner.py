@@ -208,6 +208,8 @@ def _publish(run_dir: Path, html: Path, name_dir: Path, out: Path, name: str) ->
     return latest, top
 
 
+# over 60 lines only by its docstring: the steps (check, execute, export, publish, prune) are
+# each one call
 def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] | None = None, *,
                out: str | os.PathLike[str] = "reports", log: Callable[[str], None] | None = None,
                now: dt.datetime | None = None, timeout: int | None = None,
