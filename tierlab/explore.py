@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tierlab.errors import SchemeError
-from tierlab.study import ThresholdPath, threshold_paths
+from tierlab.sweeps import ThresholdPath, threshold_paths
 from tierlab.tiers.scheme import REVIEWS, TierScheme
 
 __all__ = ["TierExplorer", "TierView"]

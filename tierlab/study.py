@@ -1,57 +1,57 @@
-"""What the study notebooks call: paths, inputs, a few study steps, and writing results.
+"""Notebook recipes: the study steps that combine several tierlab calls.
 
 The notebooks in ``notebooks/`` hold no logic: each step they show is one call into
 :mod:`tierlab`; the steps that combine several calls live here so they are tested and reused.
+This module sits on top: nothing in :mod:`tierlab` imports it.
 
-Paths
------
-A notebook runs with different working directories: JupyterLab and nbval start the kernel in
-``notebooks/``, papermill in the caller's directory, ``tierlab report`` in the run folder. So
-parameters name files like this:
-
-- an absolute path is used as is;
-- a relative *input* path (transactions, customers, schemes) is looked up in the working
-  directory first, then in the project root (the folder holding ``data/`` and ``notebooks/``;
-  override with the environment variable ``TIERLAB_PROJECT_ROOT``). So the defaults
-  ``data/sample/transactions.csv`` and ``data/rules/monthly_spend.yaml`` work from anywhere;
-- a relative *output* folder (``out_dir``) is taken relative to the project root.
-
-``tierlab report`` makes the relative paths given on its command line absolute against the
-directory it was started from (when the file exists there) before the notebook sees them.
+Notebooks call everything as ``study.<name>``, so the helpers they use from lower layers are
+re-exported here: paths (:mod:`tierlab.reporting.paths`; see there how relative paths are
+resolved), output writers (:mod:`tierlab.reporting.outputs`), :func:`limit_threads`
+(:mod:`tierlab.reporting.threads`), threshold paths and sweeps (:mod:`tierlab.sweeps`),
+:func:`~tierlab.evaluate.holdout_cutoff` and :func:`~tierlab.jsonable.to_jsonable`.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError
 from tierlab.evaluate import holdout_cutoff
 from tierlab.jsonable import to_jsonable
+from tierlab.reporting.outputs import write_metrics, write_table
+from tierlab.reporting.paths import PROJECT_ROOT_ENV, project_root, resolve_input, resolve_output
+from tierlab.reporting.threads import limit_threads
+from tierlab.sweeps import ThresholdPath, default_sweep, sweep_values, threshold_paths
+
+if TYPE_CHECKING:
+    import os
+
+    from matplotlib.axes import Axes
+
+    from tierlab import LoadResult, TierHistory, TierScheme
+    from tierlab.evaluate import Validity
 
 __all__ = [
     "PROJECT_ROOT_ENV",
     "StudyData",
     "ThresholdPath",
+    "default_sweep",
     "holdout_cutoff",
     "limit_threads",
     "load_study_data",
+    "plot_rfm_distributions",
     "potential_flags",
     "project_root",
     "rejected_by_reason",
     "resolve_input",
     "resolve_output",
     "scheme_names",
-    "default_sweep",
-    "plot_rfm_distributions",
     "segment_table",
     "sweep_values",
     "threshold_paths",
@@ -62,70 +62,6 @@ __all__ = [
     "write_metrics",
     "write_table",
 ]
-
-#: Environment variable naming the project root (default: the folder above the package).
-PROJECT_ROOT_ENV = "TIERLAB_PROJECT_ROOT"
-
-
-# ------------------------------------------------------------------------------------- paths
-def project_root() -> Path:
-    """The project folder that holds ``data/``, ``notebooks/`` and ``reports/``.
-
-    ``$TIERLAB_PROJECT_ROOT`` when set, else the folder above the installed ``tierlab`` package
-    when it has a ``data/`` or ``notebooks/`` folder (a clone with an editable install), else the
-    working directory.
-    """
-    env = os.environ.get(PROJECT_ROOT_ENV)
-    if env:
-        return Path(env).expanduser().resolve()
-    here = Path(__file__).resolve().parent.parent
-    if (here / "notebooks").is_dir() or (here / "data").is_dir():
-        return here
-    return Path.cwd().resolve()
-
-
-def resolve_input(path: str | os.PathLike, *, what: str = "file") -> Path:
-    """An existing input file: absolute as is, relative from the working directory or the root.
-
-    Parameters
-    ----------
-    path : str or PathLike
-        The path as written in a notebook parameter.
-    what : str
-        What the file is (``"transactions"``, ``"scheme"``…), for the error message.
-
-    Returns
-    -------
-    Path
-        Absolute path of the file.
-
-    Raises
-    ------
-    DataError
-        If the file exists in neither place (the message names both).
-    """
-    if path is None or str(path).strip() == "":
-        raise DataError(f"{what}: no path given")
-    p = Path(str(path)).expanduser()
-    if p.is_absolute():
-        if p.exists():
-            return p
-        raise DataError(f"{what}: {p} does not exist")
-    tried = [Path.cwd() / p, project_root() / p]
-    for candidate in tried:
-        if candidate.exists():
-            return candidate.resolve()
-    raise DataError(f"{what}: {p} not found (looked in {tried[0].parent} and {tried[1].parent}); "
-                    "pass an absolute path or a path relative to the project root")
-
-
-def resolve_output(path: str | os.PathLike) -> Path:
-    """An output folder (created): absolute as is, relative to the project root."""
-    p = Path(str(path)).expanduser()
-    if not p.is_absolute():
-        p = project_root() / p
-    p.mkdir(parents=True, exist_ok=True)
-    return p.resolve()
 
 
 # ------------------------------------------------------------------------------------- inputs
@@ -150,13 +86,13 @@ class StudyData:
 
     transactions: pd.DataFrame
     customers: pd.DataFrame | None
-    load: Any
-    customer_load: Any | None
+    load: LoadResult
+    customer_load: LoadResult | None
     as_of: pd.Timestamp
 
-    def quality(self) -> dict:
+    def quality(self) -> dict[str, Any]:
         """JSON-ready data-quality figures: the load summaries and rows after ``as_of``."""
-        out = {"transactions": to_jsonable(self.load.summary),
+        out: dict[str, Any] = {"transactions": to_jsonable(self.load.summary),
                "as_of": self.as_of.date().isoformat(),
                "rows_used": len(self.transactions),
                "rows_after_as_of": int(len(self.load.transactions) - len(self.transactions))}
@@ -165,9 +101,11 @@ class StudyData:
         return out
 
 
-def load_study_data(transactions, *, columns: Mapping[str, str] | None = None,
-                    date_format: str | None = None, customers=None, customer_columns=None,
-                    as_of=None) -> StudyData:
+def load_study_data(transactions: str | os.PathLike[str] | pd.DataFrame, *,
+                    columns: Mapping[str, str] | None = None, date_format: str | None = None,
+                    customers: str | os.PathLike[str] | pd.DataFrame | None = None,
+                    customer_columns: Mapping[str, str] | None = None,
+                    as_of: str | pd.Timestamp | None = None) -> StudyData:
     """Load the transactions (and customer table) a study names, cut at ``as_of``.
 
     Parameters
@@ -206,7 +144,8 @@ def load_study_data(transactions, *, columns: Mapping[str, str] | None = None,
         try:
             cut = pd.Timestamp(as_of).normalize()
         except (ValueError, TypeError):
-            raise SchemeError(f"as_of: {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+            raise ArgumentError(f"as_of: {as_of!r} is not a date; write it as YYYY-MM-DD"
+                                ) from None
         first = pd.Timestamp(tx["timestamp"].min()).normalize()
         if cut < first:
             raise DataError(f"as_of {cut.date()} is before the first transaction "
@@ -222,7 +161,7 @@ def load_study_data(transactions, *, columns: Mapping[str, str] | None = None,
     return StudyData(transactions=tx, customers=cust, load=res, customer_load=cres, as_of=cut)
 
 
-def rejected_by_reason(load) -> pd.DataFrame:
+def rejected_by_reason(load: LoadResult) -> pd.DataFrame:
     """Rejected rows per reason of a :class:`~tierlab.io.load.LoadResult`, with examples.
 
     Returns
@@ -278,7 +217,8 @@ def segment_table(segments: pd.Series, features: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def plot_rfm_distributions(features: pd.DataFrame, *, axes=None):
+def plot_rfm_distributions(features: pd.DataFrame, *,
+                           axes: Sequence[Axes] | None = None) -> np.ndarray:
     """Histograms of recency, orders and net spend per customer (log scale for the last two).
 
     Parameters
@@ -308,7 +248,7 @@ def plot_rfm_distributions(features: pd.DataFrame, *, axes=None):
     return np.asarray(axes)
 
 
-def tier_counts(history) -> pd.DataFrame:
+def tier_counts(history: TierHistory) -> pd.DataFrame:
     """Customers per tier at every review (review × tier, lowest tier first)."""
     codes = np.asarray(history.codes)
     k = len(history.scheme.tier_names)
@@ -319,7 +259,8 @@ def tier_counts(history) -> pd.DataFrame:
                         columns=pd.Index(history.scheme.tier_names, name="tier"))
 
 
-def tier_validity(scheme, tx: pd.DataFrame, *, customers=None, as_of=None, months: int = 6):
+def tier_validity(scheme: TierScheme, tx: pd.DataFrame, *, customers: pd.DataFrame | None = None,
+                  as_of: str | pd.Timestamp | None = None, months: int = 6) -> Validity:
     """Do the scheme's tiers predict spend? Tiers at a cutoff scored on the months after.
 
     The scheme runs on the data up to ``cutoff = as_of − months``; the tier in force at the
@@ -340,8 +281,9 @@ def tier_validity(scheme, tx: pd.DataFrame, *, customers=None, as_of=None, month
 
 
 def potential_flags(tiers: pd.Series, tx: pd.DataFrame, *, tier_order: Sequence[str],
-                    as_of=None, horizon_days: int = 182, random_state: int = 0,
-                    top_share: float = 0.1, risk_threshold: float = 0.5) -> pd.DataFrame:
+                    as_of: str | pd.Timestamp | None = None, horizon_days: int = 182,
+                    random_state: int = 0, top_share: float = 0.1,
+                    risk_threshold: float = 0.5) -> pd.DataFrame:
     """Rising stars and customers at risk for the ``horizon_days`` after ``as_of``.
 
     Trains :class:`tierlab.potential.PotentialModel` on the window ending at ``as_of``, predicts
@@ -396,71 +338,6 @@ def tier_crosstab(tiers: pd.Series, customers: pd.DataFrame, by: str, *,
 
 
 # ------------------------------------------------------------------------------------- schemes
-@dataclass(frozen=True)
-class ThresholdPath:
-    """A numeric setting of a scheme that a slider or a sweep can vary."""
-
-    path: str
-    value: float
-    tier: str
-    description: str
-    integer: bool = False
-
-
-def threshold_paths(scheme) -> list[ThresholdPath]:
-    """Every numeric threshold of a scheme's tier conditions, lowest tier first.
-
-    Returns
-    -------
-    list of ThresholdPath
-        ``path`` is a YAML path for :meth:`TierScheme.with_value` (``tiers[2].when.value``,
-        ``tiers[1].when.any[0].value``…).
-    """
-    found: list[ThresholdPath] = []
-
-    def walk(node, path: str, tier: str) -> None:
-        if isinstance(node, dict):
-            if "value" in node and isinstance(node["value"], int | float) \
-                    and not isinstance(node["value"], bool):
-                what = node.get("metric") or node.get("attribute") or "value"
-                window = f" ({node['window']})" if node.get("window") else ""
-                found.append(ThresholdPath(f"{path}.value", float(node["value"]), tier,
-                                           f"{tier}: {what}{window} {node.get('op', '')}",
-                                           isinstance(node["value"], int)))
-            for key in ("all", "any"):
-                for i, child in enumerate(node.get(key) or []):
-                    walk(child, f"{path}.{key}[{i}]", tier)
-
-    for i, t in enumerate(scheme.to_dict().get("tiers", [])):
-        if isinstance(t, dict) and t.get("when") is not None:
-            walk(t["when"], f"tiers[{i}].when", str(t.get("name")))
-    return found
-
-
-def default_sweep(scheme) -> str:
-    """YAML path of the setting a sweep varies by default: the top tier's first threshold.
-
-    Raises
-    ------
-    SchemeError
-        The scheme has no numeric threshold.
-    """
-    paths = threshold_paths(scheme)
-    if not paths:
-        raise SchemeError(f"{scheme.name}: no numeric threshold to sweep; pass sweep='<YAML path>'"
-                          ", e.g. 'policy.demote_after'")
-    top = [p for p in paths if p.tier == scheme.tier_names[-1]]
-    return top[0].path if top else paths[-1].path
-
-
-def sweep_values(value: float, *, steps: int = 11, low: float = 0.5,
-                 high: float = 1.5) -> list[float]:
-    """``steps`` evenly spaced values from ``low × value`` to ``high × value`` (rounded)."""
-    vals = np.linspace(low * value, high * value, steps)
-    digits = max(0, 2 - int(math.floor(math.log10(abs(value))))) if value else 2
-    return sorted({float(round(v, digits)) for v in vals})
-
-
 def scheme_names(paths: Sequence[str]) -> list[str]:
     """Short unique names for scheme files: the file stems (``monthly_spend_strict``)."""
     stems = [Path(str(p)).stem for p in paths]
@@ -468,39 +345,3 @@ def scheme_names(paths: Sequence[str]) -> list[str]:
     for i, s in enumerate(stems):
         out.append(s if stems.count(s) == 1 else f"{s}_{i + 1}")
     return out
-
-
-# ------------------------------------------------------------------------------------- outputs
-def write_metrics(out_dir: str | os.PathLike, metrics: Mapping, *,
-                  name: str = "metrics.json") -> Path:
-    """Write ``metrics`` as JSON (UTF-8, indented, NaN as null) into ``out_dir``."""
-    path = resolve_output(out_dir) / name
-    text = json.dumps(to_jsonable(metrics), ensure_ascii=False, indent=2, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
-
-
-def write_table(out_dir: str | os.PathLike, name: str, frame: pd.DataFrame, *,
-                index: bool = True) -> Path:
-    """Write a table as ``<name>.csv`` (UTF-8 with BOM, so Excel shows Chinese) into ``out_dir``."""
-    path = resolve_output(out_dir) / f"{name}.csv"
-    out = frame.copy()
-    if isinstance(out.columns, pd.MultiIndex):
-        out.columns = [" ".join(str(c) for c in col) for col in out.columns]
-    out.to_csv(path, index=index, encoding="utf-8-sig")
-    return path
-
-
-def limit_threads(n: int = 1):
-    """Limit BLAS/OpenMP threads (scikit-learn) for the rest of the session.
-
-    On a small, busy machine KMeans' OpenMP threads can make small fits many times slower (on
-    2 cores, clustering the 2,000-customer sample took 12 s instead of 0.7 s); the notebooks
-    call this first. threadpoolctl only limits libraries already loaded, so scikit-learn's
-    OpenMP and BLAS runtimes are loaded here first. Returns the
-    :class:`threadpoolctl.threadpool_limits` object (``.restore_original_limits()`` undoes it).
-    """
-    import sklearn.cluster  # noqa: F401  (loads the OpenMP and BLAS runtimes to be limited)
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=int(n))

@@ -1,1 +1,12 @@
-"""Running notebooks as reports, the command line, and the files reports write."""
+"""Running notebooks as reports, the command line, and the files reports write.
+
+- :mod:`~tierlab.reporting.runner`: run a notebook into a dated folder, publish, prune;
+- :mod:`~tierlab.reporting.parameters`: notebooks by name, parameters parsed and checked;
+- :mod:`~tierlab.reporting.html`: the executed notebook as HTML without code;
+- :mod:`~tierlab.reporting.cli`: the ``tierlab`` command;
+- :mod:`~tierlab.reporting.paths`: project root, input files, output folders;
+- :mod:`~tierlab.reporting.outputs`: ``metrics.json`` and CSV tables;
+- :mod:`~tierlab.reporting.threads`: the thread limit notebooks set first.
+
+Nothing here imports :mod:`tierlab.study` (the notebook recipes sit above this package).
+"""

@@ -2,7 +2,8 @@
 
 Exit status: 0 success; 1 the run failed, the data or the scheme is invalid (``check-scheme``:
 the scheme has errors; lint warnings alone exit 0); 2 the command line is wrong (unknown
-option, unknown notebook or notebook parameter, a parameter of the wrong type) — nothing ran.
+option, a value that is not a date, unknown notebook or notebook parameter, a parameter of the
+wrong type: argparse's usage errors and :class:`~tierlab.errors.ArgumentError`) — nothing ran.
 Progress goes to stderr; the one result line (the report's or table's path) to stdout, so
 ``tierlab report segmentation`` is usable from cron.
 """
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tierlab.errors import TierlabError
+from tierlab.errors import ArgumentError, TierlabError
 
 __all__ = ["main", "build_parser"]
 
@@ -39,6 +40,19 @@ def _pair(text: str) -> tuple[str, str]:
     return key.strip(), value.strip()
 
 
+def _date(text: str) -> str:
+    """A ``--as-of`` value: checked to be a date, passed on as written."""
+    import pandas as pd
+
+    try:
+        pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it as YYYY-MM-DD"
+                                         ) from None
+    return text
+
+
+# long because it declares every option of every command in one place, as --help shows them
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tierlab`` command."""
     parser = argparse.ArgumentParser(
@@ -90,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("--date-format", metavar="FMT", help="date format, e.g. %%d/%%m/%%Y")
     tiers.add_argument("--overrides", metavar="FILE",
                        help="manual overrides (customer_id, tier, from, until, reason)")
-    tiers.add_argument("--as-of", metavar="DATE",
+    tiers.add_argument("--as-of", metavar="DATE", type=_date,
                        help="last day of data to use (default: the last date in the data)")
     tiers.add_argument("--out", required=True, metavar="FILE.xlsx|FILE.csv",
                        help="where to write the table")
@@ -136,7 +150,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         log = None if args.quiet else _err
         run = report.run_report(args.notebook, params, out=args.out, log=log,
                                 timeout=args.timeout, keep=args.keep)
-    except report.ParameterError as exc:
+    except ArgumentError as exc:  # a ParameterError: unknown notebook or a bad parameter
         _err(f"tierlab report: error: {exc}")
         return 2
     except report.ReportFailed as exc:
@@ -188,6 +202,9 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
         salt = args.salt or os.environ.get("TIERLAB_SALT")
         path = export_tier_table(hist, customers, args.out, mask_contacts=not args.show_contacts,
                                  pseudonymize=args.pseudonymize, salt=salt)
+    except ArgumentError as exc:
+        _err(f"tierlab tiers: error: {exc}")
+        return 2
     except TierlabError as exc:
         _err(f"tierlab tiers: error: {exc}")
         return 1

@@ -5,8 +5,8 @@
 
 1. finds the notebook (a name from :data:`NOTEBOOKS` or a path to an ``.ipynb``);
 2. checks the parameters against the notebook's ``parameters`` cell
-   (:func:`papermill.inspect_notebook`): unknown names and values of the wrong type are rejected
-   before anything runs (:class:`ParameterError`);
+   (:func:`~tierlab.reporting.parameters.check_parameters`): unknown names and values of the
+   wrong type are rejected before anything runs (:class:`ParameterError`);
 3. executes it with papermill (kernel ``python3``, working directory = the run folder) into a
    fresh run folder ``<out>/<name>/<YYYY-MM-DD_HHMMSS>/``; the notebook writes its
    ``metrics.json``, tables and tier table there (its ``out_dir``);
@@ -34,10 +34,8 @@ says whether it worked. On the 1st of each month at 06:00::
 
     0 6 1 * * cd /srv/tierlab && .venv/bin/tierlab report segmentation >> cron.log 2>&1
 
-Parameter paths: relative input paths (``transactions``, ``customers``, ``scheme``,
-``schemes``, ``overrides``) that exist relative to the caller's working directory are made
-absolute here; others are left for the notebook, which looks them up in the project root (see
-:mod:`tierlab.study`). ``out_dir`` is always the run folder.
+Parameters are parsed and checked in :mod:`tierlab.reporting.parameters` and the HTML is made
+by :mod:`tierlab.reporting.html`; their names are importable from here too.
 """
 
 from __future__ import annotations
@@ -49,15 +47,25 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from tierlab.errors import SchemeError, TierlabError, did_you_mean
-from tierlab.study import project_root
+from tierlab.errors import ReportError
+from tierlab.reporting.html import export_html
+from tierlab.reporting.parameters import (
+    NOTEBOOKS,
+    OUT_PARAMETER,
+    PATH_PARAMETERS,
+    ParameterError,
+    check_parameters,
+    notebook_parameters,
+    parse_parameters,
+    quiet_papermill,
+    resolve_notebook,
+)
+from tierlab.reporting.paths import project_root
 
 __all__ = [
     "NOTEBOOKS",
@@ -73,25 +81,10 @@ __all__ = [
     "run_report",
 ]
 
-#: Short names of the bundled notebooks (in ``notebooks/`` under the project root).
-NOTEBOOKS: dict[str, str] = {
-    "segmentation": "segmentation_study.ipynb",
-    "impact": "rule_change_impact.ipynb",
-    "explore": "explore.ipynb",
-}
-#: Parameters holding input paths (made absolute against the caller's directory when they
-#: exist there).
-PATH_PARAMETERS = ("transactions", "customers", "scheme", "schemes", "overrides")
-#: Parameter set by :func:`run_report` itself (the run folder).
-OUT_PARAMETER = "out_dir"
 KERNEL = "python3"
 
 
-class ParameterError(SchemeError):
-    """A notebook parameter is unknown, of the wrong type, or cannot be read."""
-
-
-class ReportFailed(TierlabError):
+class ReportFailed(ReportError):
     """A report run failed; the last good report was left in place.
 
     Attributes
@@ -131,234 +124,7 @@ class ReportRun:
     seconds: float = 0.0
 
 
-# ------------------------------------------------------------------------------------- notebooks
-def resolve_notebook(notebook: str | os.PathLike) -> tuple[str, Path]:
-    """``(name, path)`` of a notebook given by short name or path.
-
-    Raises
-    ------
-    ParameterError
-        Neither a known name nor an existing ``.ipynb`` file.
-    """
-    text = str(notebook)
-    if text in NOTEBOOKS:
-        path = project_root() / "notebooks" / NOTEBOOKS[text]
-        if not path.exists():
-            raise ParameterError(f"notebook {text!r}: {path} not found; is the project root "
-                                 "right? (set TIERLAB_PROJECT_ROOT)")
-        return text, path
-    p = Path(text).expanduser()
-    if p.suffix == ".ipynb" and p.exists():
-        return p.stem, p.resolve()
-    if p.suffix == ".ipynb":
-        raise ParameterError(f"notebook {text}: file not found")
-    raise ParameterError(f"unknown notebook {text!r}{did_you_mean(text, NOTEBOOKS)}; use one of "
-                         f"{', '.join(NOTEBOOKS)} or a path to an .ipynb file")
-
-
-def notebook_parameters(path: str | os.PathLike) -> dict[str, dict]:
-    """The parameters of a notebook: name → ``{name, inferred_type_name, default, help}``."""
-    import papermill
-
-    with _quiet_papermill():
-        return dict(papermill.inspect_notebook(str(path)))
-
-
-# ------------------------------------------------------------------------------------- parameters
-def _resolve_scalar(value: str) -> Any:
-    """Like ``papermill -p``: True/False/None, then int, then float, else the text."""
-    if value == "True":
-        return True
-    if value == "False":
-        return False
-    if value == "None":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
-
-
-def _plain(value: Any) -> Any:
-    """YAML dates → ISO text (recursively), so they reach the notebook as strings."""
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def parse_parameters(pairs: Sequence[Sequence[str]] = (), yaml_text: str | None = None,
-                     files: Sequence[str | os.PathLike] = ()) -> dict[str, Any]:
-    """Merge parameters given as files (``-f``), a YAML string (``-y``) and pairs (``-p``).
-
-    Later sources win: files in order, then the YAML string, then the pairs. ``-p`` values are
-    converted like papermill does (``True``/``False``/``None``, integers, floats, else text);
-    YAML gives lists, mappings and dates (dates become ``YYYY-MM-DD`` text).
-
-    Raises
-    ------
-    ParameterError
-        A file is missing or a YAML text is not a mapping.
-    """
-    params: dict[str, Any] = {}
-    sources: list[tuple[str, str]] = []
-    for f in files:
-        p = Path(f).expanduser()
-        try:
-            sources.append((str(p), p.read_text(encoding="utf-8")))
-        except OSError as exc:
-            raise ParameterError(f"parameters file {p}: {exc.strerror or exc}") from None
-    if yaml_text is not None:
-        sources.append(("-y", yaml_text))
-    for label, text in sources:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ParameterError(f"parameters {label}: not valid YAML: {exc}") from None
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            raise ParameterError(f"parameters {label}: expected a mapping such as "
-                                 f"'{{scheme: data/rules/x.yaml}}', got {type(data).__name__}")
-        params.update({str(k): _plain(v) for k, v in data.items()})
-    for pair in pairs:
-        key, value = pair
-        params[str(key)] = _resolve_scalar(value)
-    return params
-
-
-def _split_args(text: str) -> list[str]:
-    parts, depth, cur = [], 0, ""
-    for ch in text:
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(cur.strip())
-            cur = ""
-        else:
-            cur += ch
-    if cur.strip():
-        parts.append(cur.strip())
-    return parts
-
-
-_BASE_TYPES: dict[str, Callable[[Any], bool]] = {
-    "str": lambda v: isinstance(v, str),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "bool": lambda v: isinstance(v, bool),
-    "dict": lambda v: isinstance(v, dict),
-    "list": lambda v: isinstance(v, list),
-    "None": lambda v: v is None,
-    "NoneType": lambda v: v is None,
-    "Any": lambda v: True,
-}
-
-
-def _type_ok(value: Any, annotation: str) -> bool:
-    """Whether ``value`` fits a papermill annotation text (``Optional[list[str]]``…).
-
-    Unknown type names accept anything (the notebook will check).
-    """
-    ann = annotation.strip()
-    m = re.fullmatch(r"(\w+)\[(.*)\]", ann)
-    if m:
-        head, args = m.group(1), _split_args(m.group(2))
-        if head == "Optional":
-            return value is None or _type_ok(value, args[0])
-        if head == "Union":
-            return any(_type_ok(value, a) for a in args)
-        if head in ("list", "List", "Sequence"):
-            return isinstance(value, list) and all(_type_ok(v, args[0]) for v in value)
-        if head in ("dict", "Dict", "Mapping"):
-            return isinstance(value, dict) and (len(args) != 2 or all(
-                _type_ok(k, args[0]) and _type_ok(v, args[1]) for k, v in value.items()))
-        return True
-    check = _BASE_TYPES.get(ann)
-    return True if check is None else check(value)
-
-
-def check_parameters(notebook: str | os.PathLike, params: Mapping[str, Any], *,
-                     allow_out_dir: bool = False) -> dict[str, Any]:
-    """Check parameters against a notebook's ``parameters`` cell; return them normalized.
-
-    Parameters
-    ----------
-    notebook : path
-        The notebook.
-    params : mapping
-        Name → value.
-    allow_out_dir : bool
-        Accept ``out_dir`` (it is set by :func:`run_report` itself).
-
-    Returns
-    -------
-    dict
-        The parameters, with relative input paths that exist in the working directory made
-        absolute.
-
-    Raises
-    ------
-    ParameterError
-        An unknown name (with a "did you mean" and the list of parameters) or a value whose type
-        does not match the notebook's annotation.
-    """
-    known = notebook_parameters(notebook)
-    if not known:
-        raise ParameterError(f"{notebook}: no cell tagged 'parameters'; tag one in JupyterLab "
-                             "(property inspector → tags) so the notebook can take parameters")
-    listing = ", ".join(f"{n} ({p['inferred_type_name']})" for n, p in known.items())
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if name not in known:
-            raise ParameterError(f"{Path(notebook).name} has no parameter {name!r}"
-                                 f"{did_you_mean(name, known)}; its parameters are: {listing}")
-        if name == OUT_PARAMETER and not allow_out_dir:
-            raise ParameterError("out_dir is set by tierlab report (the dated run folder); use "
-                                 "--out DIR to choose where reports go")
-        ann = known[name]["inferred_type_name"]
-        if ann not in ("None", "") and not _type_ok(value, ann):
-            raise ParameterError(f"parameter {name!r} must be {ann}, got {value!r} "
-                                 f"({type(value).__name__}); -p only converts numbers and "
-                                 "True/False/None, use -y or -f for lists, mappings and dates")
-        out[name] = _absolute_inputs(value) if name in PATH_PARAMETERS else value
-    return out
-
-
-def _absolute_inputs(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_absolute_inputs(v) for v in value]
-    if isinstance(value, str) and value.strip():
-        p = Path(value).expanduser()
-        if not p.is_absolute() and p.exists():
-            return str(p.resolve())
-        return str(p) if p.is_absolute() else value
-    return value
-
-
 # ------------------------------------------------------------------------------------- running
-@contextlib.contextmanager
-def _quiet_papermill() -> Iterator[None]:
-    import logging
-
-    logger = logging.getLogger("papermill")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 @contextlib.contextmanager
 def _kernel_environment() -> Iterator[None]:
     """Environment for the kernel: this interpreter's ``python3`` kernel, inline figures.
@@ -385,7 +151,7 @@ def _kernel_environment() -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _progress_engine(report: Callable[[str], None] | None):
+def _progress_engine(report: Callable[[str], None] | None) -> type:
     """A papermill engine that reports each section heading as it starts."""
     from papermill.engines import NBClientEngine
 
@@ -408,22 +174,6 @@ def _progress_engine(report: Callable[[str], None] | None):
             return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
     return _Engine
-
-
-def export_html(notebook: str | os.PathLike, html: str | os.PathLike, *,
-                title: str | None = None) -> Path:
-    """Export an executed notebook to HTML without code (inputs and prompts removed)."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(str(notebook), as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(
-        nb, resources={"metadata": {"name": title or Path(notebook).stem}})
-    html = Path(html)
-    html.write_text(body, encoding="utf-8")
-    return html
 
 
 def _stamp(now: dt.datetime | None = None) -> str:
@@ -458,8 +208,10 @@ def _publish(run_dir: Path, html: Path, name_dir: Path, out: Path, name: str) ->
     return latest, top
 
 
-def run_report(notebook: str | os.PathLike, parameters: Mapping[str, Any] | None = None, *,
-               out: str | os.PathLike = "reports", log: Callable[[str], None] | None = None,
+# over 60 lines only by its docstring: the steps (check, execute, export, publish, prune) are
+# each one call
+def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] | None = None, *,
+               out: str | os.PathLike[str] = "reports", log: Callable[[str], None] | None = None,
                now: dt.datetime | None = None, timeout: int | None = None,
                keep: int | None = None) -> ReportRun:
     """Run a notebook with parameters into a dated folder and publish its HTML report.
@@ -494,8 +246,6 @@ def run_report(notebook: str | os.PathLike, parameters: Mapping[str, Any] | None
     ReportFailed
         The notebook or the HTML export failed (the last good report is untouched).
     """
-    import papermill
-    from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
 
     say = log or (lambda _msg: None)
@@ -514,41 +264,14 @@ def run_report(notebook: str | os.PathLike, parameters: Mapping[str, Any] | None
     if shown:
         say("  parameters: " + ", ".join(f"{k}={v!r}" for k, v in shown.items()))
     t0 = time.perf_counter()
-    engine = f"tierlab-progress-{id(say)}"
-    papermill_engines.register(engine, _progress_engine(say if log else None))
     try:
-        with _kernel_environment(), _quiet_papermill():
-            papermill.execute_notebook(
-                str(nb_path), str(executed), parameters=params, kernel_name=KERNEL,
-                engine_name=engine, cwd=str(run_dir), progress_bar=False,
-                log_output=False, request_save_on_cell_execute=True,
-                execution_timeout=timeout,
-                # the kernel's own log (e.g. ipykernel 7's "running over TCP" notice) is noise
-                # in a scheduled run; cell errors still reach the notebook and this process
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
-            )
+        _execute(nb_path, executed, params, timeout=timeout, progress=log)
         say("  exporting HTML without code …")
         export_html(executed, html, title=f"{name} report")
     except PapermillExecutionError as exc:
-        failed = _mark_failed(run_dir)
-        tb = _strip_ansi("\n".join(exc.traceback or []))
-        raise ReportFailed(
-            f"{nb_path.name}: cell In [{exc.exec_count}] failed: {exc.ename}: "
-            f"{_strip_ansi(str(exc.evalue))}\nThe executed notebook is kept for debugging: "
-            f"{failed / executed.name}\nThe last good report was left in place.",
-            run_dir=failed, notebook=failed / executed.name, cell=exc.exec_count,
-            ename=exc.ename, evalue=_strip_ansi(str(exc.evalue)), traceback=tb,
-        ) from None
+        raise _cell_failed(exc, _mark_failed(run_dir), executed.name) from None
     except (KeyboardInterrupt, Exception) as exc:  # kernel died, export failed, interrupted …
-        failed = _mark_failed(run_dir)
-        raise ReportFailed(
-            f"{nb_path.name}: the run failed: {type(exc).__name__}: {exc}\nOutputs so far are "
-            f"kept in {failed}\nThe last good report was left in place.",
-            run_dir=failed, notebook=failed / executed.name, ename=type(exc).__name__,
-            evalue=str(exc),
-        ) from exc
-    finally:
-        papermill_engines._engines.pop(engine, None)
+        raise _run_failed(exc, _mark_failed(run_dir), executed.name) from exc
 
     latest_dir, latest_html = _publish(run_dir, html, name_dir, out, name)
     if keep is not None:
@@ -558,6 +281,48 @@ def run_report(notebook: str | os.PathLike, parameters: Mapping[str, Any] | None
     return ReportRun(name=name, run_dir=run_dir, notebook=executed, html=html,
                      latest_dir=latest_dir, latest_html=latest_html, parameters=shown,
                      seconds=seconds)
+
+
+def _execute(nb_path: Path, executed: Path, params: dict[str, Any], *, timeout: int | None,
+             progress: Callable[[str], None] | None) -> None:
+    """Execute the notebook with papermill in the run folder (``params["out_dir"]``)."""
+    import papermill
+    from papermill.engines import papermill_engines
+
+    engine = f"tierlab-progress-{id(params)}"  # one engine per run
+    papermill_engines.register(engine, _progress_engine(progress))
+    try:
+        with _kernel_environment(), quiet_papermill():
+            papermill.execute_notebook(
+                str(nb_path), str(executed), parameters=params, kernel_name=KERNEL,
+                engine_name=engine, cwd=params[OUT_PARAMETER], progress_bar=False,
+                log_output=False, request_save_on_cell_execute=True,
+                execution_timeout=timeout,
+                # the kernel's own log (e.g. ipykernel 7's "running over TCP" notice) is noise
+                # in a scheduled run; cell errors still reach the notebook and this process
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+    finally:
+        papermill_engines._engines.pop(engine, None)
+
+
+def _cell_failed(exc: Any, failed: Path, notebook: str) -> ReportFailed:
+    """The error for a cell that raised (a ``PapermillExecutionError``)."""
+    evalue = _strip_ansi(str(exc.evalue))
+    return ReportFailed(
+        f"{notebook}: cell In [{exc.exec_count}] failed: {exc.ename}: {evalue}\nThe executed "
+        f"notebook is kept for debugging: {failed / notebook}\nThe last good report was left in "
+        "place.",
+        run_dir=failed, notebook=failed / notebook, cell=exc.exec_count, ename=exc.ename,
+        evalue=evalue, traceback=_strip_ansi("\n".join(exc.traceback or [])))
+
+
+def _run_failed(exc: BaseException, failed: Path, notebook: str) -> ReportFailed:
+    """The error for a run that failed outside a cell (kernel, export, interrupt)."""
+    return ReportFailed(
+        f"{notebook}: the run failed: {type(exc).__name__}: {exc}\nOutputs so far are "
+        f"kept in {failed}\nThe last good report was left in place.",
+        run_dir=failed, notebook=failed / notebook, ename=type(exc).__name__, evalue=str(exc))
 
 
 def _prune(name_dir: Path, keep: int, *, current: Path) -> None:

@@ -14,10 +14,9 @@ import papermill
 import pytest
 
 import tierlab as tl
-from tierlab import study
-from tierlab.reporting.runner import NOTEBOOKS, notebook_parameters
+from tierlab.reporting.parameters import NOTEBOOKS, notebook_parameters
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NB_DIR = ROOT / "notebooks"
 RULES = ROOT / "data" / "rules"
 COMMON = {"transactions", "columns", "date_format", "customers", "as_of", "out_dir"}
@@ -82,12 +81,6 @@ def test_notebooks_hold_no_logic(name):
         # no loops over rows or customers: the only loops run over schemes, plots or columns
         for loop in (n for n in ast.walk(tree) if isinstance(n, ast.For)):
             assert "iterrows" not in ast.unparse(loop.iter) and "tx" not in ast.unparse(loop.iter)
-
-
-def test_default_inputs_exist():
-    for path in ("data/sample/transactions.csv", "data/sample/customers.csv",
-                 "data/rules/monthly_spend.yaml", "data/rules/monthly_spend_strict.yaml"):
-        assert study.resolve_input(path) == ROOT / path
 
 
 # ------------------------------------------------------------------------------------- runs
@@ -269,89 +262,17 @@ def test_explorer_variants_change_tiers(small):
         app.variant({"tiers[9].when.value": 1})
 
 
-# ------------------------------------------------------------------------------------- helpers
-@pytest.mark.parametrize(("as_of", "months", "cutoff"), [
-    ("2025-06-30", 6, "2024-12-31"), ("2025-12-31", 6, "2025-06-30"),
-    ("2025-02-28", 3, "2024-11-30"), ("2025-06-15", 6, "2024-12-15"),
-], ids=["june-end", "december-end", "february-end", "mid-month"])
-def test_holdout_cutoff(as_of, months, cutoff):
-    tx = pd.DataFrame({"timestamp": pd.to_datetime(["2020-01-01"])})
-    assert study.holdout_cutoff(tx, as_of, months) == pd.Timestamp(cutoff)
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_every_name_a_notebook_calls_exists(name):
+    """``study.x``, ``tl.x`` and ``plots.x`` in the notebooks resolve (re-exports included)."""
+    import tierlab.plots
+    import tierlab.study
 
-
-def test_holdout_cutoff_errors():
-    tx = pd.DataFrame({"timestamp": pd.to_datetime(["2025-01-15"])})
-    with pytest.raises(tl.DataError, match="shorter holdout"):
-        study.holdout_cutoff(tx, "2025-03-31", 6)
-    with pytest.raises(tl.SchemeError, match="whole number"):
-        study.holdout_cutoff(tx, "2025-03-31", 0)
-
-
-def test_resolve_input_cwd_then_project_root(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert study.resolve_input("data/rules/monthly_spend.yaml") == \
-        ROOT / "data/rules/monthly_spend.yaml"
-    (tmp_path / "data" / "rules").mkdir(parents=True)
-    local = tmp_path / "data" / "rules" / "monthly_spend.yaml"
-    local.write_text("x", encoding="utf-8")
-    assert study.resolve_input("data/rules/monthly_spend.yaml") == local  # cwd wins
-    with pytest.raises(tl.DataError, match=r"nope\.csv not found \(looked in"):
-        study.resolve_input("nope.csv", what="transactions")
-    monkeypatch.setenv(study.PROJECT_ROOT_ENV, str(tmp_path))
-    assert study.project_root() == tmp_path
-    assert study.resolve_output("reports/x") == tmp_path / "reports" / "x"
-    assert (tmp_path / "reports" / "x").is_dir()
-
-
-def test_study_tables_against_plain_computations(small):
-    tx, customers = small
-    hist = tl.TierScheme.from_yaml(RULES / "monthly_spend.yaml").run(tx, customers=customers)
-    counts = study.tier_counts(hist)
-    for review in hist.reviews[::4]:  # a plain count per review as the reference
-        col = hist.tiers[review]
-        assert counts.loc[review].to_dict() == {t: int((col == t).sum())
-                                                for t in hist.scheme.tier_names}
-    feats = tl.rfm(tx)
-    segments = tl.assign_segments(tl.RFMScorer().fit_transform(feats))
-    table = study.segment_table(segments, feats)
-    for seg in segments.cat.categories[:4]:
-        members = feats[segments == seg]
-        assert table.loc[seg, "customers"] == len(members)
-        assert table.loc[seg, "revenue"] == pytest.approx(members["monetary_total"].sum())
-    cross = study.tier_crosstab(hist.current["tier"], customers, "region",
-                                revenue=feats["monetary_total"])
-    region = customers.set_index("customer_id")["region"].reindex(hist.customer_ids)
-    expected = pd.crosstab(hist.current["tier"], region)
-    for tier in hist.scheme.tier_names:
-        assert cross.loc[tier, ("customers", "local")] == expected.loc[tier, "local"]
-    assert list(cross.index) == hist.scheme.tier_names[::-1]
-    assert cross["revenue_share"].to_numpy().sum() == pytest.approx(1.0)
-
-
-def test_threshold_paths_and_sweep_defaults():
-    hotel = tl.TierScheme.from_yaml(RULES / "hotel_loyalty.yaml")
-    paths = study.threshold_paths(hotel)
-    assert paths and all(hotel.get_value(p.path) == p.value for p in paths)
-    assert study.default_sweep(hotel).startswith(f"tiers[{len(hotel.tiers) - 1}]")
-    assert study.sweep_values(500.0) == [250.0, 300.0, 350.0, 400.0, 450.0, 500.0, 550.0, 600.0,
-                                         650.0, 700.0, 750.0]
-    assert study.scheme_names(["a/x.yaml", "b/y.yaml", "c/x.yaml"]) == ["x_1", "y", "x_3"]
-
-
-def test_to_jsonable():
-    value = {"a": np.int64(3), "b": np.float64("nan"), "c": pd.Timestamp("2025-01-31"),
-             "d": pd.Timestamp("2025-01-31 10:00"), "e": pd.Series({"x": 1.5}),
-             "f": pd.DataFrame({"v": [1]}, index=pd.Index(["k"], name="tier")),
-             "g": [np.bool_(True), None, pd.NaT]}
-    assert study.to_jsonable(value) == {
-        "a": 3, "b": None, "c": "2025-01-31", "d": "2025-01-31T10:00:00", "e": {"x": 1.5},
-        "f": [{"tier": "k", "v": 1}], "g": [True, None, None]}
-    json.dumps(study.to_jsonable(value), allow_nan=False)
-
-
-def test_rejected_by_reason(small_data):
-    res = tl.load_transactions(small_data.transactions)
-    table = study.rejected_by_reason(res)
-    assert table.set_index("reason")["rows"].to_dict() == \
-        res.rejected["reason"].value_counts().to_dict()
-    assert table["rows"].sum() == res.summary["rows_rejected"]
+    modules = {"study": tierlab.study, "tl": tl, "plots": tierlab.plots}
+    nb = nbformat.read(str(NB_DIR / NOTEBOOKS[name]), as_version=4)
+    used = {(n.value.id, n.attr) for c in _code(nb) for n in ast.walk(ast.parse(c.source))
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+            and n.value.id in modules}
+    assert used  # the notebooks call into tierlab
+    missing = [f"{mod}.{attr}" for mod, attr in sorted(used) if not hasattr(modules[mod], attr)]
+    assert not missing

@@ -15,7 +15,7 @@ import pytest
 from tierlab.io.load import load_customers, load_transactions
 from tierlab.tiers.scheme import TierScheme
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "data" / "rules"
 
 
@@ -139,6 +139,15 @@ def test_tiers_missing_option_is_usage_error(run_cli, small_data):
     with pytest.raises(SystemExit) as info:
         run_cli(["tiers", str(small_data.transactions), "--out", "x.xlsx"])
     assert info.value.code == 2
+
+
+def test_tiers_as_of_not_a_date_is_usage_error(run_cli, small_data, tmp_path):
+    out = tmp_path / "t.csv"
+    with pytest.raises(SystemExit) as info:
+        run_cli(["tiers", str(small_data.transactions), "--scheme",
+                 str(RULES / "monthly_spend.yaml"), "--as-of", "mid-year", "--out", str(out)])
+    assert info.value.code == 2
+    assert not out.exists()
 
 
 # ------------------------------------------------------------------------------------- report
