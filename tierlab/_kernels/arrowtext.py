@@ -5,8 +5,9 @@ pandas' own strings would copy the whole file once more. The loader keeps the Ar
 (:data:`ARROW_TEXT_TYPES` as the ``types_mapper``), parses them in Arrow without a copy
 (:func:`arrow_strings`), and converts only the columns it outputs (:func:`arrow_text_as_str`).
 
-Pinned by ``tests/io/test_reading.py`` (output columns are pandas ``str``, values as read) and
-``tests/io/test_values.py`` (the Arrow fast paths of amounts and dates agree with the slow ones).
+Pinned by ``tests/io/test_reading.py::test_encodings_are_detected`` (other columns come out as
+pandas ``str``, values as read) and ``tests/io/test_values.py::test_amount_styles`` (Arrow-backed
+``str`` and ``object`` columns give the same amounts).
 """
 
 from __future__ import annotations
