@@ -88,7 +88,7 @@ def test_gbk_export_with_chinese_headers(columns, encoding):
         "unparseable quantity": 1, "duplicate order line": 1,
     }
     accepted_plus_rejected(res)
-    json.dumps(s)
+    assert json.loads(json.dumps(s)) == s  # JSON-ready
 
 
 def test_whitespace_txt_fixture():

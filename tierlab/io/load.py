@@ -85,7 +85,7 @@ Other columns are kept after the canonical ones, with their original names and v
 Where each step lives: reading a source (:mod:`tierlab.io.reading`), mapping headers
 (:mod:`tierlab.io.columns`), parsing ids, text and numbers (:mod:`tierlab.io.values`) and dates
 (:mod:`tierlab.io.dates`), the canonical order, duplicates and rejected rows
-(:mod:`tierlab.io.ordering`).
+(:mod:`tierlab.io.ordering`), the summary (:mod:`tierlab.io.summary`).
 """
 
 from __future__ import annotations
