@@ -55,9 +55,9 @@ _LAZY = {
     "Comparison": "tierlab.compare",
     "export_tier_table": "tierlab.io.export",
     "tier_table": "tierlab.io.export",
-    "mask_contacts": "tierlab.io.export",
-    "mask_phone": "tierlab.io.export",
-    "mask_email": "tierlab.io.export",
+    "mask_contacts": "tierlab.io.masking",
+    "mask_phone": "tierlab.io.masking",
+    "mask_email": "tierlab.io.masking",
     "generate": "tierlab.datasets",
     "sample_transactions": "tierlab.datasets",
     "sample_customers": "tierlab.datasets",
@@ -93,14 +93,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         tier_summary,
     )
     from tierlab.features.core import btyd_summary, period_panel, rfm  # noqa: F401
-    from tierlab.io.export import (  # noqa: F401
-        export_tier_table,
-        mask_contacts,
-        mask_email,
-        mask_phone,
-        tier_table,
-    )
+    from tierlab.io.export import export_tier_table, tier_table  # noqa: F401
     from tierlab.io.load import LoadResult, load_customers, load_transactions  # noqa: F401
+    from tierlab.io.masking import mask_contacts, mask_email, mask_phone  # noqa: F401
     from tierlab.potential import (  # noqa: F401
         BetaGeoModel,
         GammaGammaModel,

@@ -2,17 +2,30 @@
 
 Used by the loader (encoding customer ids) and by the features (factorizing them for every
 aggregate): one place for the fastest way this package knows to turn millions of short ids into
-integer codes.
+integer codes. Why it exists: hashing fixed-width keys is several times faster than Arrow's
+string hashing, and a long column is hashed in two halves on two threads; the hash tables use
+Arrow's system allocator and the second thread's malloc arena is trimmed afterwards, so a 10M-row
+load does not keep their memory.
+
+Pinned by ``tests/io/test_arrowkeys.py`` (two halves = one pass), and against plain Python by
+``tests/io/test_values.py::test_encode_ids_matches_plain_python`` and the features' tests.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from tierlab._kernels.overlap import beside
+
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
+
+#: What :func:`factorize_strings` returns: (codes, uniques, order or None).
+Factorized: TypeAlias = "tuple[np.ndarray, pa.Array, np.ndarray | None]"
+#: One piece from :func:`hash_strings`: (int32 codes, key dictionary, key width).
+Hashed: TypeAlias = "tuple[np.ndarray, Any, int]"
 
 #: Widest id (bytes) hashed through the fixed-width path; wider ids are left to the caller.
 MAX_KEY_BYTES = 32
@@ -20,7 +33,7 @@ MAX_KEY_BYTES = 32
 PARALLEL_ROWS = 1 << 21
 
 
-def string_parts(chunk) -> tuple[np.ndarray, np.ndarray]:
+def string_parts(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Offsets and the data bytes of one Arrow (large_)string array (offsets index data)."""
     import pyarrow as pa
 
@@ -33,7 +46,7 @@ def string_parts(chunk) -> tuple[np.ndarray, np.ndarray]:
     return off, data
 
 
-def factorize_strings(arr, *, workers: int = 1) -> tuple[np.ndarray, pa.Array, np.ndarray] | None:
+def factorize_strings(arr: pa.ChunkedArray, *, workers: int = 1) -> Factorized | None:
     """Hash the strings of an Arrow array as fixed-width byte keys.
 
     Each id's UTF-8 bytes, zero-padded to a multiple of 8 bytes, form its key: equal ids have
@@ -54,13 +67,10 @@ def factorize_strings(arr, *, workers: int = 1) -> tuple[np.ndarray, pa.Array, n
         return None
     chunks = [c for c in arr.chunks if len(c)]
     if workers > 1 and n >= PARALLEL_ROWS:
-        from concurrent.futures import ThreadPoolExecutor
-
         half = n // 2
         first = pa.chunked_array(chunks).slice(0, half)
         second = pa.chunked_array(chunks).slice(half)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            later = pool.submit(hash_strings, second)
+        with beside(hash_strings, second) as later:
             parts = [hash_strings(first), later.result()]
         merged = merge_hashed(parts)
         del parts
@@ -70,7 +80,7 @@ def factorize_strings(arr, *, workers: int = 1) -> tuple[np.ndarray, pa.Array, n
     return merge_hashed([hash_strings(pa.chunked_array(chunks))])
 
 
-def in_id_order(found) -> tuple[np.ndarray, pa.Array]:
+def in_id_order(found: Factorized) -> tuple[np.ndarray, pa.Array]:
     """A :func:`factorize_strings` result renumbered in the ids' text order.
 
     Returns ``(codes, uniques)``: intp codes such that ``uniques[codes[i]]`` is row *i*'s id,
@@ -84,7 +94,7 @@ def in_id_order(found) -> tuple[np.ndarray, pa.Array]:
     return rank[codes], uniques.take(order)
 
 
-def hash_strings(arr) -> tuple[np.ndarray, Any, int] | None:
+def hash_strings(arr: pa.ChunkedArray) -> Hashed | None:
     """Dictionary-encode the fixed-width keys of some strings: (int32 codes, keys, width).
 
     One piece of :func:`factorize_strings`; pieces hashed apart (e.g. on several threads) are
@@ -108,7 +118,8 @@ class KeyBuilder:
         self.keys: np.ndarray | None = np.zeros((n, 8), dtype=np.uint8)
         self.rows = 0
 
-    def add(self, chunk) -> bool:
+    def add(self, chunk: pa.Array) -> bool:
+        """Add the keys of one chunk; False when the fast path does not apply to it."""
         if self.keys is None or chunk.null_count:
             self.keys = None
             return False
@@ -140,7 +151,7 @@ class KeyBuilder:
         self.rows += m
         return True
 
-    def hash(self) -> tuple[np.ndarray, Any, int] | None:
+    def hash(self) -> Hashed | None:
         """Dictionary-encode the keys added: (int32 codes, key dictionary, width)."""
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -154,7 +165,7 @@ class KeyBuilder:
         return enc.indices.to_numpy(zero_copy_only=False), enc.dictionary, keys_width(enc)
 
 
-def keys_width(enc) -> int:
+def keys_width(enc: pa.DictionaryArray) -> int:
     """Key width (bytes) of a dictionary-encoded key array."""
     import pyarrow as pa
 
@@ -162,7 +173,7 @@ def keys_width(enc) -> int:
     return 8 if pa.types.is_uint64(value_type) else value_type.byte_width
 
 
-def merge_hashed(parts: list) -> tuple[np.ndarray, pa.Array, np.ndarray | None] | None:
+def merge_hashed(parts: list[Hashed | None]) -> Factorized | None:
     """Combine pieces from :func:`hash_strings` (in row order) as :func:`factorize_strings`.
 
     With several pieces the keys of their dictionaries are sorted together instead of hashed
@@ -170,17 +181,19 @@ def merge_hashed(parts: list) -> tuple[np.ndarray, pa.Array, np.ndarray | None] 
     """
     import pyarrow as pa
 
-    if not parts or any(p is None for p in parts):
+    pieces = [p for p in parts if p is not None]
+    if not pieces or len(pieces) < len(parts):
         return None
-    width = max(w for _, _, w in parts)
-    if len(parts) == 1:
-        codes, dic, _ = parts[0]
+    width = max(w for _, _, w in pieces)
+    if len(pieces) == 1:
+        codes, dic, _ = pieces[0]
         raw = _key_bytes(dic, width)
         words = _words(raw)
-        order = (np.argsort(words[:, 0]) if width == 8  # unique keys: any sort is stable
-                 else np.lexsort(words.T[::-1]))
+        # unique keys: any sort is stable
+        order: np.ndarray | None = (np.argsort(words[:, 0]) if width == 8
+                                    else np.lexsort(words.T[::-1]))
     else:
-        raw = np.concatenate([_widen(_key_bytes(d, w), width) for _, d, w in parts])
+        raw = np.concatenate([_widen(_key_bytes(d, w), width) for _, d, w in pieces])
         words = _words(raw)
         by_key = np.argsort(words[:, 0]) if width == 8 else np.lexsort(words.T[::-1])
         ranked = words[by_key]
@@ -188,9 +201,9 @@ def merge_hashed(parts: list) -> tuple[np.ndarray, pa.Array, np.ndarray | None] 
         first[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
         rank = np.empty(len(ranked), dtype=np.int32)
         rank[by_key] = np.cumsum(first, dtype=np.int32) - 1
-        codes = np.empty(sum(len(c) for c, _, _ in parts), dtype=np.int32)
+        codes = np.empty(sum(len(c) for c, _, _ in pieces), dtype=np.int32)
         r0 = k0 = 0
-        for piece_codes, piece_dic, _ in parts:
+        for piece_codes, piece_dic, _ in pieces:
             codes[r0:r0 + len(piece_codes)] = rank[k0:k0 + len(piece_dic)][piece_codes]
             r0 += len(piece_codes)
             k0 += len(piece_dic)
@@ -220,7 +233,7 @@ def _widen(raw: np.ndarray, width: int) -> np.ndarray:
     return wide
 
 
-def _key_array(keys: np.ndarray):
+def _key_array(keys: np.ndarray) -> pa.Array:
     """Keys (rows × width bytes) as an Arrow array: uint64 for 8 bytes, else fixed binary."""
     import pyarrow as pa
 
@@ -231,7 +244,7 @@ def _key_array(keys: np.ndarray):
     return pa.FixedSizeBinaryArray.from_buffers(pa.binary(w), n, [None, pa.py_buffer(keys)])
 
 
-def _key_bytes(dic, width: int) -> np.ndarray:
+def _key_bytes(dic: pa.Array, width: int) -> np.ndarray:
     """The keys of a dictionary from :func:`hash_strings` as a (k, width) uint8 view."""
     k = len(dic)
     return np.frombuffer(dic.buffers()[1], dtype=np.uint8, count=k * width,

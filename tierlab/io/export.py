@@ -16,46 +16,43 @@ and are not listed):
 
 Rows are sorted from the highest tier down, then by ``customer_id``.
 
-Masking (vectorized with pandas string methods; missing values stay missing):
-
-- phone numbers keep the first three and last four of their last 11 digits:
-  ``13812345678`` / ``+86 138-1234-5678`` → ``138****5678``; shorter numbers keep only their
-  last two digits (``****78``);
-- e-mail addresses keep the first character of the local part and the domain:
-  ``alice@example.com`` → ``a***@example.com``; text without ``@`` becomes ``***``;
-- in free text (``notes``) e-mail addresses are masked the same way and every run of seven or
-  more digits (spaces and dashes allowed inside) becomes ``****``.
-
-Pseudonyms are ``P`` plus 16 hex digits of a keyed 64-bit SipHash of the id
-(:func:`pandas.util.hash_pandas_object` with a key derived from ``salt``): the same id and salt
-always give the same pseudonym, so keep the salt to link exports over time. Without a salt a
-random one is drawn, so pseudonyms cannot be linked across runs (nor reversed by hashing known
-ids).
+Contacts are masked and ids pseudonymized by :mod:`tierlab.io.masking` (see there for the
+rules); its public functions are importable from here too.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import warnings
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from tierlab.errors import DataError
+from tierlab.io.masking import (
+    mask_contacts,
+    mask_email,
+    mask_phone,
+    mask_text,
+    pseudonymize_ids,
+    text_series,
+)
 
 __all__ = [
     "TABLE_COLUMNS",
     "CHANGE_COLUMNS",
+    "TierHistoryLike",
     "export_tier_table",
+    "tier_table",
+    "tier_table_summary",
+    # defined in tierlab.io.masking; importable from here as before
     "mask_contacts",
     "mask_email",
     "mask_phone",
     "mask_text",
     "pseudonymize_ids",
-    "tier_table",
-    "tier_table_summary",
 ]
 
 #: Columns of the tier management table, in order.
@@ -64,128 +61,28 @@ TABLE_COLUMNS = ("customer_id", "name", "contact", "tier", "label", "tier_since"
 #: Columns of the change-history sheet.
 CHANGE_COLUMNS = ("customer_id", "review", "from_tier", "to_tier", "direction", "rule", "reason")
 
+
+
+class TierHistoryLike(Protocol):
+    """What the tier table reads from a :class:`~tierlab.TierHistory` (``scheme.run(...)``).
+
+    Spelled out here so that this module does not import the tiers layer above it.
+    """
+
+    @property
+    def scheme(self) -> Any: ...  # TierScheme: tier_names, labels, tiers, name
+    @property
+    def reviews(self) -> pd.DatetimeIndex: ...
+    @property
+    def codes(self) -> np.ndarray: ...
+    @property
+    def current(self) -> pd.DataFrame: ...
+    @property
+    def changes(self) -> pd.DataFrame: ...
+
+
 _EXCEL_MAX_ROWS = 1_048_576
 _MAX_WIDTH = 60
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-# ------------------------------------------------------------------------------------- masking
-def _text(values) -> pd.Series:
-    s = values if isinstance(values, pd.Series) else pd.Series(values)
-    return s.astype("str") if len(s) else s.astype(object)
-
-
-def mask_phone(phones) -> pd.Series:
-    """Mask phone numbers: ``13812345678`` → ``138****5678``.
-
-    Parameters
-    ----------
-    phones : Series or array-like
-        Phone numbers as text (any separators); missing values stay missing.
-
-    Returns
-    -------
-    Series
-        Masked numbers, same index.
-
-    Examples
-    --------
-    >>> mask_phone(["13812345678", "+86 139-0000-1234", "5551234", None]).tolist()
-    ['138****5678', '139****1234', '****34', nan]
-    """
-    s = _text(phones)
-    digits = s.str.replace(r"\D+", "", regex=True)
-    n = digits.str.len()
-    last11 = digits.str[-11:]
-    long_form = last11.str[:3] + "****" + last11.str[-4:]
-    short_form = "****" + digits.str[-2:]
-    out = long_form.where(n >= 11, short_form.where(n >= 5, "****"))
-    return out.where(s.notna())
-
-
-def mask_email(emails) -> pd.Series:
-    """Mask e-mail addresses: ``alice@example.com`` → ``a***@example.com``.
-
-    Examples
-    --------
-    >>> mask_email(["alice@example.com", "b@x.cn", "not an email", None]).tolist()
-    ['a***@example.com', 'b***@x.cn', '***', nan]
-    """
-    s = _text(emails).str.strip()
-    parts = s.str.extract(r"^([^@\s])[^@]*@(.+)$")
-    out = (parts[0] + "***@" + parts[1]).where(parts[1].notna(), "***")
-    return out.where(s.notna())
-
-
-def mask_text(text) -> pd.Series:
-    """Mask e-mail addresses and digit runs (7+ digits) inside free text.
-
-    Examples
-    --------
-    >>> mask_text(["call 138 1234 5678 after 18:00", "mail bob@example.com", None]).tolist()
-    ['call **** after 18:00', 'mail b***@example.com', nan]
-    """
-    s = _text(text)
-    s = s.str.replace(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)", r"\1***@\2",
-                      regex=True)
-    return s.str.replace(r"\d[\d \-]{5,}\d", "****", regex=True)
-
-
-def mask_contacts(customers: pd.DataFrame, *, phone: str = "phone", email: str = "email",
-                  text: tuple[str, ...] = ("notes",)) -> pd.DataFrame:
-    """A copy of a customer table with phone, e-mail and free-text columns masked.
-
-    Columns that are absent are skipped; the input is not modified. Use this before displaying
-    a customer table in a notebook or report.
-    """
-    out = customers.copy()
-    if phone in out.columns:
-        out[phone] = mask_phone(out[phone])
-    if email in out.columns:
-        out[email] = mask_email(out[email])
-    for col in text:
-        if col in out.columns:
-            out[col] = mask_text(out[col])
-    return out
-
-
-def _salt_key(salt: str | bytes | None) -> str:
-    if salt is None:
-        salt = secrets.token_hex(16)
-    raw = salt.encode("utf-8") if isinstance(salt, str) else bytes(salt)
-    return hashlib.blake2b(raw, digest_size=8, person=b"tierlab-pseudo").hexdigest()
-
-
-def pseudonymize_ids(ids, salt: str | bytes | None = None) -> pd.Series:
-    """Replace customer ids by keyed pseudonyms ``P`` + 16 hex digits.
-
-    Parameters
-    ----------
-    ids : Series or array-like
-        Customer ids (compared as text).
-    salt : str or bytes, optional
-        Secret key. The same id and salt always give the same pseudonym; without a salt a random
-        one is drawn (pseudonyms then differ on every call).
-
-    Returns
-    -------
-    Series
-        Pseudonyms, same index (missing ids stay missing).
-
-    Examples
-    --------
-    >>> p = pseudonymize_ids(["C00001", "C00002", "C00001"], salt="s3cret")
-    >>> p[0] == p[2], p[0] != p[1], len(p[0])
-    (True, True, 17)
-    """
-    s = _text(ids)
-    h = pd.util.hash_pandas_object(s.fillna(""), index=False, hash_key=_salt_key(salt))
-    h = h.to_numpy(dtype=np.uint64)
-    shifts = np.arange(60, -4, -4, dtype=np.uint64)
-    nibbles = ((h[:, None] >> shifts) & np.uint64(0xF)).astype(np.intp)
-    chars = np.ascontiguousarray(_HEX[nibbles]).view("S16").ravel()
-    out = pd.Series(np.char.decode(chars, "ascii"), index=s.index, dtype=object)
-    return ("P" + out).where(s.notna())
 
 
 # ------------------------------------------------------------------------------------- the table
@@ -212,7 +109,7 @@ def _contact(table: pd.DataFrame, ids: pd.Index, masked: bool) -> pd.Series:
         if col in table.columns:
             values = table[col].reindex(ids)
             values = values.where(values.notna(), None)
-            parts.append(mask(values) if masked else _text(values))
+            parts.append(mask(values) if masked else text_series(values))
     if not parts:
         return pd.Series(pd.NA, index=ids, dtype=object)
     joined = parts[0].fillna("")
@@ -223,8 +120,9 @@ def _contact(table: pd.DataFrame, ids: pd.Index, masked: bool) -> pd.Series:
     return joined.where(joined != "", None)
 
 
-def tier_table(history, customers: pd.DataFrame | None = None, *, mask_contacts: bool = True,
-               pseudonymize: bool = False, salt: str | bytes | None = None) -> pd.DataFrame:
+def tier_table(history: TierHistoryLike, customers: pd.DataFrame | None = None, *,
+               mask_contacts: bool = True, pseudonymize: bool = False,
+               salt: str | bytes | None = None) -> pd.DataFrame:
     """The tier management table (see the module documentation for the columns).
 
     Parameters
@@ -271,7 +169,7 @@ def tier_table(history, customers: pd.DataFrame | None = None, *, mask_contacts:
     return out[list(TABLE_COLUMNS)]
 
 
-def tier_table_summary(history) -> pd.DataFrame:
+def tier_table_summary(history: TierHistoryLike) -> pd.DataFrame:
     """Per tier at the last review: label, customers, share, and moves at that review.
 
     Returns
@@ -305,7 +203,8 @@ def tier_table_summary(history) -> pd.DataFrame:
     return out.iloc[::-1].reset_index(drop=True)
 
 
-def _changes(history, pseudonymize: bool, salt: str | bytes | None) -> pd.DataFrame:
+def _changes(history: TierHistoryLike, pseudonymize: bool,
+             salt: str | bytes | None) -> pd.DataFrame:
     ch = history.changes[list(CHANGE_COLUMNS)].copy()
     if pseudonymize:
         ch["customer_id"] = pseudonymize_ids(ch["customer_id"], salt)
@@ -313,8 +212,8 @@ def _changes(history, pseudonymize: bool, salt: str | bytes | None) -> pd.DataFr
 
 
 # ------------------------------------------------------------------------------------- writing
-def export_tier_table(history, customers: pd.DataFrame | None, path: str | Path, *,
-                      mask_contacts: bool = True, pseudonymize: bool = False,
+def export_tier_table(history: TierHistoryLike, customers: pd.DataFrame | None,
+                      path: str | Path, *, mask_contacts: bool = True, pseudonymize: bool = False,
                       salt: str | bytes | None = None) -> Path:
     """Write the tier management table to ``.xlsx`` or ``.csv``.
 
@@ -362,26 +261,38 @@ def export_tier_table(history, customers: pd.DataFrame | None, path: str | Path,
     changes = _changes(history, pseudonymize, salt)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        table.to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
-        summary.to_csv(path.with_name(f"{path.stem}_summary.csv"), index=False,
-                       encoding="utf-8-sig")
-        changes.to_csv(path.with_name(f"{path.stem}_changes.csv"), index=False,
-                       encoding="utf-8-sig", date_format="%Y-%m-%d")
-        return path
+        _write_csv(path, table, summary, changes)
+    else:
+        _write_workbook(path, table, summary, changes)
+    return path
+
+
+def _write_csv(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
+               changes: pd.DataFrame) -> None:
+    """The table at *path*; summary and changes beside it (UTF-8 with BOM, for Excel)."""
+    table.to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+    summary.to_csv(path.with_name(f"{path.stem}_summary.csv"), index=False,
+                   encoding="utf-8-sig")
+    changes.to_csv(path.with_name(f"{path.stem}_changes.csv"), index=False,
+                   encoding="utf-8-sig", date_format="%Y-%m-%d")
+
+
+def _write_workbook(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
+                    changes: pd.DataFrame) -> None:
+    """Sheets ``tiers``, ``summary`` and ``changes`` (the latest changes if too many)."""
     if len(table) >= _EXCEL_MAX_ROWS:
         raise DataError(f"{path}: {len(table):,} customers do not fit in an Excel sheet "
                         f"({_EXCEL_MAX_ROWS - 1:,} rows at most); write a .csv instead")
     if len(changes) >= _EXCEL_MAX_ROWS:
         warnings.warn(f"{path}: the change history has {len(changes):,} rows; the 'changes' "
                       f"sheet keeps the latest {_EXCEL_MAX_ROWS - 1:,} (write a .csv for all)",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
         changes = changes.sort_values("review", kind="stable").iloc[-(_EXCEL_MAX_ROWS - 1):]
     with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD",
                         datetime_format="YYYY-MM-DD") as writer:
         for sheet, frame in (("tiers", table), ("summary", summary), ("changes", changes)):
             frame.to_excel(writer, sheet_name=sheet, index=False)
             _format_sheet(writer.sheets[sheet], frame)
-    return path
 
 
 def _display_width(s: pd.Series) -> int:
@@ -393,7 +304,7 @@ def _display_width(s: pd.Series) -> int:
     return int(width.max())
 
 
-def _format_sheet(ws, frame: pd.DataFrame) -> None:
+def _format_sheet(ws: Any, frame: pd.DataFrame) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 

@@ -81,27 +81,31 @@ Reading.
     regular expressions the python engine.
 
 Other columns are kept after the canonical ones, with their original names and values as read.
+
+Where each step lives: reading a source (:mod:`tierlab.io.reading`), mapping headers
+(:mod:`tierlab.io.columns`), parsing ids, text and numbers (:mod:`tierlab.io.values`) and dates
+(:mod:`tierlab.io.dates`), the canonical order, duplicates and rejected rows
+(:mod:`tierlab.io.ordering`), the summary (:mod:`tierlab.io.summary`).
 """
 
 from __future__ import annotations
 
-import codecs
 import html
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zipfile import BadZipFile
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
-from tierlab._kernels.arrowkeys import factorize_strings, in_id_order
-from tierlab.errors import DataError, SchemeError, did_you_mean
+from tierlab._kernels.overlap import beside
+from tierlab.io.columns import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS, resolve_columns
+from tierlab.io.dates import check_tz, parse_datetime
+from tierlab.io.ordering import assemble, order_and_dedupe, reason_codes, rejected_frame
+from tierlab.io.reading import RawTable, read_source
+from tierlab.io.summary import summary_head, transaction_figures
+from tierlab.io.values import Ids, check_usable, encode_ids, parse_id, parse_number, to_text
 
 __all__ = [
     "CUSTOMER_COLUMNS",
@@ -111,55 +115,7 @@ __all__ = [
     "load_transactions",
 ]
 
-#: Canonical transaction columns and the headers recognised for each without a mapping
-#: (compared case-insensitively, ignoring spaces, ``_`` and ``-``).
-TRANSACTION_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customer", "cust_id", "客户ID", "客户编号", "会员ID"),
-    "timestamp": ("date", "order_date", "日期", "交易日期", "时间"),
-    "amount": ("spend", "消费金额", "金额", "sales"),
-    "order_id": ("order", "订单号", "订单编号"),
-    "quantity": ("qty", "数量", "件数", "间夜数"),
-    "channel": ("渠道",),
-    "currency": ("币种", "货币"),
-}
-
-#: Canonical customer-table columns and their recognised headers.
-CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
-    "customer_id": TRANSACTION_COLUMNS["customer_id"],
-    "name": ("姓名", "客户名称", "公司"),
-    "phone": ("电话", "手机"),
-    "email": ("邮箱",),
-    "region": ("地区",),
-    "industry": ("行业",),
-    "signup_date": ("注册日期",),
-    "satisfaction": ("满意度",),
-    "notes": ("备注",),
-}
-
-_TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
-_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-_SNIFF_BYTES = 1 << 16
-
-_NULL_TOKENS = ("", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--")
-_NULL_VARIANTS = sorted(
-    {v for t in _NULL_TOKENS for v in (t, t.upper(), t.title(), t.capitalize())}
-)
-
-# Regular expressions are RE2-compatible so pandas runs them in pyarrow (no look-arounds).
-_CURRENCY_RE = r"(?i)(?:rmb|cny|usd|hkd|eur|[¥￥$€£]|元)"
-_SPACE_RE = r"[\s\u00a0\u3000]+"
-_THOUSANDS_RE = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?"
-_YMD_OTHER_RE = r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?"
-_OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
-_OFFSET_STRIP_RE = r"\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
-_ISO_RE = r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{8})(?:[T ]\d.*)?$"
-_NUMBER_RE = r"^\d+(?:\.\d+)?$"
-
-_NS_MIN = np.datetime64("1677-09-22", "us")
-_NS_MAX = np.datetime64("2262-04-11", "us")
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "ns")
-
+_DATE_FIX = "pass date_format='...' (e.g. '%d/%m/%Y')"
 
 # --------------------------------------------------------------------------------------------
 # Result
@@ -236,7 +192,6 @@ class LoadResult:
 # Public loaders
 # --------------------------------------------------------------------------------------------
 
-
 def load_transactions(
     source: str | Path | pd.DataFrame,
     columns: Mapping[str, str] | None = None,
@@ -285,7 +240,7 @@ def load_transactions(
     ------
     DataError
         The file cannot be used (see the module documentation).
-    SchemeError
+    ArgumentError
         ``tz`` is not a known time zone.
 
     Examples
@@ -305,83 +260,27 @@ def load_transactions(
     >>> res.summary["total_spend"]
     1184.5
     """
-    _check_tz(tz)
-    raw = _read_source(source, sep=sep, encoding=encoding, sheet=sheet)
-    frame, label = raw.frame, raw.label
-    colmap = _resolve_columns(
-        frame.columns, columns, TRANSACTION_COLUMNS, ("customer_id", "timestamp", "amount"), label
-    )
-    n = len(frame)
-    col = {name: frame.iloc[:, pos] for name, pos in colmap.items()}
+    # long for its docstring (the public contract); the body is the steps of the load
+    check_tz(tz)
+    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet)
+    frame = raw.frame
+    colmap = resolve_columns(frame.columns, columns, TRANSACTION_COLUMNS,
+                             ("customer_id", "timestamp", "amount"), raw.label)
+    ids, parsed, checks = _parse_transactions(raw, colmap, date_format=date_format, tz=tz)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # ids are hashed on a second thread while this one parses dates and amounts (Arrow
-        # and NumPy release the GIL)
-        encoding = pool.submit(_encode_ids, col["customer_id"])
-        ts, ts_missing, ts_bad = _parse_datetime(col["timestamp"], date_format=date_format,
-                                                 tz=tz)
-        amount, amount_missing, amount_bad = _parse_number(col["amount"], currency=True)
-        ids = encoding.result()
-    cid_missing = ids.codes < 0
-    _check_usable(label, frame.columns[colmap["timestamp"]], col["timestamp"], ts_missing,
-                  ts_bad, "a date", "pass date_format='...' (e.g. '%d/%m/%Y')")
-    _check_usable(label, frame.columns[colmap["amount"]], col["amount"], amount_missing,
-                  amount_bad, "an amount", "check that the right column is mapped to 'amount'")
-    checks: list[tuple[str, np.ndarray]] = [
-        ("missing customer_id", cid_missing),
-        ("missing timestamp", ts_missing),
-        ("unparseable timestamp", ts_bad),
-        ("missing amount", amount_missing),
-        ("unparseable amount", amount_bad),
-    ]
-    amount += 0.0  # -0.0 → 0.0 (the parsed arrays are the loader's own)
-    parsed: dict[str, Any] = {"customer_id": None, "timestamp": ts, "amount": amount}
-    if "order_id" in col:
-        parsed["order_id"] = _parse_id(col["order_id"])[0]
-    if "quantity" in col:
-        qty, qty_missing, qty_bad = _parse_number(col["quantity"], currency=False)
-        _check_usable(label, frame.columns[colmap["quantity"]], col["quantity"], qty_missing,
-                      qty_bad, "a quantity", "check that the right column is mapped to 'quantity'")
-        qty += 0.0
-        parsed["quantity"] = qty
-        checks.append(("unparseable quantity", qty_bad))
-    for name in ("channel", "currency"):
-        if name in col:
-            parsed[name] = _to_text(col[name])
-
-    codes = _reason_codes(n, [mask for _, mask in checks])
+    codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate order line"]
     valid = np.flatnonzero(codes == 0)
-    other_pos = [i for i in range(frame.shape[1]) if i not in set(colmap.values())]
-    tie_keys = [parsed[k] for k in ("order_id", "quantity", "channel", "currency") if k in parsed]
-    n_canonical_ties = len(tie_keys)
-    tie_keys += [frame.iloc[:, i] for i in other_pos]
-    n_output_ties = len(tie_keys)
-    # last resort among equal parsed rows: the text as read, so the copy kept never depends
-    # on row order
-    tie_keys += [frame.iloc[:, i] for i in sorted(colmap.values())]
-    order_ids = parsed.get("order_id")
-    accepted, duplicates, identical = _order_and_dedupe(
-        valid, ids, ts, parsed["amount"], tie_keys, n_canonical_ties, n_output_ties,
-        None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
-    )
+    other_pos = _other_positions(frame, colmap)
+    accepted, duplicates, identical = _order_transactions(valid, ids, parsed, frame, colmap,
+                                                          other_pos)
     codes[duplicates] = len(reasons)
 
     parsed["customer_id"] = ids.take(accepted)
-    data = _assemble(parsed, frame, accepted, other_pos, ordered=("customer_id",))
-    rejected = _rejected_frame(frame, codes, reasons, raw.row_base)
-    summary = _summary_head(raw, n, len(data), codes, reasons)
-    summary["identical_rows_kept"] = int(identical)
-    seen = np.bincount(ids.codes if len(valid) == n else ids.codes[valid],
-                       minlength=len(ids.uniques))
-    summary["customers"] = int(np.count_nonzero(seen))
-    if len(data):
-        summary["first_date"] = _date_text(data["timestamp"].min())
-        summary["last_date"] = _date_text(data["timestamp"].max())
-    else:
-        summary["first_date"] = summary["last_date"] = None
-    summary["total_spend"] = float(data["amount"].sum())
-    summary["returns"] = int((data["amount"] < 0).sum())
+    data = assemble(parsed, frame, accepted, other_pos, ordered=("customer_id",))
+    rejected = rejected_frame(frame, codes, reasons, raw.row_base)
+    summary = summary_head(raw, len(frame), len(data), codes, reasons)
+    summary.update(transaction_figures(data, ids, valid, identical))
     return LoadResult(data=data, rejected=rejected, summary=summary, kind="transactions")
 
 
@@ -435,867 +334,139 @@ def load_customers(
     >>> res.rejected["reason"].tolist()
     ['duplicate customer_id']
     """
-    raw = _read_source(source, sep=sep, encoding=encoding, sheet=sheet)
-    frame, label = raw.frame, raw.label
-    colmap = _resolve_columns(frame.columns, columns, CUSTOMER_COLUMNS, ("customer_id",), label)
-    n = len(frame)
-    col = {name: frame.iloc[:, pos] for name, pos in colmap.items()}
+    # long for its docstring (the public contract); the body is the steps of the load
+    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet)
+    frame = raw.frame
+    colmap = resolve_columns(frame.columns, columns, CUSTOMER_COLUMNS, ("customer_id",),
+                             raw.label)
+    ids, parsed, checks = _parse_customers(raw, colmap, date_format=date_format)
 
-    ids = _encode_ids(col["customer_id"])
+    codes = reason_codes(len(frame), [mask for _, mask in checks])
+    reasons = [name for name, _ in checks] + ["duplicate customer_id"]
+    valid = np.flatnonzero(codes == 0)
+    keep, repeated = _first_of_each_id(ids, valid)
+    codes[repeated] = len(reasons)
+    parsed["customer_id"] = ids.take(keep)
+
+    data = assemble(parsed, frame, keep, _other_positions(frame, colmap),
+                    ordered=("customer_id",))
+    rejected = rejected_frame(frame, codes, reasons, raw.row_base)
+    summary = summary_head(raw, len(frame), len(data), codes, reasons)
+    summary["customers"] = len(data)
+    return LoadResult(data=data, rejected=rejected, summary=summary, kind="customers")
+
+
+# --------------------------------------------------------------------------------------------
+# Steps of the loaders
+# --------------------------------------------------------------------------------------------
+
+
+def _parse_transactions(
+    raw: RawTable, colmap: dict[str, int], *, date_format: str | None, tz: str | None
+) -> tuple[Ids, dict[str, Any], list[tuple[str, np.ndarray]]]:
+    """Parse the canonical transaction columns.
+
+    Returns the encoded ids, the parsed columns (``customer_id`` a placeholder, filled once the
+    order is known) and the rejection checks, (reason, mask), in order of precedence.
+    """
+    frame, label = raw.frame, raw.label
+    col = {name: frame.iloc[:, pos] for name, pos in colmap.items()}
+    # ids are hashed on a second thread while this one parses dates and amounts (Arrow and
+    # NumPy release the GIL)
+    with beside(encode_ids, col["customer_id"]) as encoding:
+        ts, ts_missing, ts_bad = parse_datetime(col["timestamp"], date_format=date_format,
+                                                tz=tz)
+        amount, amount_missing, amount_bad = parse_number(col["amount"], currency=True)
+        ids = encoding.result()
+    check_usable(label, frame.columns[colmap["timestamp"]], col["timestamp"], ts_missing,
+                 ts_bad, "a date", _DATE_FIX)
+    check_usable(label, frame.columns[colmap["amount"]], col["amount"], amount_missing,
+                 amount_bad, "an amount", "check that the right column is mapped to 'amount'")
+    checks: list[tuple[str, np.ndarray]] = [
+        ("missing customer_id", ids.codes < 0),
+        ("missing timestamp", ts_missing),
+        ("unparseable timestamp", ts_bad),
+        ("missing amount", amount_missing),
+        ("unparseable amount", amount_bad),
+    ]
+    amount += 0.0  # -0.0 → 0.0 (the parsed arrays are the loader's own)
+    parsed: dict[str, Any] = {"customer_id": None, "timestamp": ts, "amount": amount}
+    if "order_id" in col:
+        parsed["order_id"] = parse_id(col["order_id"])[0]
+    if "quantity" in col:
+        qty, qty_missing, qty_bad = parse_number(col["quantity"], currency=False)
+        check_usable(label, frame.columns[colmap["quantity"]], col["quantity"], qty_missing,
+                     qty_bad, "a quantity", "check that the right column is mapped to 'quantity'")
+        qty += 0.0
+        parsed["quantity"] = qty
+        checks.append(("unparseable quantity", qty_bad))
+    for name in ("channel", "currency"):
+        if name in col:
+            parsed[name] = to_text(col[name])
+    return ids, parsed, checks
+
+
+def _order_transactions(
+    valid: np.ndarray,
+    ids: Ids,
+    parsed: dict[str, Any],
+    frame: pd.DataFrame,
+    colmap: dict[str, int],
+    other_pos: list[int],
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The canonical order of the valid rows, the duplicate order lines, identical rows kept."""
+    tie_keys = [parsed[k] for k in ("order_id", "quantity", "channel", "currency") if k in parsed]
+    n_canonical_ties = len(tie_keys)
+    tie_keys += [frame.iloc[:, i] for i in other_pos]
+    n_output_ties = len(tie_keys)
+    # last resort among equal parsed rows: the text as read, so the copy kept never depends
+    # on row order
+    tie_keys += [frame.iloc[:, i] for i in sorted(colmap.values())]
+    order_ids = parsed.get("order_id")
+    return order_and_dedupe(
+        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_canonical_ties,
+        n_output_ties, None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
+    )
+
+
+def _parse_customers(
+    raw: RawTable, colmap: dict[str, int], *, date_format: str | None
+) -> tuple[Ids, dict[str, Any], list[tuple[str, np.ndarray]]]:
+    """Parse the canonical customer columns: ids, parsed columns, rejection checks."""
+    frame, label = raw.frame, raw.label
+    col = {name: frame.iloc[:, pos] for name, pos in colmap.items()}
+    ids = encode_ids(col["customer_id"])
     parsed: dict[str, Any] = {"customer_id": None}
     checks: list[tuple[str, np.ndarray]] = [("missing customer_id", ids.codes < 0)]
     for name in CUSTOMER_COLUMNS:
         if name == "customer_id" or name not in col:
             continue
         if name == "signup_date":
-            values, missing, bad = _parse_datetime(col[name], date_format=date_format, tz=None)
-            what, fix = "a date", "pass date_format='...' (e.g. '%d/%m/%Y')"
+            values, missing, bad = parse_datetime(col[name], date_format=date_format, tz=None)
+            what, fix = "a date", _DATE_FIX
         elif name == "satisfaction":
-            values, missing, bad = _parse_number(col[name], currency=False)
+            values, missing, bad = parse_number(col[name], currency=False)
             values = values + 0.0
             what, fix = "a number", "check that the right column is mapped to 'satisfaction'"
         else:
-            parsed[name] = _to_text(col[name])
+            parsed[name] = to_text(col[name])
             continue
-        _check_usable(label, frame.columns[colmap[name]], col[name], missing, bad, what, fix)
+        check_usable(label, frame.columns[colmap[name]], col[name], missing, bad, what, fix)
         parsed[name] = values
         checks.append((f"unparseable {name}", bad))
+    return ids, parsed, checks
 
-    codes = _reason_codes(n, [mask for _, mask in checks])
-    reasons = [name for name, _ in checks] + ["duplicate customer_id"]
-    valid = np.flatnonzero(codes == 0)
-    first = np.unique(ids.codes[valid], return_index=True)[1]  # first occurrence in file order
+
+def _first_of_each_id(ids: Ids, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows kept (first occurrence in file order, sorted by id) and the repeated rows."""
+    first = np.unique(ids.codes[valid], return_index=True)[1]
     dup = np.ones(len(valid), dtype=bool)
     dup[first] = False
-    codes[valid[dup]] = len(reasons)
     keep = valid[~dup]
-    keep = keep[np.argsort(ids.codes[keep])]
-    parsed["customer_id"] = ids.take(keep)
-    other_pos = [i for i in range(frame.shape[1]) if i not in set(colmap.values())]
+    return keep[np.argsort(ids.codes[keep])], valid[dup]
 
-    data = _assemble(parsed, frame, keep, other_pos, ordered=("customer_id",))
-    rejected = _rejected_frame(frame, codes, reasons, raw.row_base)
-    summary = _summary_head(raw, n, len(data), codes, reasons)
-    summary["customers"] = len(data)
-    return LoadResult(data=data, rejected=rejected, summary=summary, kind="customers")
 
-
-# --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Raw:
-    frame: pd.DataFrame
-    label: str
-    file: str
-    fmt: str
-    encoding: str | None = None
-    sep: str | None = None
-    sheet: str | None = None
-    row_base: int = 1
-
-
-def _read_source(source: Any, *, sep: str | None, encoding: str | None, sheet: Any) -> _Raw:
-    if isinstance(source, pd.DataFrame):
-        return _Raw(source, "<DataFrame>", "<DataFrame>", "dataframe", row_base=0)
-    if not isinstance(source, str | Path):
-        raise DataError(
-            f"cannot load from a {type(source).__name__}: pass a file path (str or Path) or a "
-            "pandas DataFrame"
-        )
-    path = Path(source).expanduser()
-    label = f"'{path}'"
-    if not path.exists():
-        raise DataError(f"file not found: {label} (looked for {str(path.resolve())!r})")
-    if path.is_dir():
-        raise DataError(f"{label} is a folder, not a file: pass the path of the export file")
-    suffix = path.suffix.lower()
-    if suffix in _TEXT_SUFFIXES:
-        return _read_text(path, label, sep=sep, encoding=encoding, suffix=suffix)
-    if suffix in _EXCEL_SUFFIXES:
-        return _read_excel(path, label, sheet)
-    if suffix in _PARQUET_SUFFIXES:
-        return _read_parquet(path, label)
-    supported = ", ".join(_TEXT_SUFFIXES + _EXCEL_SUFFIXES + _PARQUET_SUFFIXES)
-    hint = " (save old .xls workbooks as .xlsx)" if suffix == ".xls" else ""
-    raise DataError(
-        f"{label}: unsupported file type {suffix or '(no extension)'!r}{hint}; tierlab reads "
-        f"{supported}, or a pandas DataFrame"
-    )
-
-
-def _read_text(
-    path: Path, label: str, *, sep: str | None, encoding: str | None, suffix: str
-) -> _Raw:
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise DataError(f"{label}: cannot open the file ({exc})") from None
-    if not head.strip():
-        raise DataError(f"{label}: the file is empty (expected a header line and data rows)")
-    if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise DataError(
-                f"{label}: unknown encoding {encoding!r}; use e.g. 'utf-8', 'utf-8-sig' or 'gbk'"
-            ) from None
-        candidates = [encoding]
-    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates = ["utf-16"]  # Excel's "Unicode text" export
-    else:
-        candidates = ["utf-8", "gb18030"] if _looks_utf8(head) else ["gb18030"]
-    sample = head.decode(candidates[0], errors="replace").lstrip("\ufeff")
-    if sep is None:
-        sep = "\t" if suffix == ".tsv" else _sniff_sep(sample, truncated=len(head) == _SNIFF_BYTES)
-    for i, enc in enumerate(candidates):
-        try:
-            frame = _read_csv(path, sep, enc)
-        except UnicodeError as exc:
-            error: Exception = exc
-        except (pa.ArrowInvalid, pd.errors.ParserError) as exc:
-            if "utf8" not in str(exc).lower().replace("-", ""):
-                raise DataError(
-                    f"{label}: cannot be read as a table with separator {sep!r}: "
-                    f"{str(exc).strip()}. Check the separator (pass sep=...) and the quoting."
-                ) from None
-            error = exc
-        except pd.errors.EmptyDataError:
-            raise DataError(
-                f"{label}: the file is empty (expected a header line and data rows)"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{label}: cannot be read ({exc})") from None
-        else:
-            return _Raw(frame, label, str(path), "text", encoding=enc, sep=sep)
-        if i == len(candidates) - 1:
-            tried = " or ".join(candidates)
-            raise DataError(
-                f"{label}: the bytes are not valid {tried} text ({error}); pass the file's "
-                "encoding, e.g. encoding='gbk' or encoding='utf-8'"
-            ) from None
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _looks_utf8(head: bytes) -> bool:
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut by the sample boundary is fine
-        return len(head) == _SNIFF_BYTES and exc.start >= len(head) - 3
-    return True
-
-
-def _sniff_sep(sample: str, *, truncated: bool) -> str:
-    lines = sample.splitlines()
-    if truncated and len(lines) > 1:
-        lines = lines[:-1]
-    lines = [line for line in lines if line.strip()]
-    header = lines[0] if lines else ""
-    counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
-    best = max(counts, key=lambda d: counts[d])  # first of equals wins: , \t ; |
-    if counts[best] > 0:
-        return best
-    if len(header.split()) > 1:
-        return r"\s+"
-    return ","
-
-
-def _read_csv(path: Path, sep: str, encoding: str) -> pd.DataFrame:
-    options: dict[str, Any] = {"dtype": str, "keep_default_na": False, "na_values": [""]}
-    utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
-    if len(sep) == 1:
-        # Arrow's reader, every column as text ("" = missing); pyarrow skips a UTF-8
-        # byte-order mark by itself. The columns stay Arrow strings (no copy into pandas'
-        # large strings): the loader parses them in Arrow and converts only what it outputs.
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(encoding="utf8" if utf8 else encoding),
-            parse_options=pacsv.ParseOptions(delimiter=sep),
-            convert_options=pacsv.ConvertOptions(default_column_type=pa.string(),
-                                                 null_values=[""], strings_can_be_null=True),
-        )
-        frame = table.to_pandas(types_mapper=_ARROW_TEXT.get, self_destruct=True)
-        # headers exactly as pandas names them (repeated → "x.1", empty → "Unnamed: 3")
-        try:
-            header = pd.read_csv(path, sep=sep, nrows=0,
-                                 encoding="utf-8-sig" if utf8 else encoding).columns
-        except (pd.errors.ParserError, ValueError, UnicodeError):  # keep Arrow's names
-            header = frame.columns
-        if len(header) == frame.shape[1]:
-            frame.columns = header
-        return frame
-    engine = "c" if sep == r"\s+" else "python"
-    return pd.read_csv(path, sep=sep, engine=engine,
-                       encoding="utf-8-sig" if utf8 else encoding, **options)
-
-
-_ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string())}
-
-
-def _read_excel(path: Path, label: str, sheet: str | int | None) -> _Raw:
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        with pd.ExcelFile(path, engine="openpyxl") as book:
-            names = [str(s) for s in book.sheet_names]
-            if sheet is None:
-                sheet = 0
-            if isinstance(sheet, int) and not isinstance(sheet, bool):
-                if not -len(names) <= sheet < len(names):
-                    raise DataError(
-                        f"{label}: has no sheet number {sheet} (0-based); sheets: "
-                        + ", ".join(repr(s) for s in names)
-                    )
-                name = names[sheet]
-            else:
-                name = str(sheet)
-                if name not in names:
-                    raise DataError(
-                        f"{label}: has no sheet {name!r}{did_you_mean(name, names)}; sheets: "
-                        + ", ".join(repr(s) for s in names)
-                    )
-            frame = pd.read_excel(book, sheet_name=name, dtype=str, keep_default_na=False,
-                                  na_values=[""])
-    except DataError:
-        raise
-    except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise DataError(f"{label}: not a readable .xlsx workbook ({exc})") from None
-    if frame.shape[1] == 0:
-        raise DataError(f"{label}: sheet {name!r} is empty (expected a header row and data rows)")
-    return _Raw(frame, f"{label} sheet {name!r}", str(path), "xlsx", sheet=name)
-
-
-def _read_parquet(path: Path, label: str) -> _Raw:
-    try:
-        frame = pd.read_parquet(path, engine="pyarrow")
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise DataError(f"{label}: not a readable Parquet file ({exc})") from None
-    return _Raw(frame, label, str(path), "parquet")
-
-
-# --------------------------------------------------------------------------------------------
-# Columns
-# --------------------------------------------------------------------------------------------
-
-
-def _norm(name: Any) -> str:
-    text = str(name).strip().lstrip("\ufeff").casefold()
-    return text.replace(" ", "").replace("_", "").replace("-", "")
-
-
-def _resolve_columns(
-    headers: pd.Index,
-    columns: Mapping[str, str] | None,
-    known: dict[str, tuple[str, ...]],
-    required: tuple[str, ...],
-    label: str,
-) -> dict[str, int]:
-    """Map canonical name → position of the column in *headers*."""
-    names = [str(h) for h in headers]
-    listing = ", ".join(repr(h) for h in names) or "(none)"
-    used: dict[int, str] = {}
-    out: dict[str, int] = {}
-    if columns is not None:
-        if not isinstance(columns, Mapping):
-            raise DataError(
-                f"columns must map canonical names to headers, e.g. {{'customer_id': '客户ID'}}; "
-                f"got a {type(columns).__name__}"
-            )
-        for key, header in columns.items():
-            if key not in known:
-                raise DataError(
-                    f"{label}: columns= has an unknown canonical name {key!r}"
-                    f"{did_you_mean(key, known)}; known names: " + ", ".join(known)
-                )
-            pos = _find_header(names, str(header))
-            if pos is None:
-                raise DataError(
-                    f"{label}: column {str(header)!r} (mapped to {key!r}) is not in the file"
-                    f"{did_you_mean(str(header), names)}. Columns present: {listing}"
-                )
-            if pos in used:
-                raise DataError(
-                    f"{label}: column {names[pos]!r} is mapped to both {used[pos]!r} and "
-                    f"{key!r}; map each canonical name to its own column"
-                )
-            used[pos] = key
-            out[key] = pos
-    for key, aliases in known.items():
-        if key in out:
-            continue
-        wanted = [_norm(key)] + [_norm(a) for a in aliases]
-        normed = [_norm(h) for h in names]
-        for w in wanted:
-            hits = [i for i, h in enumerate(normed) if h == w and i not in used]
-            if hits:
-                out[key] = hits[0]
-                used[hits[0]] = key
-                break
-    for key in out:
-        clash = [i for i, h in enumerate(names) if h == key and i != out[key]]
-        if clash:
-            raise DataError(
-                f"{label}: columns= maps {key!r} to {names[out[key]]!r}, but the file also has a "
-                f"column named {key!r}; rename or drop one of them"
-            )
-    for key in required:
-        if key not in out:
-            hint = ""
-            for candidate in (key, *known[key]):
-                hint = did_you_mean(candidate, names)
-                if hint:
-                    break
-            raise DataError(
-                f"{label}: required column {key!r} not found{hint}. Columns present: "
-                f"{listing}. Map it with columns={{{key!r}: '<header in the file>'}}"
-            )
-    return out
-
-
-def _find_header(names: list[str], header: str) -> int | None:
-    if header in names:
-        return names.index(header)
-    target = header.strip().lstrip("\ufeff").casefold()
-    for i, name in enumerate(names):
-        if name.strip().lstrip("\ufeff").casefold() == target:
-            return i
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing (vectorized; each returns numpy masks)
-# --------------------------------------------------------------------------------------------
-
-
-def _text(s: pd.Series) -> pd.Series:
-    """*s* as pandas ``str`` dtype with surrounding whitespace removed."""
-    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
-        s = s.astype("str")
-    return s.str.strip()
-
-
-def _missing_text(t: pd.Series) -> np.ndarray:
-    return (t.isna() | t.isin(_NULL_VARIANTS)).to_numpy(dtype=bool)
-
-
-def _numeric_as_text(s: pd.Series) -> pd.Series:
-    """Numbers as text; integral floats without a trailing ``.0``."""
-    if pd.api.types.is_float_dtype(s.dtype):
-        values = s.to_numpy(dtype="float64", na_value=np.nan)
-        finite = np.isfinite(values)
-        if np.array_equal(values[finite], np.floor(values[finite])):
-            return s.astype("Int64").astype("str")
-    return s.astype("str")
-
-
-@dataclass(frozen=True)
-class _Ids:
-    """Customer ids encoded once: ``uniques[codes[i]]`` is row *i*'s id, -1 when missing.
-
-    *uniques* are the distinct stripped ids in code-point order, so comparing codes compares
-    the text.
-    """
-
-    codes: np.ndarray
-    uniques: pa.Array
-
-    def take(self, rows: np.ndarray) -> pd.Series:
-        """The ids of *rows* as a pandas ``str`` Series."""
-        codes = self.codes[rows]
-        return self.uniques.take(pa.array(codes, mask=codes < 0)).to_pandas()
-
-
-def _encode_ids(s: pd.Series) -> _Ids:
-    """Encode ids: hash them once, then strip and drop missing tokens per distinct id."""
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        s = _numeric_as_text(s)
-    arr = _arrow(s)
-    if arr is None:
-        arr = _arrow(s.astype("str"))
-    if arr is None:  # pragma: no cover - "str" is arrow-backed whenever pyarrow is installed
-        arr = pa.chunked_array([pa.array(s.astype(object).to_numpy(), type=pa.large_string())])
-    # fixed-width byte keys (features' fast path); a null is "" here, a missing token anyway
-    found = factorize_strings(arr.fill_null("") if arr.null_count else arr, workers=2)
-    if found is not None:
-        indices, words, _ = found
-    else:  # ids longer than the fast path takes, or holding NUL bytes
-        encoded = pc.dictionary_encode(arr.cast(pa.large_string()).combine_chunks())
-        indices = encoded.indices.fill_null(-1).to_numpy()
-        words = encoded.dictionary
-    del arr
-    raw = words.cast(pa.large_string())
-    words = pc.utf8_trim_whitespace(raw)
-    nulls = pa.array(_NULL_VARIANTS, type=pa.large_string())
-    usable = pc.invert(pc.is_in(words, value_set=nulls))
-    if found is not None and pc.all(usable).as_py() is not False and words.equals(raw):
-        # clean ids (the usual case): the keys' order is the text order already
-        codes, uniques = in_id_order((indices, words, found[2]))
-        return _Ids(codes=codes.astype(np.int64, copy=False), uniques=uniques)
-    uniques = pc.unique(words.filter(usable))
-    uniques = uniques.take(pc.sort_indices(uniques))
-    where = pc.index_in(words, value_set=uniques).fill_null(-1).to_numpy().astype(np.int64)
-    where[~usable.to_numpy(zero_copy_only=False)] = -1
-    if not len(where):
-        return _Ids(codes=np.full(len(indices), -1, dtype=np.int64), uniques=uniques)
-    codes = where[indices]
-    if found is None:
-        codes[indices < 0] = -1
-    return _Ids(codes=codes, uniques=uniques)
-
-
-def _parse_id(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Ids as stripped text (``str`` dtype, NaN when missing) and the missing mask."""
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        t = _numeric_as_text(s)
-    else:
-        t = _text(s)
-    missing = _missing_text(t)
-    if missing.any():
-        t = t.mask(missing)
-    return t.reset_index(drop=True), missing
-
-
-def _to_text(s: pd.Series) -> pd.Series:
-    """Optional text column: stripped ``str``; empty → NaN."""
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        t = _numeric_as_text(s)
-    else:
-        t = _text(s)
-    t = t.mask(t.eq("").fillna(False).to_numpy(dtype=bool))
-    return t.reset_index(drop=True)
-
-
-def _arrow(s: pd.Series) -> pa.ChunkedArray | None:
-    """The pyarrow array behind a pandas text column (``str`` or Arrow strings; no copy)."""
-    if not _is_arrow_text(s.dtype):
-        return None
-    arr = s.array.__arrow_array__()
-    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
-
-
-def _is_arrow_text(dtype) -> bool:
-    if isinstance(dtype, pd.StringDtype):
-        return dtype.storage == "pyarrow"
-    return isinstance(dtype, pd.ArrowDtype) and (pa.types.is_string(dtype.pyarrow_dtype) or
-                                                 pa.types.is_large_string(dtype.pyarrow_dtype))
-
-
-def _as_str(frame: pd.DataFrame) -> pd.DataFrame:
-    """Arrow string columns of the raw file as pandas ``str`` (what the loader outputs)."""
-    text = [c for c, t in zip(frame.columns, frame.dtypes, strict=True)
-            if isinstance(t, pd.ArrowDtype) and _is_arrow_text(t)]
-    if not text:
-        return frame
-    return frame.astype(dict.fromkeys(text, "str"))
-
-
-def _parse_number(s: pd.Series, *, currency: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (float64 values, missing mask, unparseable mask); NaN where not a number."""
-    n = len(s)
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        values = s.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-        missing = np.isnan(values)
-        bad = np.isinf(values)
-        values[bad] = np.nan
-        return values, missing, bad
-    arr = _arrow(s)
-    if arr is not None:  # fast path: a clean column converts in one pass
-        try:
-            values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        else:
-            if not values.flags.writeable:  # a view of Arrow's buffer: the loader owns a copy
-                values = values.copy()
-            missing = np.isnan(values)
-            bad = np.isinf(values)
-            values[bad] = np.nan
-            return values, missing, bad
-    t = _text(s)
-    missing = _missing_text(t)
-    values = np.full(n, np.nan)
-    todo = np.flatnonzero(~missing)
-    if len(todo):
-        sub = t.iloc[todo]
-        first = pd.to_numeric(sub, errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan, copy=True
-        )
-        values[todo] = first
-        again = np.isnan(first)
-        if again.any():
-            idx = todo[again]
-            values[idx] = _clean_numbers(t.iloc[idx], currency=currency)
-    bad = ~missing & ~np.isfinite(values)
-    values[bad] = np.nan
-    return values, missing, bad
-
-
-def _clean_numbers(t: pd.Series, *, currency: bool) -> np.ndarray:
-    t = t.str.replace(_SPACE_RE, "", regex=True)
-    t = t.str.replace("\u2212", "-", regex=False).str.replace("\uff0d", "-", regex=False)
-    t = t.str.replace("，", ",", regex=False)
-    if currency:
-        t = t.str.replace(_CURRENCY_RE, "", regex=True)
-    negative = (t.str.startswith("(") & t.str.endswith(")")).to_numpy(dtype=bool)
-    if negative.any():
-        t = t.where(~negative, t.str.slice(1, -1))
-    comma = t.str.contains(",", regex=False).to_numpy(dtype=bool)
-    if comma.any():
-        grouped = t.str.fullmatch(_THOUSANDS_RE).to_numpy(dtype=bool)
-        t = t.where(~(comma & grouped), t.str.replace(",", "", regex=False))
-    values = pd.to_numeric(t, errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan, copy=True
-    )
-    values[negative] = -values[negative]
-    return values
-
-
-def _parse_datetime(
-    s: pd.Series, *, date_format: str | None, tz: str | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return (datetime64[ns] values, missing mask, unparseable mask)."""
-    n = len(s)
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        local = s.dt.tz_convert(tz) if tz else s
-        values = _to_ns(local.dt.tz_localize(None).to_numpy())
-        missing = s.isna().to_numpy(dtype=bool)
-        return values, missing, ~missing & np.isnat(values)
-    if pd.api.types.is_datetime64_dtype(s.dtype):
-        values = _to_ns(s.to_numpy()).copy()  # never share memory with the caller's frame
-        missing = s.isna().to_numpy(dtype=bool)
-        return values, missing, ~missing & np.isnat(values)
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        numbers = s.to_numpy(dtype="float64", na_value=np.nan)
-        missing = np.isnan(numbers)
-        values = _numbers_to_dates(numbers)
-        return values, missing, ~missing & np.isnat(values)
-    arr = _arrow(s)
-    if arr is not None and date_format is None:  # fast path: clean ISO column in one pass
-        try:
-            values = pc.cast(arr, pa.timestamp("ns")).to_numpy(zero_copy_only=False)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            pass
-        else:
-            values = values.astype("datetime64[ns]", copy=False)
-            missing = np.isnat(values)
-            return values, missing, np.zeros(n, dtype=bool)
-    t = _text(s)
-    missing = _missing_text(t)
-    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    todo = ~missing
-
-    if date_format is not None and todo.any():
-        idx = np.flatnonzero(todo)
-        values[idx] = _to_ns(_strptime(t.iloc[idx], date_format))
-        todo[idx] = np.isnat(values[idx])
-    if todo.any():
-        idx = np.flatnonzero(todo)
-        normal = t.iloc[idx].str.replace(_YMD_OTHER_RE, r"\1-\2-\3", regex=True)
-        offset = normal.str.contains(_OFFSET_RE, regex=True).to_numpy(dtype=bool)
-        if offset.any():
-            values[idx[offset]] = _parse_offsets(normal[offset], tz)
-        iso = ~offset & normal.str.contains(_ISO_RE, regex=True).to_numpy(dtype=bool)
-        if iso.any():
-            values[idx[iso]] = _to_ns(_strptime(normal[iso], "ISO8601"))
-        todo[idx] = np.isnat(values[idx])
-    if todo.any():
-        idx = np.flatnonzero(todo)
-        number = t.iloc[idx].str.contains(_NUMBER_RE, regex=True).to_numpy(dtype=bool)
-        if number.any():
-            numbers = pd.to_numeric(t.iloc[idx[number]], errors="coerce").to_numpy(
-                dtype="float64", na_value=np.nan
-            )
-            values[idx[number]] = _numbers_to_dates(numbers)
-    bad = ~missing & np.isnat(values)
-    return values, missing, bad
-
-
-def _strptime(t: pd.Series, fmt: str) -> np.ndarray:
-    try:
-        return pd.to_datetime(t, format=fmt, errors="coerce").to_numpy()
-    except ValueError:  # e.g. a UTC offset the offset pattern did not catch
-        try:
-            parsed = pd.to_datetime(t, format=fmt, errors="coerce", utc=True)
-        except ValueError:
-            return np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]")
-        return parsed.dt.tz_localize(None).to_numpy()
-
-
-def _parse_offsets(t: pd.Series, tz: str | None) -> np.ndarray:
-    if tz is None:
-        return _to_ns(_strptime(t.str.replace(_OFFSET_STRIP_RE, "", regex=True), "ISO8601"))
-    try:
-        parsed = pd.to_datetime(t, format="ISO8601", errors="coerce", utc=True)
-    except ValueError:
-        return np.full(len(t), np.datetime64("NaT"), dtype="datetime64[ns]")
-    return _to_ns(parsed.dt.tz_convert(tz).dt.tz_localize(None).to_numpy())
-
-
-def _numbers_to_dates(numbers: np.ndarray) -> np.ndarray:
-    """``20250301``-style integers and Excel serial day numbers → datetime64[ns]."""
-    values = np.full(len(numbers), np.datetime64("NaT"), dtype="datetime64[ns]")
-    with np.errstate(invalid="ignore"):
-        finite = np.isfinite(numbers)
-        ymd = finite & (numbers >= 19000101) & (numbers <= 21001231)
-        ymd &= numbers == np.floor(np.where(finite, numbers, 0))
-        serial = finite & (numbers >= 20000) & (numbers <= 80000)
-    if ymd.any():
-        text = pd.Series(numbers[ymd].astype("int64")).astype("str")
-        values[ymd] = _to_ns(pd.to_datetime(text, format="%Y%m%d", errors="coerce").to_numpy())
-    if serial.any():
-        millis = np.round(numbers[serial] * 86_400_000).astype("int64")
-        values[serial] = _EXCEL_EPOCH + millis.astype("timedelta64[ms]")
-    return values
-
-
-def _to_ns(values: np.ndarray) -> np.ndarray:
-    """datetime64 of any unit → datetime64[ns]; values outside the ns range → NaT."""
-    values = np.asarray(values)
-    if values.dtype == np.dtype("datetime64[ns]"):
-        return values
-    wide = values.astype("datetime64[us]")
-    ok = (wide >= _NS_MIN) & (wide <= _NS_MAX)
-    out = np.full(len(values), np.datetime64("NaT"), dtype="datetime64[ns]")
-    out[ok] = wide[ok].astype("datetime64[ns]")
-    return out
-
-
-def _check_usable(
-    label: str, header: Any, s: pd.Series, missing: np.ndarray, bad: np.ndarray, what: str,
-    fix: str,
-) -> None:
-    """Raise when a column has values but none of them could be read."""
-    if bad.any() and not (~missing & ~bad).any():
-        examples = ", ".join(repr(str(v)) for v in pd.unique(s[bad])[:3])
-        raise DataError(
-            f"{label}: no value in column {str(header)!r} could be read as {what} "
-            f"(e.g. {examples}); {fix}"
-        )
-
-
-# --------------------------------------------------------------------------------------------
-# Assembling the result
-# --------------------------------------------------------------------------------------------
-
-
-def _reason_codes(n: int, masks: list[np.ndarray]) -> np.ndarray:
-    """Code of the first mask that holds per row (1-based), 0 when none does."""
-    codes = np.zeros(n, dtype=np.int16)
-    for i in range(len(masks) - 1, -1, -1):
-        codes[masks[i]] = i + 1
-    return codes
-
-
-def _sortable(values: Any) -> pd.Series:
-    s = pd.Series(values).reset_index(drop=True) if not isinstance(values, pd.Series) else values
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("float64")
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return s
-    return s.astype("str")
-
-
-def _time_codes(t: np.ndarray) -> tuple[np.ndarray, int]:
-    """Order-preserving integer codes for timestamps (int64 ns) and their range.
-
-    Whole days, seconds or milliseconds map arithmetically (no hashing); anything finer is
-    factorized.
-    """
-    shifted = t - t.min()
-    for unit in (86_400 * 10**9, 10**9, 10**6):
-        if not (shifted % unit).any():
-            codes = shifted // unit
-            return codes, int(codes.max()) + 1
-    codes, uniques = pd.factorize(t, sort=True)
-    return codes.astype(np.int64, copy=False), len(uniques)
-
-
-def _radix_argsort(values: np.ndarray, bits: int) -> np.ndarray:
-    """Stable argsort of non-negative integers below ``2**bits``.
-
-    Least-significant-digit radix sort with 16-bit digits: NumPy's stable sort of ``uint16``
-    is itself a counting sort, so each pass is linear.
-    """
-    digits = [((values >> shift) & 0xFFFF).astype(np.uint16)
-              for shift in range(0, max(bits, 1), 16)]
-    order = np.argsort(digits[0], kind="stable")
-    for digit in digits[1:]:
-        order = order[np.argsort(digit[order], kind="stable")]
-    return order
-
-
-def _primary_order(c: np.ndarray, nc: int, t: np.ndarray) -> tuple[Any, np.ndarray]:
-    """Order rows by (c, t); return (order or None when already sorted, tie mask).
-
-    ``tie[i]`` says sorted row ``i + 1`` equals sorted row ``i`` on both keys. Equal rows come
-    in no particular order; the caller orders them (by amount first).
-    """
-    if len(c) < 2:
-        return None, np.zeros(0, dtype=bool)
-    same_c = c[1:] == c[:-1]
-    later_t = t[1:] >= t[:-1]
-    if bool(np.all((c[1:] > c[:-1]) | (same_c & later_t))):  # sorted already
-        return None, same_c & (t[1:] == t[:-1])
-    del same_c
-    if bool(later_t.all()):
-        # exports usually come in time order: a stable sort by customer is then the order
-        order = _radix_argsort(c, max(int(nc - 1).bit_length(), 1))
-    else:
-        tcode, nt = _time_codes(t)
-        if nc * nt < 2**62:  # one int64 key: much faster than a two-key sort
-            order = np.argsort(c * nt + tcode)
-        else:  # pragma: no cover - needs > 2**62 (c, t) cells
-            table = pa.table({"c": c, "t": tcode})
-            order = pc.sort_indices(
-                table, sort_keys=[("c", "ascending"), ("t", "ascending")]).to_numpy()
-        del tcode
-    del later_t
-    cs = (c.astype(np.int32) if nc < 2**31 else c)[order]
-    ts = t[order]
-    return order, (cs[1:] == cs[:-1]) & (ts[1:] == ts[:-1])
-
-
-def _order_and_dedupe(
-    valid: np.ndarray,
-    ids: _Ids,
-    ts: np.ndarray,
-    amount: np.ndarray,
-    tie_keys: list[Any],
-    n_canonical: int,
-    n_output: int,
-    has_order_id: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Sort valid rows deterministically and find duplicate order lines.
-
-    Rows are ordered by (customer_id, timestamp, amount); only rows tied on customer and
-    timestamp are ordered further, by amount, then by *tie_keys* (the first *n_canonical* are
-    the optional canonical columns, the first *n_output* are all output columns, then the raw
-    text of the mapped columns) and finally by position, so the common case costs one integer
-    sort.
-
-    Returns (accepted positions in output order, duplicate positions, identical rows kept).
-    """
-    empty = np.empty(0, dtype=np.int64)
-    if len(valid) == 0:
-        return empty, empty, 0
-    everyone = len(valid) == len(ids.codes)
-    c = ids.codes if everyone else ids.codes[valid]
-    t = (ts if everyone else ts[valid]).view("int64")
-    order, same = _primary_order(c, len(ids.uniques), t)
-    del c, t
-    tie_keys = [amount, *tie_keys]
-    n_canonical, n_output = n_canonical + 1, n_output + 1
-    final = valid.copy() if order is None else valid[order]
-    if not same.any():
-        return final, empty, 0
-    after_tie = np.zeros(len(final), dtype=bool)  # row equals the one before it
-    after_tie[1:] = same
-    member = after_tie.copy()
-    member[:-1] |= same
-    slots = np.flatnonzero(member)
-    rows = final[slots]
-    # tie groups are runs of consecutive slots; a slot not equal to its predecessor starts one
-    ties: dict[str, Any] = {"g": np.cumsum(~after_tie[slots])}
-    for i, key in enumerate(tie_keys):
-        values = key.iloc[rows] if isinstance(key, pd.Series) else key[rows]
-        ties[f"k{i}"] = _sortable(pd.Series(values).reset_index(drop=True))
-    ties["row"] = rows
-    tied = pd.DataFrame(ties).sort_values(list(ties), kind="stable", na_position="last")
-    final[slots] = tied["row"].to_numpy()
-    canonical = ["g"] + [f"k{i}" for i in range(n_canonical)]
-    everything = ["g"] + [f"k{i}" for i in range(n_output)]
-    if has_order_id is not None:
-        dup = tied.duplicated(subset=canonical, keep="first").to_numpy(dtype=bool)
-        dup = dup & has_order_id[tied["row"].to_numpy()]
-    else:
-        dup = np.zeros(len(tied), dtype=bool)
-    duplicates = np.sort(tied["row"].to_numpy()[dup])
-    identical = int(tied[~dup].duplicated(subset=everything).sum())
-    if len(duplicates):
-        final = final[~np.isin(final, duplicates)]
-    return final, duplicates, identical
-
-
-def _assemble(
-    parsed: dict[str, Any],
-    frame: pd.DataFrame,
-    rows: np.ndarray,
-    other_pos: list[int],
-    ordered: tuple[str, ...] = (),
-) -> pd.DataFrame:
-    """Canonical columns then the other columns, rows taken in the given order.
-
-    Columns named in *ordered* are already in output order. All parsed arrays are owned by
-    the loader, so the frame is built without another copy.
-    """
-    identity = len(rows) == len(frame) and bool(np.all(rows == np.arange(len(rows))))
-    parts: dict[str, Any] = {}
-    for name, values in parsed.items():
-        keep = identity or name in ordered
-        if isinstance(values, pd.Series):
-            parts[name] = (values if keep else values.iloc[rows]).reset_index(drop=True)
-        else:
-            parts[name] = values if keep else values[rows]
-    data = pd.DataFrame(parts, copy=False)
-    if other_pos:
-        others = _as_str(frame.iloc[:, other_pos] if identity else frame.iloc[rows, other_pos])
-        data = pd.concat([data, others.reset_index(drop=True)], axis=1)
-    return data
-
-
-def _rejected_frame(
-    frame: pd.DataFrame, codes: np.ndarray, reasons: list[str], row_base: int
-) -> pd.DataFrame:
-    rows = np.flatnonzero(codes)
-    rejected = _as_str(frame.iloc[rows] if len(rows) else frame.iloc[:0]).reset_index(drop=True)
-    rename = {c: f"{c} (input)" for c in rejected.columns if c in ("source_row", "reason")}
-    if rename:
-        rejected = rejected.rename(columns=rename)
-    labels = np.asarray(reasons, dtype=object)
-    meta = pd.DataFrame(
-        {
-            "source_row": (rows + row_base).astype("int64"),
-            "reason": pd.array(labels[codes[rows] - 1], dtype="str"),
-        }
-    )
-    return pd.concat([rejected, meta], axis=1)
-
-
-def _summary_head(
-    raw: _Raw, n: int, accepted: int, codes: np.ndarray, reasons: list[str]
-) -> dict[str, Any]:
-    counts = np.bincount(codes[codes != 0], minlength=len(reasons) + 1)[1:]
-    by_reason = {reason: int(k) for reason, k in zip(reasons, counts, strict=True) if k}
-    return {
-        "file": raw.file,
-        "format": raw.fmt,
-        "encoding": raw.encoding,
-        "sep": raw.sep,
-        "sheet": raw.sheet,
-        "rows_in": int(n),
-        "rows_accepted": int(accepted),
-        "rows_rejected": int(counts.sum()),
-        "rejected_by_reason": by_reason,
-    }
-
-
-def _date_text(value: pd.Timestamp) -> str:
-    if value == value.normalize():
-        return value.strftime("%Y-%m-%d")
-    return value.isoformat(sep=" ")
-
-
-def _check_tz(tz: str | None) -> None:
-    if tz is None:
-        return
-    try:
-        pd.Timestamp("2000-01-01", tz=tz)
-    except Exception:  # noqa: BLE001 - any failure means an unknown zone
-        raise SchemeError(
-            f"tz={tz!r} is not a known time zone; use an IANA name such as 'Asia/Shanghai' "
-            "or 'UTC'"
-        ) from None
+def _other_positions(frame: pd.DataFrame, colmap: dict[str, int]) -> list[int]:
+    """Positions of the columns not mapped to a canonical name (kept as read)."""
+    mapped = set(colmap.values())
+    return [i for i in range(frame.shape[1]) if i not in mapped]

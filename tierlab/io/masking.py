@@ -1,0 +1,162 @@
+"""Masking contacts and pseudonymizing ids before a customer table is shown or shared.
+
+Masking is vectorized with pandas string methods; missing values stay missing:
+
+- phone numbers keep the first three and last four of their last 11 digits:
+  ``13812345678`` / ``+86 138-1234-5678`` → ``138****5678``; shorter numbers keep only their
+  last two digits (``****78``);
+- e-mail addresses keep the first character of the local part and the domain:
+  ``alice@example.com`` → ``a***@example.com``; text without ``@`` becomes ``***``;
+- in free text (``notes``) e-mail addresses are masked the same way and every run of seven or
+  more digits (spaces and dashes allowed inside) becomes ``****``.
+
+Pseudonyms are ``P`` plus 16 hex digits of a keyed 64-bit SipHash of the id
+(:func:`pandas.util.hash_pandas_object` with a key derived from ``salt``): the same id and salt
+always give the same pseudonym, so keep the salt to link exports over time. Without a salt a
+random one is drawn, so pseudonyms cannot be linked across runs (nor reversed by hashing known
+ids).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "mask_contacts",
+    "mask_email",
+    "mask_phone",
+    "mask_text",
+    "pseudonymize_ids",
+    "text_series",
+]
+
+#: Values the masking functions accept: a Series (its index is kept) or any sequence/array.
+TextValues: TypeAlias = "pd.Series | Sequence[Any] | np.ndarray"
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def text_series(values: TextValues) -> pd.Series:
+    """*values* as a pandas ``str`` Series (index kept; an empty input stays ``object``)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    return s.astype("str") if len(s) else s.astype(object)
+
+
+def mask_phone(phones: TextValues) -> pd.Series:
+    """Mask phone numbers: ``13812345678`` → ``138****5678``.
+
+    Parameters
+    ----------
+    phones : Series or array-like
+        Phone numbers as text (any separators); missing values stay missing.
+
+    Returns
+    -------
+    Series
+        Masked numbers, same index.
+
+    Examples
+    --------
+    >>> mask_phone(["13812345678", "+86 139-0000-1234", "5551234", None]).tolist()
+    ['138****5678', '139****1234', '****34', nan]
+    """
+    s = text_series(phones)
+    digits = s.str.replace(r"\D+", "", regex=True)
+    n = digits.str.len()
+    last11 = digits.str[-11:]
+    long_form = last11.str[:3] + "****" + last11.str[-4:]
+    short_form = "****" + digits.str[-2:]
+    out = long_form.where(n >= 11, short_form.where(n >= 5, "****"))
+    return out.where(s.notna())
+
+
+def mask_email(emails: TextValues) -> pd.Series:
+    """Mask e-mail addresses: ``alice@example.com`` → ``a***@example.com``.
+
+    Examples
+    --------
+    >>> mask_email(["alice@example.com", "b@x.cn", "not an email", None]).tolist()
+    ['a***@example.com', 'b***@x.cn', '***', nan]
+    """
+    s = text_series(emails).str.strip()
+    parts = s.str.extract(r"^([^@\s])[^@]*@(.+)$")
+    out = (parts[0] + "***@" + parts[1]).where(parts[1].notna(), "***")
+    return out.where(s.notna())
+
+
+def mask_text(text: TextValues) -> pd.Series:
+    """Mask e-mail addresses and digit runs (7+ digits) inside free text.
+
+    Examples
+    --------
+    >>> mask_text(["call 138 1234 5678 after 18:00", "mail bob@example.com", None]).tolist()
+    ['call **** after 18:00', 'mail b***@example.com', nan]
+    """
+    s = text_series(text)
+    s = s.str.replace(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)", r"\1***@\2",
+                      regex=True)
+    return s.str.replace(r"\d[\d \-]{5,}\d", "****", regex=True)
+
+
+def mask_contacts(customers: pd.DataFrame, *, phone: str = "phone", email: str = "email",
+                  text: tuple[str, ...] = ("notes",)) -> pd.DataFrame:
+    """A copy of a customer table with phone, e-mail and free-text columns masked.
+
+    Columns that are absent are skipped; the input is not modified. Use this before displaying
+    a customer table in a notebook or report.
+    """
+    out = customers.copy()
+    if phone in out.columns:
+        out[phone] = mask_phone(out[phone])
+    if email in out.columns:
+        out[email] = mask_email(out[email])
+    for col in text:
+        if col in out.columns:
+            out[col] = mask_text(out[col])
+    return out
+
+
+def _salt_key(salt: str | bytes | None) -> str:
+    """The 16-hex-digit SipHash key derived from *salt* (a random one when None)."""
+    if salt is None:
+        salt = secrets.token_hex(16)
+    raw = salt.encode("utf-8") if isinstance(salt, str) else bytes(salt)
+    return hashlib.blake2b(raw, digest_size=8, person=b"tierlab-pseudo").hexdigest()
+
+
+def pseudonymize_ids(ids: TextValues, salt: str | bytes | None = None) -> pd.Series:
+    """Replace customer ids by keyed pseudonyms ``P`` + 16 hex digits.
+
+    Parameters
+    ----------
+    ids : Series or array-like
+        Customer ids (compared as text).
+    salt : str or bytes, optional
+        Secret key. The same id and salt always give the same pseudonym; without a salt a random
+        one is drawn (pseudonyms then differ on every call).
+
+    Returns
+    -------
+    Series
+        Pseudonyms, same index (missing ids stay missing).
+
+    Examples
+    --------
+    >>> p = pseudonymize_ids(["C00001", "C00002", "C00001"], salt="s3cret")
+    >>> p[0] == p[2], p[0] != p[1], len(p[0])
+    (True, True, 17)
+    """
+    s = text_series(ids)
+    hashed = pd.util.hash_pandas_object(s.fillna(""), index=False, hash_key=_salt_key(salt))
+    h = hashed.to_numpy(dtype=np.uint64)
+    shifts = np.arange(60, -4, -4, dtype=np.uint64)
+    nibbles = ((h[:, None] >> shifts) & np.uint64(0xF)).astype(np.intp)
+    chars = np.ascontiguousarray(_HEX[nibbles]).view("S16").ravel()
+    out = pd.Series(np.char.decode(chars, "ascii"), index=s.index, dtype=object)
+    return ("P" + out).where(s.notna())
