@@ -123,6 +123,6 @@ def period_end(periods: np.ndarray | pd.Series | list[int], freq: str = "M") -> 
     step = FREQS[freq_key(freq)]
     months = np.asarray(periods, dtype=np.int64)
     last_month = (months // step) * step + step - 1 - _EPOCH_MONTH
-    return pd.DatetimeIndex(
-        (last_month + 1).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
-    ).astype("datetime64[ns]")
+    next_first = (last_month + 1).astype("datetime64[M]").astype("datetime64[D]")
+    last_day = next_first - np.timedelta64(1, "D")
+    return pd.DatetimeIndex(last_day.astype("datetime64[ns]"))

@@ -37,7 +37,7 @@ def arrow_strings(s: pd.Series) -> Any:
             return None
     else:
         return None
-    arr = s.array.__arrow_array__()  # type: ignore[attr-defined]  # Arrow-backed, checked above
+    arr = s.array.__arrow_array__()
     if not hasattr(arr, "chunks"):
         import pyarrow as pa
 
@@ -74,6 +74,7 @@ def factorize(s: Any, keep: np.ndarray | None = None, *, sort: bool = True, cach
     ``workers=2`` then hashes a large column on two threads.
     """
     codes = None
+    dtype: Any
     if isinstance(s, pd.Series):
         arr, dtype = arrow_strings(s), s.dtype
     else:

@@ -83,7 +83,7 @@ def distinct_counts(codes: np.ndarray, values: np.ndarray, n: int, n_values: int
         return np.count_nonzero(flags.reshape(n, n_values), axis=1).astype(np.int64)
     stride = -(-n_values // 8)  # bytes per group
     if n * stride <= max(rows * BIT_BYTES_PER_ROW, 1 << 24):
-        bits = np.zeros(n * stride, dtype=np.uint8)
+        bits: np.ndarray = np.zeros(n * stride, dtype=np.uint8)
         one = np.uint8(1)
         for i in range(0, rows, BLOCK):
             pos = codes[i:i + BLOCK] * (stride * 8) + values[i:i + BLOCK]
@@ -110,7 +110,8 @@ def order_counts(purchase: np.ndarray, order_id: Any, group: np.ndarray, n_group
     ``order_id`` column is the full one. With ``bins`` (a coarser grouping, one per kept row),
     each group's count is added to its bin instead: ``n_bins`` totals.
     """
-    out_group, n_out = (group, n_groups) if bins is None else (bins, n_bins)
+    out_group = group if bins is None else bins
+    n_out = n_groups if n_bins is None else n_bins
     if order_id is None:
         if purchase.all():
             return np.bincount(out_group, minlength=n_out)
@@ -126,5 +127,5 @@ def order_counts(purchase: np.ndarray, order_id: Any, group: np.ndarray, n_group
         first = ~pd.Series(key).duplicated().to_numpy()
     else:  # pragma: no cover - needs > 2**62 (group, order) cells
         first = ~pd.DataFrame({"g": group[has_id], "o": ocode[has_id]}).duplicated().to_numpy()
-    return (np.bincount(out_group[has_id][first], minlength=n_out)
-            + np.bincount(out_group[no_id], minlength=n_out))
+    return np.add(np.bincount(out_group[has_id][first], minlength=n_out),
+                  np.bincount(out_group[no_id], minlength=n_out))

@@ -109,7 +109,10 @@ def monthly_arrays(tx: pd.DataFrame, start: Any = None, end: Any = None, *,
     cell = (np.clip(col, 0, n_m - 1) if cols.inside is not None else col).astype(np.int64)
     cell *= n
     cell += codes
-    spend = orders = quantity = last = None
+    spend: np.ndarray | None = None
+    orders: np.ndarray | None = None
+    quantity: np.ndarray | None = None
+    last: np.ndarray | None = None
     if "spend" in wanted:
         spend = np.bincount(cell if inside is None else cell[inside], weights=amount
                             if inside is None else amount[inside], minlength=size)
@@ -136,16 +139,16 @@ def monthly_arrays(tx: pd.DataFrame, start: Any = None, end: Any = None, *,
 
     if "last_day" in wanted:
         # last purchase day per cell, then the running maximum along the months
-        last = np.full(size, -1, dtype=np.int64)
+        last_flat: np.ndarray = np.full(size, -1, dtype=np.int64)
         dated = purchase if cols.inside is None else purchase & (col < n_m)
         if not dated.all():
             cell, day = cell[dated], day[dated]
         for i in range(0, len(cell), groupby.BLOCK):  # int64 blocks keep ufunc.at on its fast path
-            np.maximum.at(last, cell[i:i + groupby.BLOCK],
+            np.maximum.at(last_flat, cell[i:i + groupby.BLOCK],
                           day[i:i + groupby.BLOCK].astype(np.int64))
-        last = last.reshape(n_m, n)
-        np.maximum.accumulate(last, axis=0, out=last)
-        last = last.T
+        by_month = last_flat.reshape(n_m, n)
+        np.maximum.accumulate(by_month, axis=0, out=by_month)
+        last = by_month.T
     del cell, day
 
     def shaped(a: np.ndarray | None) -> np.ndarray | None:
@@ -285,6 +288,7 @@ def period_panel(tx: pd.DataFrame, freq: str = "M", start: Any = None, end: Any 
     purchase = cols.purchase[rows_in]
     spend = np.bincount(row_slot, weights=amount, minlength=k)
     qty_col = tx.get("quantity")
+    qty: np.ndarray
     if qty_col is not None:
         q = np.nan_to_num(qty_col.to_numpy(dtype="float64"), nan=0.0)
         if cols.keep is not None:

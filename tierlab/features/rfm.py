@@ -77,6 +77,8 @@ def rfm(tx: pd.DataFrame | str | os.PathLike[str], as_of: Any = None) -> pd.Data
 
     frequency = groupby.order_counts(purchase, order_id, codes, n, keep=keep)
     total = np.bincount(codes, weights=amount, minlength=n)
+    returns: np.ndarray
+    return_amount: np.ndarray
     if all_purchase:
         returns = np.zeros(n, dtype=np.int64)
         return_amount = np.zeros(n)
