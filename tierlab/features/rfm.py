@@ -29,6 +29,7 @@ from tierlab.frames import check_transactions, observation_date
 __all__ = ["rfm"]
 
 
+# long through its docstring; the body is one pass of ten per-customer aggregates
 def rfm(tx: pd.DataFrame | str | os.PathLike[str], as_of: Any = None) -> pd.DataFrame:
     """Recency, frequency and monetary features per customer at an observation date.
 

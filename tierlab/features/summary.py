@@ -22,6 +22,7 @@ __all__ = ["btyd_summary"]
 _DAY = np.int64(DAY_NS)
 
 
+# long through its docstring; the body is ~35 lines
 def btyd_summary(tx: pd.DataFrame, *, as_of: Any = None, time_unit: str = "D",
                  time_scaler: float = 1.0) -> pd.DataFrame:
     """Frequency / recency / T / monetary summary for buy-till-you-die models.
