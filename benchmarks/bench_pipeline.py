@@ -35,7 +35,7 @@ SCHEME = H.ROOT / "data" / "rules" / "monthly_spend.yaml"
 def worker(path: str) -> None:
     import pandas as pd
 
-    from tierlab.features.core import period_panel
+    from tierlab.features import period_panel
     from tierlab.tiers.scheme import TierScheme
 
     scheme = TierScheme.from_yaml(SCHEME)

@@ -50,7 +50,7 @@ REFERENCE = "polars"
 def _tierlab(path: str, *, frame: bool, with_btyd: bool = False):
     import pandas as pd
 
-    from tierlab.features.core import btyd_summary, rfm
+    from tierlab.features import btyd_summary, rfm
 
     t0 = time.perf_counter()
     if frame:
@@ -212,7 +212,7 @@ def worker(method: str, path: str, out_path: str | None) -> None:
         import pandas  # noqa: F401
         import pyarrow.parquet  # noqa: F401
 
-        import tierlab.features.core  # noqa: F401
+        import tierlab.features  # noqa: F401
     elif method == "pymc-marketing":
         import pymc_marketing.clv.utils  # noqa: F401
     elif method == "lifetimes":

@@ -757,7 +757,7 @@ def tx():
 
 @pytest.fixture(scope="module")
 def scored(tx):
-    from tierlab.features.core import rfm
+    from tierlab.features import rfm
     from tierlab.scoring import RFMScorer
 
     with warnings.catch_warnings():
@@ -803,7 +803,7 @@ def test_real_migration_matrix(history, normalize, ax):
 
 def test_real_concentration(tx, ax):
     from tierlab.evaluate import concentration
-    from tierlab.features.core import rfm
+    from tierlab.features import rfm
 
     conc = concentration(rfm(tx)["monetary_total"])
     plots.plot_lorenz(conc, ax=ax)

@@ -27,9 +27,9 @@ _LAZY = {
     "LoadResult": "tierlab.io.load",
     "load_transactions": "tierlab.io.load",
     "load_customers": "tierlab.io.load",
-    "rfm": "tierlab.features.core",
-    "period_panel": "tierlab.features.core",
-    "btyd_summary": "tierlab.features.core",
+    "rfm": "tierlab.features",
+    "period_panel": "tierlab.features",
+    "btyd_summary": "tierlab.features",
     "RFMScorer": "tierlab.scoring",
     "DEFAULT_SEGMENTS": "tierlab.scoring",
     "segment_map": "tierlab.scoring",
@@ -92,7 +92,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         stability,
         tier_summary,
     )
-    from tierlab.features.core import btyd_summary, period_panel, rfm  # noqa: F401
+    from tierlab.features import btyd_summary, period_panel, rfm  # noqa: F401
     from tierlab.io.export import export_tier_table, tier_table  # noqa: F401
     from tierlab.io.load import LoadResult, load_customers, load_transactions  # noqa: F401
     from tierlab.io.masking import mask_contacts, mask_email, mask_phone  # noqa: F401

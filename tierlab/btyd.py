@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from tierlab.errors import DataError, SchemeError, did_you_mean
+from tierlab.frames import require_columns
 
 __all__ = ["BetaGeoModel", "GammaGammaModel", "PERIODS_PER_MONTH"]
 
@@ -31,17 +32,6 @@ _LOG_BOUND = 15.0  # parameters are optimized as log(param) within [-15, 15]
 # --------------------------------------------------------------------------------------------
 # shared helpers for the probabilistic models
 # --------------------------------------------------------------------------------------------
-def _require_columns(frame: pd.DataFrame, columns: Sequence[str], func: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(f"{func}: expected a DataFrame, got {type(frame).__name__}")
-    for col in columns:
-        if col not in frame.columns:
-            raise DataError(
-                f"{func}: column {col!r} is missing{did_you_mean(col, frame.columns)}; the "
-                f"summary needs {list(columns)} (see tierlab.features.btyd_summary)"
-            )
-
-
 def _first_ids(index: pd.Index | None, mask: np.ndarray, k: int = 3) -> str:
     where = np.flatnonzero(mask)[:k]
     labels = [str(index[i]) for i in where] if index is not None else [str(i) for i in where]
@@ -286,7 +276,7 @@ class BetaGeoModel(_LogParamModel):
         float or Series
         """
         r, alpha, a, b = _param_values(params, BetaGeoModel.PARAM_NAMES, "BetaGeoModel")
-        _require_columns(summary, ("frequency", "recency", "T"), "BetaGeoModel.log_likelihood")
+        require_columns(summary, ("frequency", "recency", "T"), "BetaGeoModel.log_likelihood")
         x, t_x, big_t = _btyd_arrays(summary["frequency"], summary["recency"], summary["T"],
                                      "BetaGeoModel.log_likelihood", summary.index)
         ll = _bgnbd_loglik(r, alpha, a, b, x, t_x, big_t)
@@ -317,7 +307,7 @@ class BetaGeoModel(_LogParamModel):
             Missing columns, negative or non-finite values, recency > T, or no repeat buyer
             (then the dropout process cannot be estimated).
         """
-        _require_columns(summary, ("frequency", "recency", "T"), "BetaGeoModel.fit")
+        require_columns(summary, ("frequency", "recency", "T"), "BetaGeoModel.fit")
         x, t_x, big_t = _btyd_arrays(summary["frequency"], summary["recency"], summary["T"],
                                      "BetaGeoModel.fit", summary.index)
         if len(x) == 0:
@@ -501,7 +491,7 @@ def _gg_loglik(p: float, q: float, v: float, x: np.ndarray, m: np.ndarray) -> np
 
 def _gg_arrays(summary: pd.DataFrame, func: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """Repeat buyers' frequency and monetary value, validated (positive spend)."""
-    _require_columns(summary, ("frequency", "monetary_value"), func)
+    require_columns(summary, ("frequency", "monetary_value"), func)
     x = summary["frequency"].to_numpy(dtype="float64")
     m = summary["monetary_value"].to_numpy(dtype="float64")
     bad = ~np.isfinite(x) | (x < 0)
@@ -671,8 +661,8 @@ class GammaGammaModel(_LogParamModel):
                               "number of months >= 1")
         if not discount_rate > -1:
             raise SchemeError("customer_lifetime_value: discount_rate must be > -1")
-        _require_columns(summary, ("frequency", "recency", "T", "monetary_value"),
-                         "customer_lifetime_value")
+        require_columns(summary, ("frequency", "recency", "T", "monetary_value"),
+                        "customer_lifetime_value")
         x, t_x, big_t = _btyd_arrays(summary["frequency"], summary["recency"], summary["T"],
                                      "customer_lifetime_value", summary.index)
         spend = np.asarray(self.expected_spend(x, summary["monetary_value"].to_numpy(float)))

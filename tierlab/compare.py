@@ -30,7 +30,7 @@ from tierlab.evaluate import (
     stability,
     tier_summary,
 )
-from tierlab.features.core import _check_tx
+from tierlab.frames import check_transactions
 from tierlab.jsonable import to_jsonable
 from tierlab.tiers.engine import TierHistory
 from tierlab.tiers.scheme import TierScheme
@@ -286,7 +286,7 @@ def compare_schemes(schemes: Mapping, tx: pd.DataFrame, customers: pd.DataFrame 
     ...                       sample_transactions())  # doctest: +SKIP
     >>> print(cmp.summary_text())  # doctest: +SKIP
     """
-    _check_tx(tx, "compare_schemes")
+    check_transactions(tx, "compare_schemes")
     if len(tx) == 0:
         raise DataError("compare_schemes: no transactions")
     if not isinstance(schemes, Mapping) or not schemes:
@@ -439,7 +439,7 @@ def threshold_sweep(scheme, path: str, values: Iterable, tx: pd.DataFrame, *,
     >>> sweep.groupby("value")["customers"].sum().tolist()
     [1876, 1876]
     """
-    _check_tx(tx, "threshold_sweep")
+    check_transactions(tx, "threshold_sweep")
     if isinstance(scheme, str | Path):
         scheme = TierScheme.from_yaml(scheme)
     if not isinstance(scheme, TierScheme):

@@ -8,7 +8,7 @@ Everything here works on plain inputs: an *assignment* is a Series ``customer_id
 changed. Dataclass results have a ``to_dict()`` that gives plain JSON-ready values (NaN becomes
 ``None``, dates ISO text) for ``metrics.json``.
 
-Policies (as in :mod:`tierlab.features.core`): spend nets returns; orders count purchase rows
+Policies (as in :mod:`tierlab.features.rfm`): spend nets returns; orders count purchase rows
 (``amount >= 0``, distinct order ids when there is an ``order_id`` column); a *purchase* is such
 a row. Windows ``[start, end]`` are whole days, both ends included. Customers without a tier in an
 assignment (NaN: not yet entered) are left out of per-tier figures.
@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tierlab.calendar import as_day
 from tierlab.errors import DataError, SchemeError
-from tierlab.features.core import _check_tx, as_day, rfm
+from tierlab.features import rfm
+from tierlab.frames import check_transactions
 from tierlab.jsonable import to_jsonable
 
 __all__ = [
@@ -143,7 +145,7 @@ def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataF
     Low           2     70.0       0.148936
     High          1    400.0       0.851064
     """
-    _check_tx(tx, "tier_summary")
+    check_transactions(tx, "tier_summary")
     a = _as_tiers(assignment).dropna()
     if len(tx) == 0:
         raise DataError("tier_summary: no transactions")
@@ -578,7 +580,7 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start, end) -> Val
     >>> v.ordered, v.per_tier["lift"].round(2).tolist()
     (True, [0.38, 2.25])
     """
-    _check_tx(tx, "holdout_validity")
+    check_transactions(tx, "holdout_validity")
     start_ts, end_ts = as_day(start, "start"), as_day(end, "end")
     if start_ts > end_ts:
         raise DataError(f"holdout_validity: start ({start_ts.date()}) is after end "

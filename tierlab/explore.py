@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tierlab.calendar import REVIEWS
 from tierlab.errors import SchemeError
 from tierlab.sweeps import ThresholdPath, threshold_paths
-from tierlab.tiers.scheme import REVIEWS, TierScheme
+from tierlab.tiers.scheme import TierScheme
 
 __all__ = ["TierExplorer", "TierView"]
 

@@ -36,9 +36,11 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from tierlab.btyd import BetaGeoModel, GammaGammaModel, _require_columns
+from tierlab.btyd import BetaGeoModel, GammaGammaModel
+from tierlab.calendar import as_day
 from tierlab.errors import DataError, SchemeError, did_you_mean
-from tierlab.features.core import _check_tx, as_day, btyd_summary, rfm
+from tierlab.features import btyd_summary, rfm
+from tierlab.frames import check_transactions, require_columns
 
 __all__ = [
     "CALIBRATION_COLUMNS",
@@ -191,7 +193,7 @@ def calibration_holdout(tx: pd.DataFrame, cutoff, end=None, *,
     a                  1.0     10.0  30.0                  1           40.0
     b                  0.0      0.0  11.0                  0            0.0
     """
-    _check_tx(tx, "calibration_holdout", allow_empty=False)
+    check_transactions(tx, "calibration_holdout", allow_empty=False)
     cutoff = as_day(cutoff, "cutoff", error=SchemeError)
     end = (tx["timestamp"].max().normalize() if end is None
            else as_day(end, "end", error=SchemeError))
@@ -318,7 +320,7 @@ class PotentialModel(BaseEstimator):
             Too little history before ``cutoff - horizon_days``, too few customers, or a
             training window in which every customer (or none) bought.
         """
-        _check_tx(tx, "PotentialModel.fit", allow_empty=False)
+        check_transactions(tx, "PotentialModel.fit", allow_empty=False)
         cutoff = as_day(cutoff, "cutoff", error=SchemeError)
         if int(horizon_days) != horizon_days or horizon_days < 1:
             raise SchemeError(
@@ -380,7 +382,7 @@ class PotentialModel(BaseEstimator):
             and ``p_no_purchase``.
         """
         check_is_fitted(self, "spend_model_")
-        _check_tx(tx, "PotentialModel.predict", allow_empty=False)
+        check_transactions(tx, "PotentialModel.predict", allow_empty=False)
         as_of = (tx["timestamp"].max().normalize() if as_of is None
                  else as_day(as_of, "as_of", error=SchemeError))
         feats = _calibration_features(tx, as_of, self.time_unit, "PotentialModel.predict")
@@ -459,7 +461,7 @@ def flag_customers(tiers: pd.Series, predictions: pd.DataFrame, *, tier_order: S
     if not isinstance(tiers, pd.Series):
         raise DataError(f"flag_customers: tiers must be a Series id → tier, got "
                         f"{type(tiers).__name__}")
-    _require_columns(predictions, ("predicted_spend", "p_no_purchase"), "flag_customers")
+    require_columns(predictions, ("predicted_spend", "p_no_purchase"), "flag_customers")
     order = [str(t) for t in tier_order]
     if not order or len(set(order)) != len(order):
         raise SchemeError("flag_customers: tier_order must list distinct tier names, lowest first")

@@ -5,18 +5,32 @@ The reader behind ``rfm(path)``: each column is converted as soon as a row group
 so only those arrays are held at once — a fraction of the file as a DataFrame. The file must
 already be clean (as written from ``load_transactions(...).transactions``): a missing value is
 an error naming the column and row, never a row silently skipped.
+
+:func:`read_rows_before` is the whole read as ``rfm(path)`` needs it: two threads (the ids of the
+first row groups are hashed while this thread reads dates and amounts) under the system memory
+pool (:mod:`tierlab._kernels.memory`). Pinned by ``tests/features/test_rfm_parquet.py``
+(``rfm(path)`` equals ``rfm`` of the same frame for every file layout, and names each problem).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from tierlab._kernels.arrowkeys import KeyBuilder
+from tierlab._kernels.arrowkeys import KeyBuilder, merge_hashed
+from tierlab._kernels.factorize import factorize, from_hashed, restrict
+from tierlab._kernels.memory import release_unused, system_memory_pool
+from tierlab.calendar import DAY_NS, as_day, epoch_days
 from tierlab.errors import DataError, did_you_mean
 
-_NS_PER_DAY = 86_400 * 10**9
+__all__ = ["CanonicalParquet", "read_rows_before"]
+
 _NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _LOAD_HINT = ("load it with tierlab.load_transactions, which maps headers, parses values and "
               "sets bad rows aside with their reasons")
@@ -29,7 +43,7 @@ class CanonicalParquet:
     column or holds the wrong type in one.
     """
 
-    def __init__(self, path, func: str):
+    def __init__(self, path: str | os.PathLike[str], func: str) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -84,7 +98,8 @@ class CanonicalParquet:
                          f"row {row + 1:,}; {self.func} reads only clean canonical files: "
                          f"{_LOAD_HINT}")
 
-    def chunks(self, name: str, *, nulls_ok: bool = False, groups=None, own_reader=False):
+    def chunks(self, name: str, *, nulls_ok: bool = False, groups: Iterable[int] | None = None,
+               own_reader: bool = False) -> Iterator[Any]:
         """The column one row group at a time (decoding buffers stay one group large).
 
         A reader is not safe to share between threads: a second thread asks for *own_reader*.
@@ -117,7 +132,7 @@ class CanonicalParquet:
                 out[:] = chunk.cast(pa.date32()).to_numpy(zero_copy_only=False).view("int64")
             else:
                 np.floor_divide(chunk.to_numpy().view("int64"),
-                                _NS_PER_DAY // _NS_PER_UNIT[chunk.type.unit],
+                                DAY_NS // _NS_PER_UNIT[chunk.type.unit],
                                 out=out, casting="unsafe")
             pos += len(chunk)
         return day
@@ -138,7 +153,7 @@ class CanonicalParquet:
             raise self._missing("amount", int(np.argmax(bad)))
         return amount
 
-    def hash_ids(self, groups, *, own_reader: bool = False):
+    def hash_ids(self, groups: range, *, own_reader: bool = False) -> Any:
         """Hashed keys of some row groups' text ids (a ``merge_hashed`` piece).
 
         None when the ids do not fit the fixed-width keys; each chunk is dropped once keyed.
@@ -149,14 +164,14 @@ class CanonicalParquet:
                 return None
         return builder.hash()
 
-    def ids(self):
+    def ids(self) -> Any:
         """The whole ``customer_id`` column (a ChunkedArray of its value type)."""
         import pyarrow as pa
 
         return pa.chunked_array([c.cast(self.id_type) for c in self.chunks("customer_id")],
                                 type=self.id_type)
 
-    def order_ids(self):
+    def order_ids(self) -> pd.Series | None:
         """``order_id`` as a pandas Series (missing allowed), or None without the column."""
         import pyarrow as pa
 
@@ -164,3 +179,53 @@ class CanonicalParquet:
             return None
         return pa.chunked_array(list(self.chunks("order_id", nulls_ok=True)),
                                 type=self.types["order_id"]).to_pandas()
+
+
+def read_rows_before(path: str | os.PathLike[str], func: str, as_of: Any) -> tuple[
+        pd.Timestamp, np.ndarray | None, np.ndarray, pd.Index, np.ndarray, np.ndarray,
+        pd.Series | None]:
+    """The rows of a canonical Parquet file up to ``as_of`` (default: its last date).
+
+    Returns ``(as_of, keep, codes, ids, amounts, days, order_id or None)``: the mask of rows
+    kept (None: all), customer codes and ids of the kept rows (ids sorted), their amounts and
+    day numbers, and the full ``order_id`` column. See :class:`CanonicalParquet` for the errors.
+    """
+    f = CanonicalParquet(path, func)
+    # text ids are read and hashed in two parts: the first row groups on a second thread, the
+    # rest on this one once it has read the dates and amounts (Arrow and NumPy release the
+    # GIL); freed read buffers go back to the OS at once
+    split = int(np.searchsorted(f.starts, 0.6 * f.rows))
+    with system_memory_pool(), ThreadPoolExecutor(max_workers=1) as pool:
+        first_ids = (pool.submit(f.hash_ids, range(split), own_reader=True) if f.text_ids
+                     else None)
+        day = f.days()
+        if as_of is None:
+            if f.rows == 0:
+                raise DataError(
+                    "no transactions: cannot default as_of to the last date in the data")
+            as_of = pd.Timestamp(int(day.max()), unit="D")
+        else:
+            as_of = as_day(as_of, "as_of")
+        stop = epoch_days(np.array([as_of.to_datetime64()]))[0] + 1
+        keep = None if f.rows == 0 or day.max() < stop else day < stop
+        if keep is not None:
+            day = day[keep]
+        amount = f.amounts()
+        if keep is not None:
+            amount = amount[keep]
+        hashed = None
+        if first_ids is not None:
+            rest = f.hash_ids(range(split, len(f.sizes)))
+            hashed = merge_hashed([first_ids.result(), rest])
+            # the strings and hash tables are gone: give their memory back before computing
+            release_unused()
+        if hashed is not None:
+            codes, uniques = from_hashed(hashed, "str")
+        elif f.text_ids:  # ids the fast path does not take (NUL bytes, very long)
+            codes, uniques = factorize(f.ids(), cache=False)
+        else:
+            codes, uniques = factorize(pd.Series(f.ids().to_numpy()), cache=False)
+        del hashed
+        codes, uniques = restrict(codes, uniques, keep)
+        order_id = f.order_ids()
+    return as_of, keep, codes, uniques, amount, day, order_id

@@ -34,6 +34,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
 from tierlab.errors import DataError, SchemeError, did_you_mean
+from tierlab.frames import require_columns
 
 __all__ = [
     "plot_calibration",
@@ -124,19 +125,6 @@ def _frame(data: object, func: str, expected: str) -> pd.DataFrame:
     return data
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], func: str, expected: str,
-             numeric: Sequence[str] = ()) -> None:
-    have = [str(c) for c in frame.columns]
-    for col in columns:
-        if col not in frame.columns:
-            raise DataError(f"{func} expects {expected}; column {col!r} is missing"
-                            f"{did_you_mean(col, have)} (the frame has: {', '.join(have)})")
-    for col in numeric:
-        dtype = frame[col].dtype
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-            raise DataError(f"{func}: column {col!r} must be numeric, got dtype {dtype}")
-
-
 def _attr_frame(obj: object, attr: str, func: str, expected: str) -> pd.DataFrame:
     """``obj`` itself when it is a DataFrame, else its DataFrame attribute *attr*."""
     if isinstance(obj, pd.DataFrame):
@@ -211,11 +199,11 @@ _SUMMARY = ("a tier_summary DataFrame (index tier; columns customers, share, rev
 def _share_column(frame: pd.DataFrame, share: str, count: str, func: str) -> np.ndarray:
     """Column *share*, or *count* divided by its total when only the count is there."""
     if share not in frame.columns and count in frame.columns:
-        _require(frame, [count], func, _SUMMARY, numeric=[count])
+        require_columns(frame, [count], func, _SUMMARY, numeric=[count])
         values = frame[count].to_numpy(dtype="float64")
         total = np.nansum(values)
         return values / total if total != 0 else np.zeros_like(values)
-    _require(frame, [share], func, _SUMMARY, numeric=[share])
+    require_columns(frame, [share], func, _SUMMARY, numeric=[share])
     return frame[share].to_numpy(dtype="float64")
 
 
@@ -399,7 +387,7 @@ def plot_migration(matrix: pd.DataFrame, *, fmt: str | None = None, annot: bool 
                 "counts or shares)")
     _check_ax(ax, func)
     frame = _frame(matrix, func, expected)
-    _require(frame, [], func, expected, numeric=list(frame.columns))
+    require_columns(frame, [], func, expected, numeric=list(frame.columns))
     values = frame.to_numpy(dtype="float64")
     finite = values[np.isfinite(values)]
     whole = bool(np.all(finite == np.round(finite)))
@@ -467,7 +455,7 @@ def plot_lorenz(concentration, *, label: str | None = None, ax: Axes | None = No
     else:
         raise TypeError(f"{func} expects {expected}, got {type(concentration).__name__}")
     cols = ["customer_share", "revenue_share"]
-    _require(curve, cols, func, expected, numeric=cols)
+    require_columns(curve, cols, func, expected, numeric=cols)
     x = curve["customer_share"].to_numpy(dtype="float64")
     y = curve["revenue_share"].to_numpy(dtype="float64")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
@@ -537,7 +525,7 @@ def plot_rfm_heatmap(scored: pd.DataFrame, *, value: str | None = "monetary_tota
         raise SchemeError(f"{func}: value=None needs agg='count'; name a column to aggregate "
                           f"with agg={agg!r}")
     need = ["r_score", "f_score"] + ([] if count else [str(value)])
-    _require(frame, need, func, expected, numeric=need)
+    require_columns(frame, need, func, expected, numeric=need)
     scores = frame[["r_score", "f_score"]]
     if scores.isna().any().any() or not np.all(scores.to_numpy() == np.round(scores.to_numpy())):
         raise DataError(f"{func}: r_score and f_score must be whole numbers without NaN "
@@ -606,7 +594,7 @@ def plot_threshold_sweep(sweep: pd.DataFrame, *, value: str = "share",
     _choice(value, tuple(_SWEEP_LABELS), func, "value")
     _check_ax(ax, func)
     frame = _frame(sweep, func, expected)
-    _require(frame, ["value", "tier", value], func, expected, numeric=["value", value])
+    require_columns(frame, ["value", "tier", value], func, expected, numeric=["value", value])
     if frame.duplicated(["value", "tier"]).any():
         raise DataError(f"{func}: the sweep has more than one row for a (value, tier) pair; "
                         f"pass one sweep (one row per threshold value and tier)")
@@ -656,7 +644,7 @@ def plot_holdout(validity, *, ax: Axes | None = None) -> Axes:
     _check_ax(ax, func)
     per_tier = _tier_sorted(_attr_frame(validity, "per_tier", func, expected))
     cols = ["holdout_spend_mean", "lift"]
-    _require(per_tier, cols, func, expected, numeric=cols)
+    require_columns(per_tier, cols, func, expected, numeric=cols)
     spearman = getattr(validity, "spearman", None)
     spend = per_tier["holdout_spend_mean"].to_numpy(dtype="float64")
     lift = per_tier["lift"].to_numpy(dtype="float64")
@@ -746,10 +734,10 @@ def plot_cluster_profiles(result, *, scale: str = "log_ratio", annot: bool = Tru
     mean_cols = [f"{c}_mean" for c in columns]
     if not mean_cols:
         raise DataError(f"{func} expects {expected}; the profile has no <column>_mean columns")
-    _require(profile, mean_cols, func, expected, numeric=mean_cols)
+    require_columns(profile, mean_cols, func, expected, numeric=mean_cols)
     names = {} if isinstance(result, pd.DataFrame) else getattr(result, "names", None) or {}
     if "customers" in profile.columns:
-        _require(profile, ["customers"], func, expected, numeric=["customers"])
+        require_columns(profile, ["customers"], func, expected, numeric=["customers"])
         weights = profile["customers"].to_numpy(dtype="float64")
     else:
         weights = np.ones(len(profile))
@@ -815,7 +803,7 @@ def plot_calibration(evaluation, *, target: str = "purchases", ax: Axes | None =
     _check_ax(ax, func)
     frame = _attr_frame(evaluation, "calibration", func, expected)
     cols = ["model", "decile", "mean_predicted", "mean_actual"]
-    _require(frame, cols, func, expected, numeric=cols[1:])
+    require_columns(frame, cols, func, expected, numeric=cols[1:])
     if "target" in frame.columns:
         targets = [str(t) for t in pd.unique(frame["target"])]
         if target not in targets:
@@ -877,7 +865,7 @@ def plot_scheme_comparison(comparison, *, value: str = "revenue_share",
     _choice(value, tuple(_COMPARISON_VALUES), func, "value")
     _check_ax(ax, func)
     frame = _attr_frame(comparison, "revenue_cost", func, expected)
-    _require(frame, ["scheme", "tier", value], func, expected, numeric=[value])
+    require_columns(frame, ["scheme", "tier", value], func, expected, numeric=[value])
     if frame.duplicated(["scheme", "tier"]).any():
         raise DataError(f"{func}: more than one row for a (scheme, tier) pair; pass one row per "
                         f"scheme and tier")

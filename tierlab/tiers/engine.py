@@ -32,14 +32,14 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from tierlab.calendar import DAY_NS, FREQS, period_end
 from tierlab.errors import DataError, SchemeError, did_you_mean
-from tierlab.features.core import FREQS, MonthlyArrays, _check_tx, monthly_arrays, period_end
+from tierlab.features.panel import MonthlyArrays, monthly_arrays
+from tierlab.frames import check_transactions
 from tierlab.tiers.reasons import ChangeLog
 from tierlab.tiers.scheme import METRICS, AllOf, Attribute, Condition, Metric, TierScheme
 
 __all__ = ["run_scheme", "TierHistory", "cross_tiers", "load_overrides"]
-
-_DAY_NS = 86_400_000_000_000
 
 
 # --------------------------------------------------------------------------- metrics
@@ -284,7 +284,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
     -------
     TierHistory
     """
-    _check_tx(tx, "run")
+    check_transactions(tx, "run")
     if len(tx) == 0:
         raise DataError("no transactions to run the scheme on")
     last = pd.Timestamp(tx["timestamp"].max()).normalize()
@@ -308,7 +308,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
         raise DataError(f"start={start} is after the last review period")
     review_month_cols = review_periods * step + step - 1 - months[0]
     review_dates = period_end(review_periods * step, scheme.review)
-    review_days = (review_dates.asi8 // _DAY_NS).astype(np.int64)
+    review_days = (review_dates.asi8 // DAY_NS).astype(np.int64)
 
     n, R, K = len(arr.customer_ids), len(review_periods), len(scheme.tiers)
     first_month_num = (arr.first_day.astype("datetime64[D]").astype("datetime64[M]")
@@ -548,7 +548,7 @@ class TierHistory:
                             take(arr.orders), take(arr.quantity), take(arr.last_day),
                             arr.first_day[rows], arr.first_month[rows])
         m = int(self.reviews[t].year * 12 + self.reviews[t].month - 1 - arr.months[0])
-        day = int(self.reviews[t].value // _DAY_NS)
+        day = int(self.reviews[t].value // DAY_NS)
         entered = self.codes[rows, t] >= 0
         return _Review(sub, m, day, entered)
 

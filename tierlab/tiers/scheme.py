@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 import yaml
 
+from tierlab.calendar import FREQS, REVIEWS, review_word
 from tierlab.errors import SchemeError, did_you_mean
 
 __all__ = [
@@ -72,9 +73,6 @@ METRICS: dict[str, tuple[bool, str]] = {
 OPS = (">", ">=", "<", "<=", "==", "!=", "in")
 _OP_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "equal to",
              "!=": "not equal to", "in": "in"}
-#: Review frequencies: YAML word → period key used by :mod:`tierlab.features.core`.
-REVIEWS = {"monthly": "M", "quarterly": "Q", "half-yearly": "H", "yearly": "Y"}
-_REVIEW_MONTHS = {"M": 1, "Q": 3, "H": 6, "Y": 12}
 _WINDOW_RE = re.compile(r"^(\d+)M$")
 _TOP_KEYS = ("name", "description", "review", "initial", "tiers", "policy")
 _TIER_KEYS = ("name", "label", "when", "promote_after", "benefit_cost", "description")
@@ -275,14 +273,14 @@ class TierScheme:
 
     @property
     def review_months(self) -> int:
-        return _REVIEW_MONTHS[self.review]
+        return FREQS[self.review]
 
     def promote_after(self, k: int) -> int:
         t = self.tiers[k]
         return t.promote_after if t.promote_after is not None else self.policy.promote_after
 
     def describe(self) -> str:
-        lines = [f"{self.name} — reviewed {_review_word(self.review)}, first review: "
+        lines = [f"{self.name} — reviewed {review_word(self.review)}, first review: "
                  f"{self.initial}"]
         for k, t in enumerate(self.tiers):
             cond = t.when.describe() if t.when is not None else "everyone else"
@@ -329,10 +327,6 @@ class TierScheme:
                         "review in the data"
                     )
         return warnings
-
-
-def _review_word(key: str) -> str:
-    return {v: k for k, v in REVIEWS.items()}[key]
 
 
 # --------------------------------------------------------------------------- parsing
