@@ -11,7 +11,7 @@ from engine_reference import naive_history
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError, SchemeError
 from tierlab.tiers.engine import cross_tiers
 from tierlab.tiers.scheme import TierScheme
 
@@ -243,7 +243,7 @@ def test_attribute_conditions_and_cross_tiers():
     assert hist.current["tier"].tolist() == ["High", "Mid"]
     crossed = cross_tiers(hist.current["tier"], customers, "region")
     assert crossed.tolist() == ["High × local", "Mid × remote"]
-    with pytest.raises(SchemeError, match="pass customers"):
+    with pytest.raises(ArgumentError, match="pass customers"):
         TierScheme.from_dict(d).run(tx)
     with pytest.raises(SchemeError, match="did you mean 'regio'"):
         TierScheme.from_dict(d).run(tx, customers=customers.rename(columns={"region": "regio"}))
