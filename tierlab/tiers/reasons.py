@@ -22,7 +22,7 @@ from tierlab.tiers.scheme import TierScheme
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["sentences", "review_labels", "ChangeLog", "RULES"]
+__all__ = ["sentences", "review_labels"]
 
 _MONEY = {"spend", "avg_order_value"}
 
