@@ -137,18 +137,6 @@ def test_override_before_entry_is_ignored():
     assert tiers.tolist() == [[-1, 1]] and codes.tolist() == [[0, INITIAL]]
 
 
-def test_step_requires_no_customer_loop():
-    # the same review for 100,000 customers is one array operation per tier
-    n = 100_000
-    r = rules(promote_after=(1, 2, 3))
-    state = ReviewState.start(n, r)
-    rng = np.random.default_rng(0)
-    for t in range(4):
-        review_step(state, t, rng.integers(0, 3, n).astype(np.int8),
-                    np.full(n, t == 0), r)
-    assert state.tier.shape == (n,) and (state.tier >= 0).all()
-
-
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_customers_step_independently(data):

@@ -120,28 +120,10 @@ def review_step(state: ReviewState, t: int, qualified: np.ndarray, new: np.ndarr
     state.since[new] = t                       # 5. the entry review counts
     counted = t - state.since + 1              # 5. reviews since the last change
     prev = state.tier.copy()
-
-    # 2. promotion: the highest k > c with L ≥ k at each of the last promote_after(k) reviews
-    target = np.full(n, -1, dtype=np.int8)
-    for k in range(1, rules.tiers):
-        ok = old & (k > prev) & (np.minimum(state.run_at_least[k], counted)
-                                 >= rules.promote_after[k])
-        target[ok] = k
+    target = _promotions(state, old, counted, rules)
     promote = target > prev
-
-    # 3. demotion: L < c at each of the last demote_after reviews, outside the grace period
-    below = old & (L < prev)
-    state.run_below = np.where(below, state.run_below + 1, 0).astype(np.int32)
-    demote = (~promote & old & (np.minimum(state.run_below, counted) >= rules.demote_after)
-              & (t - state.last_promotion > rules.grace_reviews))
-    soft = np.zeros(n, dtype=bool)
-    down = np.zeros(0, dtype=np.int8)
-    if demote.any():                           # to the highest L seen, at most N steps down
-        down = state.recent[:, demote].max(axis=0)
-        if rules.max_demotion_steps is not None:
-            floor = prev[demote] - rules.max_demotion_steps
-            soft[demote] = down < floor
-            down = np.maximum(down, floor).astype(np.int8)
+    state.run_below = np.where(old & (L < prev), state.run_below + 1, 0).astype(np.int32)
+    demote, down, soft = _demotions(state, t, old & ~promote, counted, rules)
 
     # 4. otherwise held; 6. entry: the qualified level, or the lowest tier
     tier = prev.copy()
@@ -161,7 +143,6 @@ def review_step(state: ReviewState, t: int, qualified: np.ndarray, new: np.ndarr
         rule[held] = np.where(tier[held] != prev[held], RULE_CODES["override"],
                               RULE_CODES["none"])
         promote &= ~held
-        demote &= ~held
 
     changed = (tier != prev) | new
     rule[~changed] = RULE_CODES["none"]
@@ -171,3 +152,35 @@ def review_step(state: ReviewState, t: int, qualified: np.ndarray, new: np.ndarr
     state.last_promotion[promote] = t
     state.tier = tier
     return Step(previous=prev, tier=tier, rule=rule, soft=soft)
+
+
+def _promotions(state: ReviewState, old: np.ndarray, counted: np.ndarray,
+                rules: Rules) -> np.ndarray:
+    """Step 2: the highest k > c with L ≥ k at each of the last promote_after(k) reviews.
+
+    Returns the target tier per customer (-1 where no promotion is due).
+    """
+    target = np.full(len(state.tier), -1, dtype=np.int8)
+    for k in range(1, rules.tiers):
+        ok = old & (k > state.tier) & (np.minimum(state.run_at_least[k], counted)
+                                       >= rules.promote_after[k])
+        target[ok] = k
+    return target
+
+
+def _demotions(state: ReviewState, t: int, candidates: np.ndarray, counted: np.ndarray,
+               rules: Rules) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 3: L < c at each of the last demote_after reviews, outside the grace period.
+
+    Returns who is demoted, their new tiers (the highest L of those reviews, at most
+    ``max_demotion_steps`` down) and who the soft landing held higher.
+    """
+    demote = (candidates & (np.minimum(state.run_below, counted) >= rules.demote_after)
+              & (t - state.last_promotion > rules.grace_reviews))
+    soft = np.zeros(len(state.tier), dtype=bool)
+    down = state.recent[:, demote].max(axis=0) if demote.any() else np.zeros(0, np.int8)
+    if demote.any() and rules.max_demotion_steps is not None:
+        floor = state.tier[demote] - rules.max_demotion_steps
+        soft[demote] = down < floor
+        down = np.maximum(down, floor).astype(np.int8)
+    return demote, down, soft
