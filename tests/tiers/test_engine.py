@@ -158,6 +158,12 @@ def test_end_cuts_the_run_and_start_skips_reviews():
     hist = TierScheme.from_dict(MONTHLY).run(tx, start="2025-03-10", end="2025-05-20")
     assert list(hist.reviews.month) == [3, 4, 5]
     assert tiers_of(hist, "a") == ["High", "High", "High"]
+    with pytest.raises(ArgumentError, match="end=2024-06-30 is before the first transaction"):
+        TierScheme.from_dict(MONTHLY).run(tx, end="2024-06-30")
+    with pytest.raises(ArgumentError, match="start=2026-01-01 is after the last review"):
+        TierScheme.from_dict(MONTHLY).run(tx, start="2026-01-01")
+    with pytest.raises(DataError, match="no transactions"):
+        TierScheme.from_dict(MONTHLY).run(tx.iloc[:0])
 
 
 def test_attribute_conditions():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from tier_cases import MONTHLY, engine_codes, monthly_tx, scheme_with, schemes, transactions
 
-from tierlab.errors import ArgumentError, DataError
+from tierlab.errors import ArgumentError
 from tierlab.tiers.history import TierHistory, cross_tiers
 from tierlab.tiers.scheme import TierScheme
 
@@ -28,7 +28,7 @@ def test_history_views():
     assert ex["spend_1M"].tolist() == [200.0, 600.0, 700.0, 800.0]
     assert ex["qualified"].tolist() == ["Mid", "High", "High", "High"]
     assert ex["rule"].tolist() == ["initial", "", "", "promotion"]
-    with pytest.raises(DataError, match="did you mean 'a'"):
+    with pytest.raises(ArgumentError, match="did you mean 'a'"):
         hist.explain("A")
     dist = hist.distance().set_index(["customer_id", "kind", "target"])
     # b is Mid with 20 in Apr: 80 short of keeping Mid, 480 short of High (threshold 500)

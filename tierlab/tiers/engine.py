@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError
+from tierlab.errors import ArgumentError, DataError
 from tierlab.features.core import FREQS, MonthlyArrays, _check_tx, monthly_arrays, period_end
 from tierlab.tiers.changelog import ChangeRecorder
 from tierlab.tiers.conditions import metric_leaves
@@ -70,7 +70,8 @@ class ReviewPlan:
             stop = (end_ts + pd.Timedelta(days=1)).to_datetime64()
             tx = tx.loc[tx["timestamp"].to_numpy() < stop]
             if len(tx) == 0:
-                raise DataError(f"end={end} is before the first transaction")
+                raise ArgumentError(f"end={end} is before the first transaction; give a later "
+                                    "end, or none for the data's last date")
         step = FREQS[scheme.review]
         end_month = end_ts.year * 12 + end_ts.month - 1
         last_review_month = end_month // step * step + step - 1
@@ -83,7 +84,8 @@ class ReviewPlan:
             first_period = max(first_period, (s.year * 12 + s.month - 1) // step)
         periods = np.arange(first_period, last_review_month // step + 1)
         if periods.size == 0:
-            raise DataError(f"start={start} is after the last review period")
+            raise ArgumentError(f"start={start} is after the last review period; give an "
+                                "earlier start, or none for the data's first period")
         dates = period_end(periods * step, scheme.review)
         first_month = (arr.first_day.astype("datetime64[D]").astype("datetime64[M]")
                        .astype(np.int64) + 1970 * 12)

@@ -145,7 +145,7 @@ class TierHistory:
         """One customer's timeline: per review the metrics, qualified level, tier and reason."""
         pos = int(self.customer_ids.get_indexer(pd.Index([str(customer_id)]))[0])
         if pos < 0:
-            raise DataError(f"customer {customer_id!r} is not in this history"
+            raise ArgumentError(f"customer {customer_id!r} is not in this history"
                             f"{did_you_mean(str(customer_id), self.customer_ids[:100_000])}")
         keys = self.scheme.metric_keys()
         uses_scores = any(k[0].endswith("score") for k in keys)
