@@ -111,7 +111,7 @@ def review_step(state: ReviewState, t: int, qualified: np.ndarray, new: np.ndarr
     n = len(state.tier)
     old = state.tier >= 0                      # entered before this review
     entered = old | new
-    L = np.where(entered, qualified, np.int8(-1)).astype(np.int8)
+    L = np.where(entered, qualified, np.int8(-1)).astype(np.int8)  # 1. L_t (-1: not yet in)
     for k in range(1, rules.tiers):            # in place: +1 where L ≥ k, else back to 0
         run = state.run_at_least[k]
         np.add(run, 1, out=run)
@@ -120,10 +120,10 @@ def review_step(state: ReviewState, t: int, qualified: np.ndarray, new: np.ndarr
     state.since[new] = t                       # 5. the entry review counts
     counted = t - state.since + 1              # 5. reviews since the last change
     prev = state.tier.copy()
-    target = _promotions(state, old, counted, rules)
+    target = _promotions(state, old, counted, rules)                 # 2. promotion
     promote = target > prev
     state.run_below = np.where(old & (L < prev), state.run_below + 1, 0).astype(np.int32)
-    demote, down, soft = _demotions(state, t, old & ~promote, counted, rules)
+    demote, down, soft = _demotions(state, t, old & ~promote, counted, rules)  # 3. demotion
 
     # 4. otherwise held; 6. entry: the qualified level, or the lowest tier
     tier = prev.copy()
