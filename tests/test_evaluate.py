@@ -18,7 +18,7 @@ from tierlab.evaluate import (
     stability,
     tier_summary,
 )
-from tierlab.tiers.engine import TierHistory
+from tierlab.tiers.history import TierHistory
 from tierlab.tiers.scheme import TierScheme
 
 TIERS = ["Low", "Mid", "High", "Top"]

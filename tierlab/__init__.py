@@ -35,8 +35,8 @@ _LAZY = {
     "segment_map": "tierlab.scoring",
     "assign_segments": "tierlab.scoring",
     "TierScheme": "tierlab.tiers.scheme",
-    "TierHistory": "tierlab.tiers.engine",
-    "cross_tiers": "tierlab.tiers.engine",
+    "TierHistory": "tierlab.tiers.history",
+    "cross_tiers": "tierlab.tiers.history",
     "cluster_customers": "tierlab.segment",
     "ClusterResult": "tierlab.segment",
     "calibration_holdout": "tierlab.potential",
@@ -111,5 +111,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         segment_map,
     )
     from tierlab.segment import ClusterResult, cluster_customers  # noqa: F401
-    from tierlab.tiers.engine import TierHistory, cross_tiers  # noqa: F401
+    from tierlab.tiers.history import TierHistory, cross_tiers  # noqa: F401
     from tierlab.tiers.scheme import TierScheme  # noqa: F401

@@ -32,7 +32,7 @@ from tierlab.evaluate import (
 )
 from tierlab.frames import check_transactions
 from tierlab.jsonable import to_jsonable
-from tierlab.tiers.engine import TierHistory
+from tierlab.tiers.history import TierHistory
 from tierlab.tiers.scheme import TierScheme
 
 __all__ = ["compare_schemes", "Comparison", "threshold_sweep"]

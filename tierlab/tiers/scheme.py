@@ -1,4 +1,4 @@
-"""Tier schemes: parse, validate and lint the YAML an analyst writes.
+"""Tier schemes: parse and validate the YAML an analyst writes.
 
 A scheme is data, never code: it is read with ``yaml.safe_load`` and checked against the format
 below; nothing in it is evaluated. Every error names the file and the YAML path
@@ -24,23 +24,44 @@ Format (lowest tier first; the lowest tier has no condition)::
       max_demotion_steps: null
       grace_reviews: 0
 
-Conditions are ``{metric, window, op, value}`` leaves, ``{attribute, op, value}`` leaves on a
-customer column, or ``{all: [...]}`` / ``{any: [...]}`` of conditions (nested freely).
+Conditions (:mod:`tierlab.tiers.conditions`) are ``{metric, window, op, value}`` leaves,
+``{attribute, op, value}`` leaves on a customer column, or ``{all: [...]}`` / ``{any: [...]}``
+of conditions (nested freely).
+
+The typed tree (:class:`TierScheme` → :class:`Tier` → conditions) is the one source of truth:
+:meth:`TierScheme.to_dict` derives the plain structure from it, and the YAML-path tools
+(:meth:`~TierScheme.get_value`, :meth:`~TierScheme.with_value`) work on that derived dict.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from tierlab.calendar import FREQS, REVIEWS, review_word
-from tierlab.errors import SchemeError, did_you_mean
+from tierlab.errors import ArgumentError, SchemeError, did_you_mean
+from tierlab.tiers.conditions import (
+    METRICS,
+    OPS,
+    AllOf,
+    AnyOf,
+    Attribute,
+    Condition,
+    Metric,
+    format_value,
+)
+
+if TYPE_CHECKING:
+    import os
+
+    import pandas as pd
+
+    from tierlab.tiers.history import TierHistory
 
 __all__ = [
     "TierScheme",
@@ -56,23 +77,6 @@ __all__ = [
     "REVIEWS",
 ]
 
-#: Metrics a condition may test, with whether they take a window and a readable name.
-METRICS: dict[str, tuple[bool, str]] = {
-    "spend": (True, "spend"),
-    "orders": (True, "orders"),
-    "quantity": (True, "quantity"),
-    "avg_order_value": (True, "average order value"),
-    "active_months": (True, "active months"),
-    "recency_days": (False, "days since last purchase"),
-    "tenure_days": (False, "days since first purchase"),
-    "r_score": (True, "recency score"),
-    "f_score": (True, "frequency score"),
-    "m_score": (True, "monetary score"),
-    "rfm_score": (True, "RFM score"),
-}
-OPS = (">", ">=", "<", "<=", "==", "!=", "in")
-_OP_WORDS = {">": "above", ">=": "at least", "<": "below", "<=": "at most", "==": "equal to",
-             "!=": "not equal to", "in": "in"}
 _WINDOW_RE = re.compile(r"^(\d+)M$")
 _TOP_KEYS = ("name", "description", "review", "initial", "tiers", "policy")
 _TIER_KEYS = ("name", "label", "when", "promote_after", "benefit_cost", "description")
@@ -81,96 +85,6 @@ _LEAF_KEYS = ("metric", "window", "op", "value")
 _ATTR_KEYS = ("attribute", "op", "value")
 
 
-# --------------------------------------------------------------------------- conditions
-@dataclass(frozen=True)
-class Metric:
-    """A test of a behavioural metric over a window of months ending at the review."""
-
-    metric: str
-    window: str | None  # "3M", "YTD", "all", or None for point-in-time metrics
-    op: str
-    value: Any
-    path: str = ""
-
-    def leaves(self) -> list[Metric | Attribute]:
-        return [self]
-
-    def describe(self) -> str:
-        return f"{self.label()} {_OP_WORDS[self.op]} {_fmt_value(self.value)}"
-
-    def label(self) -> str:
-        name = METRICS[self.metric][1]
-        if self.window is None:
-            return name
-        if self.window == "all":
-            return f"lifetime {name}"
-        if self.window == "YTD":
-            return f"year-to-date {name}"
-        n = int(self.window[:-1])
-        return f"{n}-month {name}" if n > 1 else name
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """A test of a customer attribute (a column of the customer table)."""
-
-    attribute: str
-    op: str
-    value: Any
-    path: str = ""
-
-    def leaves(self) -> list[Metric | Attribute]:
-        return [self]
-
-    def describe(self) -> str:
-        return f"{self.attribute} {_OP_WORDS[self.op]} {_fmt_value(self.value)}"
-
-
-@dataclass(frozen=True)
-class _Group:
-    parts: tuple[Condition, ...]
-    path: str = ""
-    joiner: ClassVar[str] = ""
-
-    def leaves(self) -> list[Metric | Attribute]:
-        return [leaf for p in self.parts for leaf in p.leaves()]
-
-    def describe(self) -> str:
-        return f" {self.joiner} ".join(_paren(p) for p in self.parts)
-
-
-@dataclass(frozen=True)
-class AllOf(_Group):
-    """Every part holds."""
-
-    joiner: ClassVar[str] = "and"
-
-
-@dataclass(frozen=True)
-class AnyOf(_Group):
-    """At least one part holds."""
-
-    joiner: ClassVar[str] = "or"
-
-
-Condition = Metric | Attribute | AllOf | AnyOf
-
-
-def _paren(c: Condition) -> str:
-    return f"({c.describe()})" if isinstance(c, _Group) else c.describe()
-
-
-def _fmt_value(v: Any) -> str:
-    if isinstance(v, list | tuple):
-        return "[" + ", ".join(_fmt_value(x) for x in v) + "]"
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if isinstance(v, int) and not isinstance(v, bool):
-        return f"{v:,}"
-    return str(v)
-
-
-# --------------------------------------------------------------------------- scheme
 @dataclass(frozen=True)
 class Tier:
     """One tier: its name, optional label, qualifying condition and streak length."""
@@ -180,6 +94,21 @@ class Tier:
     when: Condition | None = None
     promote_after: int | None = None
     benefit_cost: float = 0.0
+    description: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.label is not None:
+            out["label"] = self.label
+        if self.description is not None:
+            out["description"] = self.description
+        if self.when is not None:
+            out["when"] = self.when.to_dict()
+        if self.promote_after is not None:
+            out["promote_after"] = self.promote_after
+        if self.benefit_cost:
+            out["benefit_cost"] = self.benefit_cost
+        return out
 
 
 @dataclass(frozen=True)
@@ -190,6 +119,11 @@ class Policy:
     demote_after: int = 1
     max_demotion_steps: int | None = None
     grace_reviews: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"promote_after": self.promote_after, "demote_after": self.demote_after,
+                "max_demotion_steps": self.max_demotion_steps,
+                "grace_reviews": self.grace_reviews}
 
 
 @dataclass(frozen=True)
@@ -214,11 +148,10 @@ class TierScheme:
     initial: str = "qualified"
     description: str | None = None
     source: str | None = field(default=None, compare=False)
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ----------------------------------------------------------------- construction
     @classmethod
-    def from_yaml(cls, path: str | Path) -> TierScheme:
+    def from_yaml(cls, path: str | os.PathLike[str]) -> TierScheme:
         """Read and validate a scheme file (``yaml.safe_load`` only)."""
         path = Path(path)
         try:
@@ -234,13 +167,18 @@ class TierScheme:
         return cls.from_dict(data, source=str(path))
 
     @classmethod
-    def from_dict(cls, data: dict, *, source: str | None = None) -> TierScheme:
+    def from_dict(cls, data: dict[str, Any], *, source: str | None = None) -> TierScheme:
         """Validate a scheme given as a plain dict (the YAML structure)."""
         return _Parser(source).scheme(data)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The scheme as a plain dict; ``from_dict(s.to_dict())`` gives an equal scheme."""
-        return copy.deepcopy(self.raw)
+        out: dict[str, Any] = {"name": self.name}
+        if self.description is not None:
+            out["description"] = self.description
+        out.update(review=review_word(self.review), initial=self.initial,
+                   tiers=[t.to_dict() for t in self.tiers], policy=self.policy.to_dict())
+        return out
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)
@@ -253,8 +191,7 @@ class TierScheme:
         data = self.to_dict()
         parent, key = _locate(data, path, self.source)
         parent[key] = value
-        name = data.get("name", self.name)
-        data["name"] = f"{name} [{path}={_fmt_value(value)}]"
+        data["name"] = f"{self.name} [{path}={format_value(value)}]"
         return TierScheme.from_dict(data, source=self.source)
 
     def get_value(self, path: str) -> Any:
@@ -276,8 +213,24 @@ class TierScheme:
         return FREQS[self.review]
 
     def promote_after(self, k: int) -> int:
+        """Reviews in a row qualifying for tier ``k`` needed to enter it (tier's, else policy's)."""
         t = self.tiers[k]
         return t.promote_after if t.promote_after is not None else self.policy.promote_after
+
+    def metric_window(self, leaf: Metric) -> str | None:
+        """The window a metric test reads: its own, else the review period.
+
+        None for metrics measured at the review date (``recency_days``, ``tenure_days``).
+        """
+        if not METRICS[leaf.metric][0]:
+            return None
+        return leaf.window or f"{self.review_months}M"
+
+    def metric_keys(self) -> list[tuple[str, str | None]]:
+        """Every distinct ``(metric, window)`` the tiers test, in a stable order."""
+        return sorted({(leaf.metric, self.metric_window(leaf)) for t in self.tiers
+                       if t.when is not None for leaf in t.when.leaves()
+                       if isinstance(leaf, Metric)}, key=str)
 
     def describe(self) -> str:
         lines = [f"{self.name} — reviewed {review_word(self.review)}, first review: "
@@ -299,38 +252,34 @@ class TierScheme:
         return self.describe()
 
     # ----------------------------------------------------------------- running
-    def run(self, tx, customers=None, overrides=None, start=None, end=None):
+    def run(self, tx: pd.DataFrame, customers: pd.DataFrame | None = None,
+            overrides: pd.DataFrame | str | os.PathLike[str] | None = None,
+            start: Any = None, end: Any = None) -> TierHistory:
         """Run the scheme over every review; see :func:`tierlab.tiers.engine.run_scheme`."""
-        from tierlab.tiers.engine import run_scheme  # engine builds on schemes, not the reverse
+        from tierlab.tiers.engine import run_scheme  # the engine builds on schemes
 
         return run_scheme(self, tx, customers=customers, overrides=overrides, start=start,
                           end=end)
 
-    def lint(self, tx=None, customers=None, *, history=None) -> list[str]:
+    def lint(self, tx: pd.DataFrame | None = None, customers: pd.DataFrame | None = None, *,
+             history: TierHistory | None = None) -> list[str]:
         """Warnings about a scheme that is valid but probably not what was meant.
 
         Checks gaps (a capped lower tier while the next tier needs more than the cap), tiers
         that can never be reached (contradictory conditions), thresholds out of order between
         tiers, and — given transactions, or the ``history`` of a run that already happened —
-        tiers nobody ever qualifies for.
+        tiers nobody ever qualifies for. See :func:`tierlab.tiers.lint.lint_scheme`.
         """
-        warnings = _lint_static(self)
-        hist = history
-        if hist is None and tx is not None:
-            hist = self.run(tx, customers=customers)
-        if hist is not None:
-            qualified = hist.qualified_counts()
-            for k, t in enumerate(self.tiers[1:], start=1):
-                if qualified[k] == 0:
-                    warnings.append(
-                        f"tiers[{k}] ({t.name}) is empty: no customer qualifies for it at any "
-                        "review in the data"
-                    )
-        return warnings
+        from tierlab.tiers.lint import lint_scheme  # lint runs schemes, so it sits above
+
+        return lint_scheme(self, tx, customers, history=history)
+
 
 
 # --------------------------------------------------------------------------- parsing
 class _Parser:
+    """Turns the YAML structure into the typed tree, one precise error per mistake."""
+
     def __init__(self, source: str | None):
         self.source = source
 
@@ -339,7 +288,7 @@ class _Parser:
         at = f"{path}: " if path else ""
         return SchemeError(f"{where}{at}{problem}")
 
-    def keys(self, d: Any, path: str, allowed: tuple[str, ...], what: str) -> dict:
+    def keys(self, d: Any, path: str, allowed: tuple[str, ...], what: str) -> dict[str, Any]:
         if not isinstance(d, dict):
             raise self.error(path, f"expected a mapping ({what}), got {_kind(d)}")
         for k in d:
@@ -350,14 +299,14 @@ class _Parser:
                 )
         return d
 
-    def positive_int(self, v: Any, path: str, *, allow_none: bool = False,
-                     minimum: int = 1) -> int | None:
-        if v is None and allow_none:
-            return None
+    def count(self, v: Any, path: str, *, minimum: int = 1) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
             need = "a positive whole number" if minimum == 1 else "a whole number ≥ 0"
             raise self.error(path, f"must be {need}, got {v!r}")
         return v
+
+    def optional_count(self, v: Any, path: str) -> int | None:
+        return None if v is None else self.count(v, path)
 
     def scheme(self, data: Any) -> TierScheme:
         if data is None:
@@ -369,12 +318,11 @@ class _Parser:
         name = data["name"]
         if not isinstance(name, str) or not name.strip():
             raise self.error("name", "must be a non-empty text")
-        review_word = data.get("review", "monthly")
-        if review_word not in REVIEWS:
-            raise self.error("review", f"unknown review frequency {review_word!r}"
-                             f"{did_you_mean(review_word, REVIEWS)}; allowed: "
+        word = data.get("review", "monthly")
+        if word not in REVIEWS:
+            raise self.error("review", f"unknown review frequency {word!r}"
+                             f"{did_you_mean(word, REVIEWS)}; allowed: "
                              f"{', '.join(REVIEWS)}")
-        review = REVIEWS[review_word]
         initial = data.get("initial", "qualified")
         if initial not in ("qualified", "lowest"):
             raise self.error("initial", f"must be 'qualified' or 'lowest', got {initial!r}")
@@ -389,21 +337,21 @@ class _Parser:
                 raise self.error(f"tiers[{i}].name",
                                  f"duplicate tier name {t.name!r} (also tiers[{seen[t.name]}])")
             seen[t.name] = i
-        raw = copy.deepcopy(data)
-        raw.setdefault("review", review_word)
-        raw.setdefault("initial", initial)
-        return TierScheme(name=name, review=review, tiers=tiers, policy=policy, initial=initial,
-                          description=data.get("description"), source=self.source, raw=raw)
+        description = data.get("description")
+        return TierScheme(name=name, review=REVIEWS[word], tiers=tiers, policy=policy,
+                          initial=initial,
+                          description=None if description is None else str(description),
+                          source=self.source)
 
     def policy(self, d: Any) -> Policy:
         d = self.keys(d, "policy", _POLICY_KEYS, "the policy")
         return Policy(
-            promote_after=self.positive_int(d.get("promote_after", 1), "policy.promote_after"),
-            demote_after=self.positive_int(d.get("demote_after", 1), "policy.demote_after"),
-            max_demotion_steps=self.positive_int(d.get("max_demotion_steps"),
-                                                 "policy.max_demotion_steps", allow_none=True),
-            grace_reviews=self.positive_int(d.get("grace_reviews", 0), "policy.grace_reviews",
-                                            minimum=0),
+            promote_after=self.count(d.get("promote_after", 1), "policy.promote_after"),
+            demote_after=self.count(d.get("demote_after", 1), "policy.demote_after"),
+            max_demotion_steps=self.optional_count(d.get("max_demotion_steps"),
+                                                   "policy.max_demotion_steps"),
+            grace_reviews=self.count(d.get("grace_reviews", 0), "policy.grace_reviews",
+                                     minimum=0),
         )
 
     def tier(self, d: Any, path: str, index: int) -> Tier:
@@ -421,14 +369,14 @@ class _Parser:
         cost = d.get("benefit_cost", 0)
         if isinstance(cost, bool) or not isinstance(cost, int | float) or cost < 0:
             raise self.error(f"{path}.benefit_cost", f"must be a number ≥ 0, got {cost!r}")
-        label = d.get("label")
+        label, description = d.get("label"), d.get("description")
         return Tier(
             name=name,
             label=None if label is None else str(label),
             when=None if when is None else self.condition(when, f"{path}.when"),
-            promote_after=self.positive_int(d.get("promote_after"), f"{path}.promote_after",
-                                            allow_none=True),
+            promote_after=self.optional_count(d.get("promote_after"), f"{path}.promote_after"),
             benefit_cost=float(cost),
+            description=None if description is None else str(description),
         )
 
     def condition(self, d: Any, path: str) -> Condition:
@@ -441,7 +389,7 @@ class _Parser:
             if not isinstance(parts, list) or not parts:
                 raise self.error(f"{path}.{key}", "must be a non-empty list of conditions")
             conds = tuple(self.condition(p, f"{path}.{key}[{i}]") for i, p in enumerate(parts))
-            return (AllOf if key == "all" else AnyOf)(conds, path)
+            return AllOf(conds, path) if key == "all" else AnyOf(conds, path)
         if "attribute" in d:
             self.keys(d, path, _ATTR_KEYS, "an attribute condition")
             attr = d["attribute"]
@@ -464,17 +412,14 @@ class _Parser:
         if windowed:
             window = self.window(window, path)
         op, value = self.op_value(d, path)
-        if op == "in":
-            bad = [v for v in value if not _is_number(v)]
-        else:
-            bad = [] if _is_number(value) else [value]
+        bad = [v for v in (value if op == "in" else [value]) if not _is_number(v)]
         if bad:
             raise self.error(f"{path}.value", f"{metric} is compared with numbers, got {bad[0]!r}")
         return Metric(metric, window, op, value, path)
 
     def window(self, w: Any, path: str) -> str | None:
         if w is None:
-            return None  # filled with the review period by the engine
+            return None  # the review period (TierScheme.metric_window)
         w = str(w).strip()
         if w.upper() == "YTD":
             return "YTD"
@@ -486,7 +431,7 @@ class _Parser:
                              "review, e.g. 1M, 3M, 12M), YTD or all")
         return f"{int(m.group(1))}M"
 
-    def op_value(self, d: dict, path: str) -> tuple[str, Any]:
+    def op_value(self, d: dict[str, Any], path: str) -> tuple[str, Any]:
         op = d.get("op")
         if op is None:
             raise self.error(path, f"missing 'op'; allowed: {' '.join(OPS)}")
@@ -510,7 +455,13 @@ def _is_number(v: Any) -> bool:
 
 
 def _kind(v: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: f"the text {v!r}"}.get(type(v), repr(v))
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, str):
+        return f"the text {v!r}"
+    return repr(v)
 
 
 def _join(path: str, key: str) -> str:
@@ -521,9 +472,14 @@ _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 def _locate(data: Any, path: str, source: str | None) -> tuple[Any, Any]:
+    """The container and key a YAML path (``tiers[2].when.value``) points at in ``data``.
+
+    A path that does not exist is a :class:`SchemeError` naming what is available there (it
+    names a place in the rules); an empty path is an :class:`ArgumentError`.
+    """
     tokens = [(m.group(1), m.group(2)) for m in _PATH_TOKEN.finditer(path)]
     if not tokens:
-        raise SchemeError(f"empty YAML path {path!r}")
+        raise ArgumentError(f"empty YAML path {path!r}; write e.g. 'tiers[2].when.value'")
     node = data
     keys: list[Any] = [int(i) if i is not None else k for k, i in tokens]
     for depth, key in enumerate(keys):
@@ -544,74 +500,3 @@ def _locate(data: Any, path: str, source: str | None) -> tuple[Any, Any]:
             raise SchemeError(f"{where}{path}: {so_far} does not exist at {key!r}; "
                               f"available here: {options}") from None
     raise AssertionError("unreachable")
-
-
-# --------------------------------------------------------------------------- linting
-def _and_leaves(c: Condition | None) -> list[Metric]:
-    """Metric leaves that must all hold for ``c`` to hold (top-level conjunction)."""
-    if isinstance(c, Metric):
-        return [c]
-    if isinstance(c, AllOf):
-        return [leaf for p in c.parts for leaf in _and_leaves(p)]
-    return []
-
-
-def _interval(leaves: list[Metric]) -> dict[tuple[str, str | None], tuple[float, float, bool]]:
-    """Per (metric, window): the feasible interval (lo, hi, empty?) implied by AND-ed leaves."""
-    out: dict[tuple[str, str | None], list[float]] = {}
-    for leaf in leaves:
-        lo, hi = out.setdefault((leaf.metric, leaf.window), [-math.inf, math.inf])
-        v = leaf.value
-        if leaf.op in (">", ">="):
-            lo = max(lo, v + (1e-12 if leaf.op == ">" else 0))
-        elif leaf.op in ("<", "<="):
-            hi = min(hi, v - (1e-12 if leaf.op == "<" else 0))
-        elif leaf.op == "==":
-            lo, hi = max(lo, v), min(hi, v)
-        out[(leaf.metric, leaf.window)] = [lo, hi]
-    return {k: (lo, hi, lo > hi) for k, (lo, hi) in out.items()}
-
-
-def _lint_static(s: TierScheme) -> list[str]:
-    warnings: list[str] = []
-    for k, t in enumerate(s.tiers[1:], start=1):
-        leaves = _and_leaves(t.when)
-        for (metric, window), (_lo, _hi, empty) in _interval(leaves).items():
-            if empty:
-                warnings.append(
-                    f"tiers[{k}] ({t.name}) can never be reached: its conditions on {metric}"
-                    f"{' ' + window if window else ''} contradict each other"
-                )
-        if k + 1 < len(s.tiers):
-            nxt = s.tiers[k + 1]
-            caps = [leaf for leaf in leaves if leaf.op in ("<", "<=")]
-            nxt_leaves = _and_leaves(nxt.when)
-            for cap in caps:
-                floor = [n for n in nxt_leaves if (n.metric, n.window) == (cap.metric, cap.window)
-                         and n.op in (">", ">=")]
-                others = [n for n in nxt_leaves if (n.metric, n.window) != (cap.metric,
-                                                                            cap.window)]
-                gap_in_value = floor and floor[0].value > cap.value
-                if others or gap_in_value or isinstance(nxt.when, AnyOf):
-                    extra = " and ".join(n.describe() for n in others) or (
-                        floor[0].describe() if floor else nxt.when.describe())
-                    warnings.append(
-                        f"gap: tiers[{k}] ({t.name}) is capped at {cap.describe()} while "
-                        f"tiers[{k + 1}] ({nxt.name}) also needs {extra}: customers above the "
-                        f"cap who miss that fall to a lower tier than {t.name}"
-                    )
-    # thresholds out of order: the same (metric, window) floor should rise with the tier
-    floors: dict[tuple[str, str | None], tuple[int, float]] = {}
-    for k, t in enumerate(s.tiers[1:], start=1):
-        for leaf in _and_leaves(t.when):
-            if leaf.op not in (">", ">="):
-                continue
-            key = (leaf.metric, leaf.window)
-            if key in floors and leaf.value < floors[key][1]:
-                j, v = floors[key]
-                warnings.append(
-                    f"thresholds out of order: tiers[{k}] ({t.name}) needs {leaf.describe()} "
-                    f"but the lower tiers[{j}] ({s.tiers[j].name}) needs {_fmt_value(v)}"
-                )
-            floors[key] = (k, leaf.value)
-    return warnings

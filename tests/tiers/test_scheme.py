@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tierlab.errors import SchemeError
+from tierlab.errors import ArgumentError, SchemeError
 from tierlab.tiers.scheme import AllOf, AnyOf, Attribute, Metric, TierScheme
 
-RULES = Path(__file__).resolve().parents[1] / "data" / "rules"
+RULES = Path(__file__).resolve().parents[2] / "data" / "rules"
 
 BASE = {
     "name": "Spend",
@@ -154,58 +154,6 @@ def test_yaml_is_data_not_code(tmp_path):
         TierScheme.from_yaml(path)
 
 
-# ------------------------------------------------------------------ lint
-def test_lint_finds_a_gap_between_capped_gold_and_diamond():
-    d = {
-        "name": "gap", "review": "yearly",
-        "tiers": [
-            {"name": "Regular"},
-            {"name": "Gold", "when": {"all": [
-                {"metric": "spend", "window": "12M", "op": ">=", "value": 50000},
-                {"metric": "spend", "window": "12M", "op": "<", "value": 100000}]}},
-            {"name": "Diamond", "when": {"all": [
-                {"metric": "spend", "window": "12M", "op": ">=", "value": 100000},
-                {"metric": "orders", "window": "12M", "op": ">=", "value": 100}]}},
-        ],
-    }
-    warnings = TierScheme.from_dict(d).lint()
-    assert len(warnings) == 1
-    assert warnings[0].startswith("gap: tiers[1] (Gold) is capped at 12-month spend below "
-                                  "100,000 while tiers[2] (Diamond) also needs 12-month orders "
-                                  "at least 100")
-
-
-def test_lint_unreachable_and_out_of_order():
-    d = copy.deepcopy(BASE)
-    d["tiers"][1]["when"] = {"all": [
-        {"metric": "spend", "window": "1M", "op": ">", "value": 500},
-        {"metric": "spend", "window": "1M", "op": "<", "value": 100}]}
-    d["tiers"][2]["when"] = {"metric": "spend", "window": "1M", "op": ">=", "value": 50}
-    warnings = TierScheme.from_dict(d).lint()
-    assert any("tiers[1] (Mid) can never be reached" in w for w in warnings)
-    assert any(w.startswith("thresholds out of order: tiers[2] (High) needs spend at least 50")
-               for w in warnings)
-
-
-def test_lint_empty_tier_with_data():
-    import pandas as pd
-
-    tx = pd.DataFrame({"customer_id": ["a", "b"],
-                       "timestamp": pd.to_datetime(["2025-01-05", "2025-02-05"]),
-                       "amount": [150.0, 20.0]})
-    d = copy.deepcopy(BASE)
-    d["tiers"][2]["when"] = {"metric": "spend", "window": "1M", "op": ">", "value": 500}
-    scheme = TierScheme.from_dict(d)
-    warnings = scheme.lint(tx)
-    assert warnings == ["tiers[2] (High) is empty: no customer qualifies for it at any review "
-                        "in the data"]
-    assert scheme.lint(history=scheme.run(tx)) == warnings  # reuse a run instead of a rerun
-
-
-def test_clean_scheme_has_no_warnings():
-    assert TierScheme.from_dict(BASE).lint() == []
-
-
 # ------------------------------------------------------------------ shipped rule files
 @pytest.mark.parametrize("path", sorted(RULES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_shipped_rule_files_are_valid_and_clean(path):
@@ -227,3 +175,46 @@ def test_monthly_spend_matches_the_source_example():
     assert s.tiers[2].when == Metric("spend", "1M", ">", 500, "tiers[2].when")
     assert s.promote_after(2) == 3 and s.policy.demote_after == 6
     assert s.tiers[1].when.value == 100
+
+
+# ------------------------------------------------------------------ one source of truth
+def test_to_dict_is_derived_from_the_typed_tree():
+    d = copy.deepcopy(BASE)
+    d["description"] = "for the spring review"
+    d["tiers"][1].update(description="regulars", label="中级", benefit_cost=5)
+    s = TierScheme.from_dict(d)
+    out = s.to_dict()
+    assert not hasattr(s, "raw")
+    assert out["tiers"][1] == {"name": "Mid", "label": "中级", "description": "regulars",
+                               "when": {"metric": "spend", "window": "1M", "op": ">=",
+                                        "value": 100},
+                               "benefit_cost": 5.0}
+    assert out["policy"] == {"promote_after": 1, "demote_after": 3, "max_demotion_steps": None,
+                             "grace_reviews": 0}
+    assert out["review"] == "monthly" and out["initial"] == "qualified"
+    assert TierScheme.from_dict(out) == s and TierScheme.from_dict(out).tiers[1].description \
+        == "regulars"
+    out["tiers"][1]["when"]["value"] = 1  # a copy: the scheme is unchanged
+    assert s.tiers[1].when.value == 100
+
+
+def test_settings_with_defaults_have_paths():
+    s = TierScheme.from_dict({k: v for k, v in BASE.items() if k != "policy"})
+    assert s.get_value("policy.grace_reviews") == 0
+    assert s.with_value("policy.grace_reviews", 2).policy.grace_reviews == 2
+
+
+def test_an_empty_path_is_a_bad_argument():
+    with pytest.raises(ArgumentError, match="empty YAML path"):
+        TierScheme.from_dict(BASE).get_value("")
+
+
+def test_metric_windows_default_to_the_review_period():
+    d = copy.deepcopy(BASE)
+    d["review"] = "quarterly"
+    d["tiers"][1]["when"] = {"all": [{"metric": "spend", "op": ">=", "value": 100},
+                                     {"metric": "recency_days", "op": "<", "value": 90}]}
+    s = TierScheme.from_dict(d)
+    spend, recency = s.tiers[1].when.parts
+    assert s.metric_window(spend) == "3M" and s.metric_window(recency) is None
+    assert s.metric_keys() == [("orders", "12M"), ("recency_days", None), ("spend", "3M")]
