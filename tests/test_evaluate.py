@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError
 from tierlab.evaluate import (
     NONE_LABEL,
     concentration,
@@ -162,7 +162,7 @@ def test_migration_matrix_by_hand():
     got = migration_matrix(a, b)
     assert got.to_numpy().tolist() == [[0, 1, 0], [0, 1, 1], [1, 0, 0]]
     assert got.index.name == "from" and got.columns.name == "to"
-    with pytest.raises(SchemeError, match="normalize"):
+    with pytest.raises(ArgumentError, match="normalize"):
         migration_matrix(a, b, normalize="index")
 
 
@@ -272,7 +272,7 @@ def test_stability_agrees_with_engine_change_log():
 
 
 def test_stability_rejects_bad_window():
-    with pytest.raises(SchemeError, match="flicker_window"):
+    with pytest.raises(ArgumentError, match="flicker_window"):
         stability(history_from_codes(HAND_CODES), flicker_window=0)
 
 
@@ -315,7 +315,7 @@ def test_gini_clips_negatives_and_top_share():
     c = concentration([1.0, 2.0, 3.0, 4.0, 10.0], top=(0.2, 0.4, 0.5, 1.0))
     # ceil(p·n) customers: 1, 2, 3 (2.5 rounds up), 5
     assert c.top_share == pytest.approx({0.2: 0.5, 0.4: 0.7, 0.5: 0.85, 1.0: 1.0})
-    with pytest.raises(SchemeError, match="top"):
+    with pytest.raises(ArgumentError, match="top"):
         concentration([1.0, 2.0], top=(0.0,))
 
 

@@ -23,13 +23,13 @@ from tierlab.errors import DataError, SchemeError
 from tierlab.evaluate import (
     Stability,
     Validity,
-    _as_tiers,
     holdout_cutoff,
     holdout_validity,
     migration_matrix,
     stability,
     tier_summary,
 )
+from tierlab.evaluate.common import as_tiers
 from tierlab.features.core import _check_tx
 from tierlab.jsonable import to_jsonable
 from tierlab.tiers.engine import TierHistory
@@ -305,7 +305,7 @@ def compare_schemes(schemes: Mapping, tx: pd.DataFrame, customers: pd.DataFrame 
     scheme_of = {n: s for n, (s, _) in resolved.items()}
     histories = {n: (h if h is not None else s.run(tx, customers=customers))
                  for n, (s, h) in resolved.items()}
-    current = {n: _as_tiers(h.current["tier"], f"schemes[{n!r}]") for n, h in histories.items()}
+    current = {n: as_tiers(h.current["tier"], f"schemes[{n!r}]") for n, h in histories.items()}
     revenue = _customer_revenue(tx)
 
     # ---- summaries, revenue and cost
