@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError, SchemeError
 from tierlab.scoring import DEFAULT_SEGMENTS, RFMScorer, assign_segments, segment_map
 
 INF = np.inf
@@ -167,17 +167,17 @@ def test_fixed_with_learned_edges_reproduces_quantile_fit(feats):
     ],
 )
 def test_invalid_fixed_edges(feats, edges, match):
-    with pytest.raises(SchemeError, match=match):
+    with pytest.raises(ArgumentError, match=match):
         RFMScorer(method="fixed", edges=edges).fit(feats)
 
 
 def test_edges_with_quantile_method_is_an_error(feats):
-    with pytest.raises(SchemeError, match="method='fixed'"):
+    with pytest.raises(ArgumentError, match="method='fixed'"):
         RFMScorer(edges=FIXED).fit(feats)
 
 
 def test_unknown_method(feats):
-    with pytest.raises(SchemeError, match="did you mean 'quantile'"):
+    with pytest.raises(ArgumentError, match="did you mean 'quantile'"):
         RFMScorer(method="quantil").fit(feats)
 
 
@@ -323,7 +323,7 @@ def test_scores_are_monotone_and_in_range(values, bins):
 def test_invalid_bins(feats, bins):
     scorer = RFMScorer(bins=bins)  # __init__ stores only
     assert scorer.bins is bins
-    with pytest.raises(SchemeError, match="bins"):
+    with pytest.raises(ArgumentError, match="bins"):
         scorer.fit(feats)
 
 
