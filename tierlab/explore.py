@@ -119,7 +119,7 @@ class TierExplorer:
         """Tier shares (customers and revenue) and the trend of a view, side by side."""
         import matplotlib.pyplot as plt
 
-        from tierlab.plots.core import plot_tier_distribution, plot_tier_trend
+        from tierlab.plots import plot_tier_distribution, plot_tier_trend
 
         if axes is None:
             _, axes = plt.subplots(1, 2, figsize=(13, 4))
