@@ -17,6 +17,7 @@ import pandas as pd
 
 from tierlab.errors import SchemeError
 from tierlab.study import ThresholdPath, threshold_paths
+from tierlab.tiers.engine import TierHistory
 from tierlab.tiers.scheme import REVIEWS, TierScheme
 
 __all__ = ["TierExplorer", "TierView"]
@@ -29,7 +30,7 @@ class TierView:
     """A scheme variant and what it gives at the last review."""
 
     scheme: TierScheme
-    history: object
+    history: TierHistory
     summary: pd.DataFrame
     settings: dict
 
