@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
 from tierlab.errors import DataError
 
-__all__ = ["as_tiers", "between"]
+__all__ = ["DateLike", "as_tiers", "between"]
+
+#: A day as the evaluation functions accept it (``"2025-06-30"``, a date, a Timestamp).
+DateLike = str | dt.date | np.datetime64
 
 _DAY = pd.Timedelta(days=1)
 
 
-def as_tiers(assignment, what: str = "assignment") -> pd.Series:
+def as_tiers(assignment: object, what: str = "assignment") -> pd.Series:
     """An assignment as a Series with string customer ids and an ordered categorical dtype.
 
     A non-categorical Series gets its sorted distinct values as the tier order.

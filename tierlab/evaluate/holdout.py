@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from tierlab.errors import ArgumentError, DataError
-from tierlab.evaluate.common import as_tiers, between
+from tierlab.evaluate.common import DateLike, as_tiers, between
 from tierlab.features.core import _check_tx, as_day
 from tierlab.jsonable import to_jsonable
 
@@ -47,7 +48,7 @@ class Validity:
     end: pd.Timestamp | None = None
     customers: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary with the per-tier table as ``{tier: {column: value}}``."""
         per_tier = self.per_tier.copy()
         per_tier.index = per_tier.index.astype(str)
@@ -63,7 +64,8 @@ class Validity:
         })
 
 
-def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start, end) -> Validity:
+def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
+                     end: DateLike) -> Validity:
     """Score a tier assignment against what customers spent afterwards.
 
     Parameters
@@ -110,7 +112,7 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start, end) -> Val
     n = len(a)
     code = a.cat.codes.to_numpy().astype(np.int64)
     window = between(tx, start_ts, end_ts)
-    pos = a.index.get_indexer(window["customer_id"].astype(str))
+    pos = a.index.get_indexer(pd.Index(window["customer_id"].astype(str)))
     amount = window["amount"].to_numpy(dtype=float)
     hit = pos >= 0
     spend = np.bincount(pos[hit], weights=amount[hit], minlength=n).astype(float)
@@ -150,7 +152,7 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start, end) -> Val
                     end=end_ts, customers=int(n))
 
 
-def holdout_cutoff(tx: pd.DataFrame, as_of, months: int) -> pd.Timestamp:
+def holdout_cutoff(tx: pd.DataFrame, as_of: DateLike, months: int) -> pd.Timestamp:
     """Last day before a holdout of ``months`` months ending at ``as_of``.
 
     ``as_of − months`` calendar months; when ``as_of`` is a month end, the month end ``months``

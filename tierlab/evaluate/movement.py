@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from tierlab.errors import ArgumentError
 from tierlab.jsonable import to_jsonable
+
+if TYPE_CHECKING:
+    from tierlab.tiers.engine import TierHistory
 
 __all__ = ["Stability", "stability"]
 
@@ -46,7 +50,7 @@ class Stability:
     changes: int = 0
     flicker_customers: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (per-review rows included, dates as ISO text)."""
         return to_jsonable({
             "changes_per_customer_year": self.changes_per_customer_year,
@@ -60,7 +64,7 @@ class Stability:
         })
 
 
-def stability(history, *, flicker_window: int = 3) -> Stability:
+def stability(history: TierHistory, *, flicker_window: int = 3) -> Stability:
     """Tier stability of a :class:`~tierlab.tiers.engine.TierHistory`.
 
     Computed from ``history.codes`` (customers × reviews, -1 before entry), so manual overrides

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from tierlab.errors import ArgumentError, DataError
 from tierlab.evaluate.common import as_tiers
@@ -45,7 +47,7 @@ class Concentration:
     total: float = 0.0
     clipped: int = 0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the Lorenz curve is left out; it has a point per customer)."""
         return to_jsonable({
             "gini": self.gini,
@@ -57,7 +59,7 @@ class Concentration:
         })
 
 
-def concentration(values, *, tiers: pd.Series | None = None,
+def concentration(values: pd.Series | ArrayLike, *, tiers: pd.Series | None = None,
                   top: Sequence[float] = (0.01, 0.05, 0.1, 0.2)) -> Concentration:
     """Lorenz curve, Gini coefficient and top shares of revenue.
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tierlab.errors import ArgumentError, DataError
-from tierlab.evaluate.common import as_tiers, between
+from tierlab.evaluate.common import DateLike, as_tiers, between
 from tierlab.features.core import _check_tx, as_day, rfm
 
 __all__ = ["NONE_LABEL", "migration_matrix", "tier_summary"]
@@ -28,7 +28,8 @@ def _customer_table(customers: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- tier summary
 def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataFrame | None = None,
-                 as_of=None, start=None, end=None) -> pd.DataFrame:
+                 as_of: DateLike | None = None, start: DateLike | None = None,
+                 end: DateLike | None = None) -> pd.DataFrame:
     """Customers, revenue and behaviour per tier.
 
     Parameters
