@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tierlab.errors import ArgumentError, DataError
+from tierlab.errors import DataError, SchemeError
 from tierlab.evaluate.common import DateLike, as_tiers, between
 from tierlab.features.core import _check_tx, as_day
 from tierlab.jsonable import to_jsonable
@@ -160,13 +160,13 @@ def holdout_cutoff(tx: pd.DataFrame, as_of: DateLike, months: int) -> pd.Timesta
 
     Raises
     ------
-    ArgumentError
+    SchemeError
         ``months`` is not a whole number ≥ 1.
     DataError
         The cutoff falls before the first transaction.
     """
     if isinstance(months, bool) or not isinstance(months, int | np.integer) or months < 1:
-        raise ArgumentError(f"holdout_months must be a whole number of months ≥ 1, got {months!r}")
+        raise SchemeError(f"holdout_months must be a whole number of months ≥ 1, got {months!r}")
     as_of = pd.Timestamp(as_of).normalize()
     if as_of.is_month_end:  # 2025-06-30 → 2024-12-31, not 12-30: reviews fall on month ends
         cutoff = (as_of + pd.offsets.MonthEnd(-int(months))).normalize()
