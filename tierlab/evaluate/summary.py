@@ -73,6 +73,7 @@ def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataF
     Low           2     70.0       0.148936
     High          1    400.0       0.851064
     """
+    # over 60 lines: every per-tier column comes from the same bincounts, side by side
     _check_tx(tx, "tier_summary")
     a = as_tiers(assignment).dropna()
     if len(tx) == 0:

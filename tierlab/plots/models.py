@@ -76,6 +76,7 @@ def plot_cluster_profiles(result: ClusterResult | pd.DataFrame, *, scale: str = 
     {params.raises}
     {params.raises_choice}
     """
+    # over 60 lines: profile checks, scaling and row labels all feed one heatmap
     func = "plot_cluster_profiles"
     expected = ("a ClusterResult (cluster_customers) or its profile DataFrame with name, "
                 "customers and <column>_mean columns")

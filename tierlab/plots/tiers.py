@@ -93,6 +93,7 @@ def plot_tier_distribution(summary: pd.DataFrame, *, value: str = "both",
     >>> len(ax.patches)
     6
     """
+    # over 60 lines only with its docstring and example; the body checks, then draws
     func = "plot_tier_distribution"
     choice(value, ("both", "customers", "revenue"), func, "value")
     check_ax(ax, func)
@@ -158,6 +159,7 @@ def plot_tier_trend(history: TierHistory, *, share: bool = False, kind: str = "a
     {params.raises}
     {params.raises_choice}
     """
+    # over 60 lines: checks of the history, then one drawing block sharing its axis set-up
     func = "plot_tier_trend"
     choice(kind, ("area", "line"), func, "kind")
     check_ax(ax, func)
@@ -372,6 +374,7 @@ def plot_scheme_comparison(comparison: Comparison | pd.DataFrame, *, value: str 
     {params.raises}
     {params.raises_choice}
     """
+    # over 60 lines only with its docstring; the body checks, then draws
     func = "plot_scheme_comparison"
     expected = ("a Comparison (compare_schemes) or its revenue_cost DataFrame with columns "
                 "scheme, tier, customers, revenue, revenue_share, benefit_cost")

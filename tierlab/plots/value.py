@@ -67,6 +67,7 @@ def plot_lorenz(concentration: Concentration | pd.DataFrame, *, label: str | Non
     >>> ax.get_title()
     'Revenue concentration (Gini 0.30)'
     """
+    # over 60 lines only with its docstring and example; the body checks, then draws
     func = "plot_lorenz"
     expected = "a Concentration or a DataFrame with columns customer_share, revenue_share"
     check_ax(ax, func)
@@ -141,6 +142,7 @@ def plot_rfm_heatmap(scored: pd.DataFrame, *, value: str | None = "monetary_tota
     {params.raises}
     {params.raises_choice}
     """
+    # over 60 lines: eight documented options and the score grid built before drawing
     func = "plot_rfm_heatmap"
     expected = ("a scored RFM frame (RFMScorer().fit_transform(rfm(tx))) with columns r_score, "
                 "f_score")

@@ -96,6 +96,7 @@ def segment_map(mapping: Mapping = DEFAULT_SEGMENTS, *, bins: int = 5) -> pd.Ser
         A code covered by no segment (the codes are listed), a code covered twice (the code and
         both segments are named), or a malformed rule.
     """
+    # over 60 lines: parse the rules, then one grid check whose messages name each code
     bins = check_bins(bins, who="segment_map")
     if not isinstance(mapping, Mapping) or not mapping:
         raise SchemeError("segment map must be a non-empty dict of segment name -> "
