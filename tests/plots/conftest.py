@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from plot_helpers import HISTORY_CODES, RULES, TIERS, fake_history  # noqa: E402
 
+from plots.plot_helpers import HISTORY_CODES, RULES, TIERS, fake_history  # noqa: E402
 from tierlab import plots  # noqa: E402
 
 

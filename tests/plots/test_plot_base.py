@@ -9,13 +9,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from plot_helpers import (
+
+from plots.plot_helpers import (
     CJK_TIERS,
     assert_labelled,
     draw,
     ticks,
 )
-
 from tierlab import plots
 from tierlab.plots import _base, _docstrings
 

@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from plot_helpers import (
+
+from plots.plot_helpers import (
     mesh,
     mesh_values,
     ticks,
 )
-
 from tierlab import plots
 from tierlab.errors import ArgumentError, DataError
 

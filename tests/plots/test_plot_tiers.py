@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.collections import PolyCollection
-from plot_helpers import (
+
+from plots.plot_helpers import (
     CJK_TIERS,
     HISTORY_CODES,
     RULES,
@@ -20,7 +21,6 @@ from plot_helpers import (
     naive_counts,
     ticks,
 )
-
 from tierlab import plots
 from tierlab.errors import ArgumentError, DataError
 

@@ -8,13 +8,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from plot_helpers import (
+
+from plots.plot_helpers import (
     TIERS,
     bars,
     mesh_values,
     ticks,
 )
-
 from tierlab import plots
 from tierlab.errors import ArgumentError, DataError
 

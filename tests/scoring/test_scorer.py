@@ -9,12 +9,18 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scoring_helpers import hand_features
 from sklearn.base import clone
 
 from tierlab.errors import ArgumentError, DataError
 from tierlab.scoring import RFMScorer
 
 INF = np.inf
+
+
+@pytest.fixture
+def feats() -> pd.DataFrame:
+    return hand_features()
 
 # ------------------------------------------------------------------------------------------
 # hand calculation

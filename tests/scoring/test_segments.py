@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scoring_helpers import hand_features
 
 from tierlab.errors import DataError, SchemeError
 from tierlab.scoring import DEFAULT_SEGMENTS, RFMScorer, assign_segments, segment_map
@@ -122,7 +123,8 @@ def test_three_dimensional_gap_names_rfm_codes():
         segment_map(mapping, bins=3)
 
 
-def test_assign_segments_end_to_end(feats):
+def test_assign_segments_end_to_end():
+    feats = hand_features()
     scored = RFMScorer().fit_transform(feats)
     seg = assign_segments(scored)
     assert seg["C07"] == "Champions"  # 555

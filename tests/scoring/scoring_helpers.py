@@ -1,13 +1,11 @@
-"""Fixtures of the scoring tests."""
+"""Hand-calculable per-customer features shared by the scoring tests."""
 
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 
-@pytest.fixture
-def feats() -> pd.DataFrame:
+def hand_features() -> pd.DataFrame:
     """Twelve customers with distinct values in every dimension (hand-calculable)."""
     ids = pd.Index([f"C{i:02d}" for i in range(1, 13)], name="customer_id")
     return pd.DataFrame(
