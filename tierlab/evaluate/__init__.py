@@ -12,6 +12,11 @@ Policies (as in :mod:`tierlab.features.core`): spend nets returns; orders count 
 (``amount >= 0``, distinct order ids when there is an ``order_id`` column); a *purchase* is such
 a row. Windows ``[start, end]`` are whole days, both ends included. Customers without a tier in an
 assignment (NaN: not yet entered) are left out of per-tier figures.
+
+Modules by metric: :mod:`~tierlab.evaluate.summary` (tier summary, migration matrix),
+:mod:`~tierlab.evaluate.movement` (stability), :mod:`~tierlab.evaluate.revenue`
+(concentration), :mod:`~tierlab.evaluate.holdout` (holdout validity and cutoff), over
+:mod:`~tierlab.evaluate.common` (an assignment as ordered tiers, a window of days).
 """
 
 from tierlab.evaluate.holdout import Validity, holdout_cutoff, holdout_validity
