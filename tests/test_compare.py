@@ -11,7 +11,7 @@ import pytest
 
 from tierlab.compare import compare_schemes, threshold_sweep
 from tierlab.datasets import sample_customers, sample_transactions
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError, SchemeError
 from tierlab.tiers.scheme import TierScheme
 
 RULES = Path(__file__).resolve().parents[1] / "data" / "rules"
@@ -179,7 +179,7 @@ def test_different_tier_lists_compare_scaled_positions(tx):
 
 
 def test_compare_errors(tx):
-    with pytest.raises(SchemeError, match="schemes\\['b'\\]"):
+    with pytest.raises(ArgumentError, match="schemes\\['b'\\]"):
         compare_schemes({"a": CURRENT, "b": 42}, tx)
     with pytest.raises(DataError, match="shorter holdout"):
         compare_schemes({"a": CURRENT}, tx, holdout_months=60)

@@ -51,7 +51,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("scoring and tiers", ("scoring", "segments", "tiers")),
     ("models", ("segment", "btyd", "potential")),
     ("evaluation", ("evaluate", "validity")),
-    ("comparison", ("compare", "sweeps")),
+    ("comparison", ("compare", "impact", "sweeps")),
     ("plots, register, scale-out", ("plots", "register", "distributed")),
     ("reports", ("reporting",)),
     ("notebook recipes", ("study", "explore")),

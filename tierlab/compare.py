@@ -7,7 +7,9 @@ how well each scheme's tiers predicted spend in a holdout period. :func:`thresho
 tier sizes as one setting of a scheme varies (copies via :meth:`TierScheme.with_value`; files are
 never edited).
 
-Loops run over schemes, tiers and sweep values only; everything per customer is vectorized.
+The comparison is a sequence of named steps (:mod:`tierlab.impact`): revenue and cost,
+movement, most affected, stability, validity. Loops run over schemes, tiers and sweep values
+only; everything per customer is vectorized.
 """
 
 from __future__ import annotations
@@ -19,23 +21,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError
 from tierlab.evaluate import (
     Stability,
     Validity,
-    _as_tiers,
     holdout_cutoff,
-    holdout_validity,
     migration_matrix,
-    stability,
     tier_summary,
 )
+from tierlab.evaluate.common import as_tiers
 from tierlab.frames import check_transactions
+from tierlab.impact import (
+    customer_revenue,
+    holdout_runs,
+    most_affected,
+    movement,
+    revenue_and_cost,
+    stability_table,
+    validity_table,
+)
 from tierlab.jsonable import to_jsonable
 from tierlab.tiers.history import TierHistory
 from tierlab.tiers.scheme import TierScheme
 
 __all__ = ["compare_schemes", "Comparison", "threshold_sweep"]
+
+#: What :func:`compare_schemes` accepts per scheme: a scheme, a YAML path or a run history.
+SchemeLike = TierScheme | str | Path | TierHistory
 
 
 # --------------------------------------------------------------------------- result
@@ -109,7 +121,7 @@ class Comparison:
         base = self.names[0]
         sentences = []
         for other in self.names[1:]:
-            mv = self.movement.loc[other]
+            mv = self.movement.to_dict(orient="index")[other]
             parts = [f"{other} vs {base}: {int(mv['up']):,} customers move up, "
                      f"{int(mv['down']):,} down, {int(mv['unchanged']):,} unchanged"
                      + (" (tier positions compared on a 0–1 scale: the tier lists differ)"
@@ -117,19 +129,19 @@ class Comparison:
             parts.append(self._top_share_text(base, other))
             parts.append(self._cost_text(base, other))
             if len(self.validity):
-                rho = self.validity["spearman"]
+                rho = self.validity["spearman"].to_dict()
                 parts.append(f"holdout rank correlation {_num(rho[other])} vs {_num(rho[base])}")
             sentences.append("; ".join(parts) + ".")
-        st = self.stability
+        st = self.stability.to_dict(orient="index")
         sentences.append(
             "Tier changes per customer per year: "
-            + ", ".join(f"{n} {_num(st.loc[n, 'changes_per_customer_year'])}" for n in self.names)
+            + ", ".join(f"{n} {_num(st[n]['changes_per_customer_year'])}" for n in self.names)
             + "; customers flickering (A→B→A): "
-            + ", ".join(f"{n} {_pct(st.loc[n, 'flicker_rate'], 1)}" for n in self.names) + ".")
-        if len(self.validity) and self.cutoff is not None:
-            v = self.validity
-            ordered = [n for n in self.names if bool(v.loc[n, "ordered"])]
-            not_ordered = [n for n in self.names if not bool(v.loc[n, "ordered"])]
+            + ", ".join(f"{n} {_pct(st[n]['flicker_rate'], 1)}" for n in self.names) + ".")
+        if len(self.validity) and self.cutoff is not None and self.end is not None:
+            v = self.validity.to_dict(orient="index")
+            ordered = [n for n in self.names if bool(v[n]["ordered"])]
+            not_ordered = [n for n in self.names if not bool(v[n]["ordered"])]
             text = (f"Holdout: tiers at {self.cutoff.date()} scored against spend from "
                     f"{(self.cutoff + pd.Timedelta(days=1)).date()} to {self.end.date()}; "
                     "per-tier holdout spend rises with the tier under ")
@@ -137,7 +149,7 @@ class Comparison:
             if not_ordered:
                 text += f" but not under {_and(not_ordered)}"
             text += ("; top-tier lift " + ", ".join(
-                f"{n} {_num(v.loc[n, 'top_tier_lift'])}" for n in self.names) + ".")
+                f"{n} {_num(v[n]['top_tier_lift'])}" for n in self.names) + ".")
             sentences.append(text)
         return " ".join(sentences)
 
@@ -199,43 +211,48 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _num(x: float, digits: int = 2) -> str:
+def _num(x: float | None, digits: int = 2) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
-def _pct(x: float, digits: int = 0) -> str:
+def _pct(x: float | None, digits: int = 0) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x * 100:.{digits}f}%"
 
 
 # --------------------------------------------------------------------------- helpers
-def _resolve(name: str, value) -> tuple[TierScheme, TierHistory | None]:
+def _resolve(name: str, value: object) -> tuple[TierScheme, TierHistory | None]:
     if isinstance(value, TierHistory):
         return value.scheme, value
     if isinstance(value, TierScheme):
         return value, None
     if isinstance(value, str | Path):
         return TierScheme.from_yaml(value), None
-    raise SchemeError(f"schemes[{name!r}]: expected a TierScheme, a path to a YAML scheme or a "
-                      f"TierHistory, got {type(value).__name__}")
+    raise ArgumentError(f"schemes[{name!r}]: expected a TierScheme, a path to a YAML scheme or "
+                        f"a TierHistory, got {type(value).__name__}")
 
 
-def _positions(s: pd.Series) -> np.ndarray:
-    """Tier position scaled to 0..1 (NaN without a tier)."""
-    k = len(s.cat.categories)
-    codes = s.cat.codes.to_numpy().astype(float)
-    codes[codes < 0] = np.nan
-    return codes / (k - 1) if k > 1 else codes
-
-
-def _customer_revenue(tx: pd.DataFrame) -> pd.Series:
-    ids, uniques = pd.factorize(tx["customer_id"].astype(str), sort=True)
-    total = np.bincount(ids, weights=tx["amount"].to_numpy(dtype=float), minlength=len(uniques))
-    return pd.Series(total, index=pd.Index(uniques, name="customer_id"), name="revenue")
+# --------------------------------------------------------------------------- arguments
+def check_compare_arguments(schemes: object, tx: pd.DataFrame, top: object,
+                            holdout_months: object) -> None:
+    """Fail early on unusable data or arguments of :func:`compare_schemes`."""
+    check_transactions(tx, "compare_schemes")
+    if len(tx) == 0:
+        raise DataError("compare_schemes: no transactions")
+    if not isinstance(schemes, Mapping) or not schemes:
+        raise ArgumentError("compare_schemes: give the schemes as a dict, baseline first, e.g. "
+                            "{'current': 'data/rules/a.yaml', 'proposed': 'data/rules/b.yaml'}")
+    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 0:
+        raise ArgumentError(f"compare_schemes: top must be a whole number ≥ 0, got {top!r}")
+    if holdout_months is not None and (isinstance(holdout_months, bool) or not isinstance(
+            holdout_months, int | np.integer) or holdout_months < 0):
+        raise ArgumentError(f"compare_schemes: holdout_months must be a whole number of months "
+                            f"(or None to skip the holdout), got {holdout_months!r}")
 
 
 # --------------------------------------------------------------------------- compare
-def compare_schemes(schemes: Mapping, tx: pd.DataFrame, customers: pd.DataFrame | None = None,
-                    *, holdout_months: int | None = 6, top: int = 20) -> Comparison:
+def compare_schemes(schemes: Mapping[str, SchemeLike], tx: pd.DataFrame,
+                    customers: pd.DataFrame | None = None, *,
+                    holdout_months: int | None = 6, top: int = 20) -> Comparison:
     """Compare tier schemes on the same transactions; the first one is the baseline.
 
     Parameters
@@ -286,126 +303,39 @@ def compare_schemes(schemes: Mapping, tx: pd.DataFrame, customers: pd.DataFrame 
     ...                       sample_transactions())  # doctest: +SKIP
     >>> print(cmp.summary_text())  # doctest: +SKIP
     """
-    check_transactions(tx, "compare_schemes")
-    if len(tx) == 0:
-        raise DataError("compare_schemes: no transactions")
-    if not isinstance(schemes, Mapping) or not schemes:
-        raise SchemeError("compare_schemes: give the schemes as a dict, baseline first, e.g. "
-                          "{'current': 'data/rules/a.yaml', 'proposed': 'data/rules/b.yaml'}")
-    if isinstance(top, bool) or not isinstance(top, int | np.integer) or top < 0:
-        raise SchemeError(f"compare_schemes: top must be a whole number ≥ 0, got {top!r}")
-    if holdout_months is not None and (isinstance(holdout_months, bool) or not isinstance(
-            holdout_months, int | np.integer) or holdout_months < 0):
-        raise SchemeError(f"compare_schemes: holdout_months must be a whole number of months "
-                          f"(or None to skip the holdout), got {holdout_months!r}")
+    # over 60 lines only with its docstring: the body runs the named steps in order
+    check_compare_arguments(schemes, tx, top, holdout_months)
     names = [str(n) for n in schemes]
     end = pd.Timestamp(tx["timestamp"].max()).normalize()
-
     resolved = {str(n): _resolve(str(n), v) for n, v in schemes.items()}
     scheme_of = {n: s for n, (s, _) in resolved.items()}
     histories = {n: (h if h is not None else s.run(tx, customers=customers))
                  for n, (s, h) in resolved.items()}
-    current = {n: _as_tiers(h.current["tier"], f"schemes[{n!r}]") for n, h in histories.items()}
-    revenue = _customer_revenue(tx)
+    current = {n: as_tiers(h.current["tier"], f"schemes[{n!r}]") for n, h in histories.items()}
 
-    # ---- summaries, revenue and cost
     summaries = {n: tier_summary(current[n], tx, customers=customers) for n in names}
-    rc_frames = []
-    for n in names:
-        s, summ = scheme_of[n], summaries[n]
-        per_review = np.array([t.benefit_cost for t in s.tiers], dtype=float)
-        rc_frames.append(pd.DataFrame({
-            "scheme": n,
-            "tier": [str(t) for t in summ.index],
-            "customers": summ["customers"].to_numpy(),
-            "revenue": summ["revenue"].to_numpy(),
-            "revenue_share": summ["revenue_share"].to_numpy(),
-            "benefit_cost": summ["customers"].to_numpy() * per_review * (12 / s.review_months),
-            "benefit_cost_per_review": per_review,
-        }))
-    revenue_cost = pd.concat(rc_frames, ignore_index=True)
-
-    # ---- movement and migration
-    base = names[0]
-    ids = current[base].index
-    for n in names[1:]:
-        ids = ids.union(current[n].index)
-    pos = {n: _positions(current[n].reindex(ids)) for n in names}
-    migration, rows, moves = {}, [], {}
-    eps = 1e-9
-    for n in names[1:]:
-        migration[n] = migration_matrix(current[base], current[n])
-        same_names = list(scheme_of[base].tier_names) == list(scheme_of[n].tier_names)
-        a, b = pos[base], pos[n]
-        both = ~np.isnan(a) & ~np.isnan(b)
-        up = both & (b > a + eps)
-        down = both & (b < a - eps)
-        move = np.where(up, "up", np.where(down, "down", np.where(both, "same", "")))
-        moves[n] = move
-        rows.append({"scheme": n, "up": int(up.sum()), "down": int(down.sum()),
-                     "unchanged": int((both & ~up & ~down).sum()), "total": int(both.sum()),
-                     "only_one": int((np.isnan(a) ^ np.isnan(b)).sum()),
-                     "scaled": not same_names})
-    movement = pd.DataFrame(rows, columns=["scheme", "up", "down", "unchanged", "total",
-                                           "only_one", "scaled"]).set_index("scheme")
-
-    # ---- affected customers
-    differs = np.zeros(len(ids), dtype=bool)
-    for n in names[1:]:
-        differs |= np.isin(moves[n], ("up", "down"))
-    aff = pd.DataFrame({"customer_id": ids.to_numpy(dtype=object)})
-    for n in names:
-        aff[f"tier_{n}"] = current[n].reindex(ids).array
-    aff["revenue"] = revenue.reindex(ids, fill_value=0.0).to_numpy()
-    for n in names:
-        aff[f"reason_{n}"] = histories[n].current["reason"].reindex(ids).to_numpy()
-    for n in names[1:]:
-        aff[f"move_{n}"] = moves[n]
-    aff = aff[differs]
-    aff = aff.sort_values(["revenue", "customer_id"], ascending=[False, True], kind="stable")
-    affected = aff.head(int(top)).reset_index(drop=True)
-
-    # ---- stability
-    stabilities = {n: stability(histories[n]) for n in names}
-    stab = pd.DataFrame({
-        "changes_per_customer_year": [stabilities[n].changes_per_customer_year for n in names],
-        "flicker_rate": [stabilities[n].flicker_rate for n in names],
-        "mean_reviews_in_tier": [stabilities[n].mean_reviews_in_tier for n in names],
-        "mean_share_changed": [stabilities[n].per_review["share_changed"].mean() for n in names],
-    }, index=pd.Index(names, name="scheme"))
-
-    # ---- holdout validity
+    revenue_cost = revenue_and_cost(scheme_of, summaries)
+    migration = {n: migration_matrix(current[names[0]], current[n]) for n in names[1:]}
+    moved, moves = movement(current, scheme_of)
+    affected = most_affected(current, histories, customer_revenue(tx), moves, int(top))
+    stabilities, stab = stability_table(histories)
     cutoff = None
     holdout_histories: dict[str, TierHistory] = {}
     validities: dict[str, Validity] = {}
     if holdout_months:
-        cutoff = holdout_cutoff(tx, end, holdout_months)
-        start = cutoff + pd.Timedelta(days=1)
-        for n in names:
-            hh = scheme_of[n].run(tx, customers=customers, end=cutoff)
-            holdout_histories[n] = hh
-            if hh.reviews[0] > cutoff:
-                raise DataError(f"compare_schemes: scheme {n!r} has no review on or before the "
-                                f"cutoff {cutoff.date()}; use a shorter holdout_months")
-            validities[n] = holdout_validity(hh.at(cutoff), tx, start, end)
-    validity = pd.DataFrame({
-        "spearman": [validities[n].spearman for n in validities],
-        "spearman_pvalue": [validities[n].spearman_pvalue for n in validities],
-        "ordered": [validities[n].ordered for n in validities],
-        "top_tier_lift": [validities[n].top_tier_lift for n in validities],
-        "customers": [validities[n].customers for n in validities],
-    }, index=pd.Index(list(validities), name="scheme"))
+        cutoff = holdout_cutoff(tx, end, int(holdout_months))
+        holdout_histories, validities = holdout_runs(scheme_of, tx, customers, cutoff, end)
 
     return Comparison(names=names, schemes=scheme_of, histories=histories, summaries=summaries,
-                      migration=migration, movement=movement, revenue_cost=revenue_cost,
-                      affected=affected, stability=stab, validity=validity,
+                      migration=migration, movement=moved, revenue_cost=revenue_cost,
+                      affected=affected, stability=stab, validity=validity_table(validities),
                       holdout_histories=holdout_histories, stabilities=stabilities,
                       validities=validities, cutoff=cutoff, end=end)
 
 
 # --------------------------------------------------------------------------- sweep
-def threshold_sweep(scheme, path: str, values: Iterable, tx: pd.DataFrame, *,
-                    customers: pd.DataFrame | None = None) -> pd.DataFrame:
+def threshold_sweep(scheme: TierScheme | str | Path, path: str, values: Iterable[object],
+                    tx: pd.DataFrame, *, customers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Tier sizes at the last review as one setting of a scheme varies.
 
     Parameters
@@ -439,17 +369,18 @@ def threshold_sweep(scheme, path: str, values: Iterable, tx: pd.DataFrame, *,
     >>> sweep.groupby("value")["customers"].sum().tolist()
     [1876, 1876]
     """
+    # over 60 lines only with its docstring and example; the body is one loop
     check_transactions(tx, "threshold_sweep")
     if isinstance(scheme, str | Path):
         scheme = TierScheme.from_yaml(scheme)
     if not isinstance(scheme, TierScheme):
-        raise SchemeError(f"threshold_sweep: expected a TierScheme or a path to a YAML scheme, "
-                          f"got {type(scheme).__name__}")
+        raise ArgumentError(f"threshold_sweep: expected a TierScheme or a path to a YAML scheme, "
+                            f"got {type(scheme).__name__}")
     values = list(values)
     if not values:
-        raise SchemeError(f"threshold_sweep: no values to try for {path!r}")
+        raise ArgumentError(f"threshold_sweep: no values to try for {path!r}")
     scheme.get_value(path)  # fails early, naming the path, when it does not exist
-    revenue = _customer_revenue(tx)
+    revenue = customer_revenue(tx)
     frames, tier_lists = [], []
     for v in values:
         variant = scheme.with_value(path, v)

@@ -18,6 +18,7 @@ import pandas as pd
 from tierlab.calendar import REVIEWS
 from tierlab.errors import SchemeError
 from tierlab.sweeps import ThresholdPath, threshold_paths
+from tierlab.tiers.history import TierHistory
 from tierlab.tiers.scheme import TierScheme
 
 __all__ = ["TierExplorer", "TierView"]
@@ -30,7 +31,7 @@ class TierView:
     """A scheme variant and what it gives at the last review."""
 
     scheme: TierScheme
-    history: object
+    history: TierHistory
     summary: pd.DataFrame
     settings: dict
 
@@ -120,7 +121,7 @@ class TierExplorer:
         """Tier shares (customers and revenue) and the trend of a view, side by side."""
         import matplotlib.pyplot as plt
 
-        from tierlab.plots.core import plot_tier_distribution, plot_tier_trend
+        from tierlab.plots import plot_tier_distribution, plot_tier_trend
 
         if axes is None:
             _, axes = plt.subplots(1, 2, figsize=(13, 4))

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils import check_random_state
 
-from tierlab.errors import DataError, SchemeError, did_you_mean
+from tierlab.errors import ArgumentError, DataError, did_you_mean
 
 __all__ = ["ClusterResult", "cluster_customers", "log1p_clipped"]
 
@@ -169,7 +169,7 @@ def _profile(features: pd.DataFrame, labels: pd.Series, names: dict[int, str],
     profile = pd.DataFrame({"name": pd.Series(names), "customers": grouped.size()})
     profile["share"] = profile["customers"] / len(features)
     stats = grouped[list(columns)].agg(["mean", "median"])
-    stats.columns = [f"{col}_{stat}" for col, stat in stats.columns]
+    stats.columns = [f"{col}_{stat}" for col in columns for stat in ("mean", "median")]
     profile = profile.join(stats)
     if "monetary_total" in features.columns:
         revenue = grouped["monetary_total"].sum()
@@ -185,11 +185,11 @@ def _check_args(features, k, columns, k_range, method, sample_size, n_bootstrap)
         raise DataError(f"cluster_customers: expected the per-customer DataFrame from "
                         f"tierlab.rfm, got {type(features).__name__}")
     if method not in METHODS:
-        raise SchemeError(f"cluster_customers: unknown method {method!r}; use 'kmeans' or "
-                          f"'gmm'{did_you_mean(str(method), METHODS)}")
+        raise ArgumentError(f"cluster_customers: unknown method {method!r}; use 'kmeans' or "
+                            f"'gmm'{did_you_mean(str(method), METHODS)}")
     columns = tuple(columns)
     if not columns:
-        raise SchemeError("cluster_customers: columns must name at least one feature column")
+        raise ArgumentError("cluster_customers: columns must name at least one feature column")
     for col in columns:
         if col not in features.columns:
             raise DataError(f"cluster_customers: column {col!r} is missing"
@@ -198,19 +198,19 @@ def _check_args(features, k, columns, k_range, method, sample_size, n_bootstrap)
     if k == "auto":
         ks = sorted({int(v) for v in k_range})
         if not ks or ks[0] < 2:
-            raise SchemeError(f"cluster_customers: k_range must hold cluster counts >= 2, got "
-                              f"{list(k_range)!r}")
+            raise ArgumentError(f"cluster_customers: k_range must hold cluster counts >= 2, got "
+                                f"{list(k_range)!r}")
     elif isinstance(k, int | np.integer) and not isinstance(k, bool) and k >= 2:
         ks = [int(k)]
     else:
-        raise SchemeError(f"cluster_customers: k must be 'auto' or an integer >= 2, got {k!r}")
+        raise ArgumentError(f"cluster_customers: k must be 'auto' or an integer >= 2, got {k!r}")
     if sample_size is not None and (not isinstance(sample_size, int | np.integer)
                                     or sample_size < 2):
-        raise SchemeError(f"cluster_customers: sample_size must be an integer >= 2 or None, "
-                          f"got {sample_size!r}")
+        raise ArgumentError(f"cluster_customers: sample_size must be an integer >= 2 or None, "
+                            f"got {sample_size!r}")
     if not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 0:
-        raise SchemeError(f"cluster_customers: n_bootstrap must be an integer >= 0, got "
-                          f"{n_bootstrap!r}")
+        raise ArgumentError(f"cluster_customers: n_bootstrap must be an integer >= 0, got "
+                            f"{n_bootstrap!r}")
     n = len(features)
     if n < MIN_CUSTOMERS:
         raise DataError(f"cluster_customers: {n} customers are too few to cluster; at least "
@@ -284,7 +284,7 @@ def cluster_customers(
     DataError
         Fewer than 10 customers or not more customers than clusters, missing columns or
         non-finite values.
-    SchemeError
+    ArgumentError
         Invalid *k*, *k_range*, *method*, *sample_size* or *n_bootstrap*.
 
     Notes
@@ -327,7 +327,7 @@ def cluster_customers(
     if scores["silhouette"].isna().all():
         raise DataError(f"cluster_customers: no k in {ks} splits the customers into at least two "
                         f"clusters (too many identical customers?)")
-    best = int(scores["silhouette"].idxmax())
+    best = int(scores.index[int(np.nanargmax(scores["silhouette"].to_numpy()))])
     scores["chosen"] = scores.index == best
     model = models[best]
 
@@ -357,4 +357,4 @@ def cluster_customers(
     names = _business_names(features, labels, columns)
     profile = _profile(features, labels, names, columns)
     return ClusterResult(labels=labels, names=names, profile=profile, scores=scores, k=best,
-                         pipeline=pipeline, stability=stability, columns=columns)
+                         pipeline=pipeline, stability=stability, columns=tuple(columns))

@@ -1,7 +1,5 @@
-r"""RFM scores (1..bins) from per-customer features, and named RFM segments.
+"""RFM scores (1..bins) from per-customer features: :class:`RFMScorer`.
 
-Scores
-------
 :class:`RFMScorer` turns the per-customer frame of :func:`tierlab.features.rfm` into scores
 ``r_score``, ``f_score``, ``m_score`` (integers ``1..bins``), their sum ``rfm_score`` and the code
 ``rfm_code`` (``"545"``). R comes from ``recency_days`` with a LOWER recency giving a HIGHER score;
@@ -31,23 +29,6 @@ the best: lowest F/M values, highest recency first) gets score
 ``bins`` (for 5 bins: k=4 -> 1, 2, 4, 5; k=3 -> 1, 3, 5; k=2 -> 1, 5); a single bin (all values
 equal) scores the middle ``(bins + 1) // 2``. Unused scores appear in ``edges_`` as
 repeated cut points (an empty bin), so the same ``searchsorted`` rule applies everywhere.
-
-Segments
---------
-Named RFM segments are rules as data: a plain dict mapping a segment name to inclusive score
-ranges, by default on ``r`` and ``fm`` where ``fm = (f_score + m_score + 1) // 2`` (the mean of F
-and M rounded half up). :data:`DEFAULT_SEGMENTS` is the classic RFM grid for 5 bins::
-
-    r \ fm       1               2                 3                 4           5
-    5       New             Potential loyalists Potential loyalists Champions   Champions
-    4       Promising       Potential loyalists Potential loyalists Loyal       Loyal
-    3       About to sleep  About to sleep      Need attention      Loyal       Loyal
-    2       Hibernating     Hibernating         At risk             At risk     Can't lose
-    1       Lost            Lost                At risk             At risk     Can't lose
-
-A mapping may instead use ``r``, ``f`` and ``m`` (and ``fm``) ranges; it is then checked on all
-``bins**3`` codes. Every code must belong to exactly one segment: :func:`segment_map` raises
-:class:`~tierlab.errors.SchemeError` on a gap or an overlap.
 """
 
 from __future__ import annotations
@@ -60,61 +41,38 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from tierlab.errors import DataError, SchemeError, did_you_mean
+from tierlab.errors import ArgumentError, DataError, did_you_mean
 
-__all__ = [
-    "DEFAULT_COLUMNS",
-    "DEFAULT_SEGMENTS",
-    "RFMScorer",
-    "assign_segments",
-    "segment_map",
-]
+__all__ = ["DEFAULT_COLUMNS", "MAX_BINS", "MIN_BINS", "RFMScorer", "check_bins"]
 
 DIMENSIONS = ("R", "F", "M")
 DEFAULT_COLUMNS: dict[str, str] = {"R": "recency_days", "F": "frequency", "M": "monetary_total"}
 SCORE_COLUMNS: dict[str, str] = {"R": "r_score", "F": "f_score", "M": "m_score"}
 MIN_BINS, MAX_BINS = 3, 5
 
-#: The classic RFM grid on (r, fm) scores for 5 bins; every one of the 25 cells is covered once.
-DEFAULT_SEGMENTS: dict[str, dict[str, list[int]]] = {
-    "Champions": {"r": [5, 5], "fm": [4, 5]},
-    "Loyal": {"r": [3, 4], "fm": [4, 5]},
-    "Potential loyalists": {"r": [4, 5], "fm": [2, 3]},
-    "New": {"r": [5, 5], "fm": [1, 1]},
-    "Promising": {"r": [4, 4], "fm": [1, 1]},
-    "Need attention": {"r": [3, 3], "fm": [3, 3]},
-    "About to sleep": {"r": [3, 3], "fm": [1, 2]},
-    "At risk": {"r": [1, 2], "fm": [3, 4]},
-    "Can't lose": {"r": [1, 2], "fm": [5, 5]},
-    "Hibernating": {"r": [2, 2], "fm": [1, 2]},
-    "Lost": {"r": [1, 1], "fm": [1, 2]},
-}
-
-SEGMENT_KEYS = ("r", "f", "m", "fm")
-
 
 # --------------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------------
-def _check_bins(bins: object, *, who: str) -> int:
+def check_bins(bins: object, *, who: str) -> int:
     if isinstance(bins, bool) or not isinstance(bins, int | np.integer):
-        raise SchemeError(f"{who}: bins must be an integer from {MIN_BINS} to {MAX_BINS}, "
+        raise ArgumentError(f"{who}: bins must be an integer from {MIN_BINS} to {MAX_BINS}, "
                           f"got {bins!r}")
     if not MIN_BINS <= bins <= MAX_BINS:
-        raise SchemeError(f"{who}: bins={bins} is out of range; use {MIN_BINS}, 4 or {MAX_BINS}")
+        raise ArgumentError(f"{who}: bins={bins} is out of range; use {MIN_BINS}, 4 or {MAX_BINS}")
     return int(bins)
 
 
 def _dimension_dict(value: object, *, param: str) -> dict[str, object]:
-    """Normalize a dict keyed by R/F/M (any case); unknown keys raise SchemeError."""
+    """Normalize a dict keyed by R/F/M (any case); unknown keys raise ArgumentError."""
     if not isinstance(value, Mapping):
-        raise SchemeError(f"RFMScorer: {param} must be a dict keyed by 'R', 'F', 'M', "
+        raise ArgumentError(f"RFMScorer: {param} must be a dict keyed by 'R', 'F', 'M', "
                           f"got {type(value).__name__}")
     out: dict[str, object] = {}
     for key, item in value.items():
         dim = str(key).upper()
         if dim not in DIMENSIONS:
-            raise SchemeError(f"RFMScorer: {param} has an unknown key {key!r}; use 'R', 'F' or "
+            raise ArgumentError(f"RFMScorer: {param} has an unknown key {key!r}; use 'R', 'F' or "
                               f"'M'{did_you_mean(str(key), DIMENSIONS)}")
         out[dim] = item
     return out
@@ -182,29 +140,29 @@ def _quantile_edges(x: np.ndarray, bins: int, *, reverse: bool) -> tuple[np.ndar
 def _fixed_edges(edges: object, bins: int) -> dict[str, np.ndarray]:
     example = "edges={'R': [7, 30, 90, 180], 'F': [1, 2, 4, 8], 'M': [100, 300, 1000, 3000]}"
     if edges is None:
-        raise SchemeError(f"RFMScorer: method='fixed' needs edges, {bins - 1} ascending cut "
+        raise ArgumentError(f"RFMScorer: method='fixed' needs edges, {bins - 1} ascending cut "
                           f"points per dimension, e.g. {example} for bins=5")
     given = _dimension_dict(edges, param="edges")
     missing = [d for d in DIMENSIONS if d not in given]
     if missing:
-        raise SchemeError(f"RFMScorer: edges has no cut points for {', '.join(missing)}; "
+        raise ArgumentError(f"RFMScorer: edges has no cut points for {', '.join(missing)}; "
                           f"method='fixed' needs all of R, F, M, e.g. {example}")
     out = {}
     for dim in DIMENSIONS:
         try:
             arr = np.asarray(given[dim], dtype="float64")
         except (TypeError, ValueError):
-            raise SchemeError(f"RFMScorer: edges[{dim!r}] must be a list of numbers, "
+            raise ArgumentError(f"RFMScorer: edges[{dim!r}] must be a list of numbers, "
                               f"got {given[dim]!r}") from None
         if arr.ndim != 1 or arr.size != bins - 1:
-            raise SchemeError(f"RFMScorer: edges[{dim!r}] has {arr.size} values; bins={bins} "
+            raise ArgumentError(f"RFMScorer: edges[{dim!r}] has {arr.size} values; bins={bins} "
                               f"needs exactly {bins - 1} cut points (lowest first)")
         if np.isnan(arr).any():
-            raise SchemeError(f"RFMScorer: edges[{dim!r}] contains NaN: {given[dim]!r}")
+            raise ArgumentError(f"RFMScorer: edges[{dim!r}] contains NaN: {given[dim]!r}")
         steps = np.diff(arr)
         if (steps <= 0).any():
             i = int(np.flatnonzero(steps <= 0)[0])
-            raise SchemeError(f"RFMScorer: edges[{dim!r}] must be strictly ascending, but "
+            raise ArgumentError(f"RFMScorer: edges[{dim!r}] must be strictly ascending, but "
                               f"{arr[i]:g} is followed by {arr[i + 1]:g}: {given[dim]!r}")
         out[dim] = arr
     return out
@@ -262,15 +220,17 @@ class RFMScorer(TransformerMixin, BaseEstimator):
     [1.0, 2.0]
     """
 
-    def __init__(self, bins=5, method="quantile", edges=None, columns=None):
+    def __init__(self, bins: int = 5, method: str = "quantile",
+                 edges: Mapping[str, object] | None = None,
+                 columns: Mapping[str, str] | None = None) -> None:
         self.bins = bins
         self.method = method
         self.edges = edges
         self.columns = columns
 
-    def fit(self, X, y=None):
+    def fit(self, X: pd.DataFrame, y: object = None) -> RFMScorer:
         """Learn (or check) the cut points from the per-customer frame *X*; returns self."""
-        bins = _check_bins(self.bins, who="RFMScorer")
+        bins = check_bins(self.bins, who="RFMScorer")
         columns = dict(DEFAULT_COLUMNS)
         if self.columns is not None:
             columns.update({d: str(c) for d, c in
@@ -278,7 +238,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         values = _values(X, columns, who="RFMScorer.fit")
         if self.method == "quantile":
             if self.edges is not None:
-                raise SchemeError("RFMScorer: edges are only used with method='fixed'; pass "
+                raise ArgumentError("RFMScorer: edges are only used with method='fixed'; pass "
                                   "method='fixed' or edges=None")
             edges, n_bins = {}, {}
             for dim in DIMENSIONS:
@@ -289,7 +249,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
             edges = _fixed_edges(self.edges, bins)
             n_bins = dict.fromkeys(DIMENSIONS, bins)
         else:
-            raise SchemeError(f"RFMScorer: unknown method {self.method!r}; use 'quantile' or "
+            raise ArgumentError(f"RFMScorer: unknown method {self.method!r}; use 'quantile' or "
                               f"'fixed'{did_you_mean(str(self.method), ['quantile', 'fixed'])}")
         self.columns_ = columns
         self.edges_ = edges
@@ -316,7 +276,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
         score = np.searchsorted(self.edges_[dim], x, side="left").astype("int64") + 1
         return self.bins_ + 1 - score if dim == "R" else score
 
-    def transform(self, X):
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Return a copy of *X* with the scores added.
 
         The new columns are ``r_score``, ``f_score``, ``m_score`` (int64, 1..bins), ``rfm_score``
@@ -335,7 +295,7 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                            + scores["M"].astype(str))
         return out
 
-    def edges_report(self, X=None) -> pd.DataFrame:
+    def edges_report(self, X: pd.DataFrame | None = None) -> pd.DataFrame:
         """The cut points used, one row per dimension and score.
 
         Parameters
@@ -372,156 +332,3 @@ class RFMScorer(TransformerMixin, BaseEstimator):
                 "customers": counts[dim].astype("int64"),
             }))
         return pd.concat(parts, ignore_index=True)
-
-
-# --------------------------------------------------------------------------------------------
-# segments
-# --------------------------------------------------------------------------------------------
-def _parse_range(name: str, key: str, value: object, bins: int) -> tuple[int, int]:
-    where = f"segment {name!r}, {key!r}"
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        lo = hi = int(value)
-    else:
-        try:
-            lo, hi = value  # type: ignore[misc]
-        except (TypeError, ValueError):
-            raise SchemeError(f"{where}: expected a score or an inclusive range [low, high], "
-                              f"got {value!r}") from None
-        if not all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in (lo, hi)):
-            raise SchemeError(f"{where}: scores must be integers, got {value!r}")
-    if not 1 <= lo <= hi <= bins:
-        raise SchemeError(f"{where}: range {value!r} must satisfy 1 <= low <= high <= {bins} "
-                          f"(bins={bins})")
-    return int(lo), int(hi)
-
-
-def _code(cell: tuple[int, ...]) -> str:
-    return "".join(str(v) for v in cell)
-
-
-def segment_map(mapping: Mapping = DEFAULT_SEGMENTS, *, bins: int = 5) -> pd.Series:
-    """Validate a segment mapping and return its lookup table.
-
-    Parameters
-    ----------
-    mapping : dict
-        Segment name -> ``{"r": [low, high], "fm": [low, high]}`` (inclusive score ranges; a
-        single score is allowed; a missing key means any score). Keys ``r``, ``fm``, ``f``, ``m``;
-        with ``f`` or ``m`` in any segment the map is checked on every (r, f, m) code, otherwise
-        on every (r, fm) code, where ``fm = (f + m + 1) // 2``.
-    bins : int, default 5
-        Scores run 1..bins.
-
-    Returns
-    -------
-    Series
-        Named ``segment`` (categorical, categories in mapping order), indexed by every code: a
-        MultiIndex ``(r, fm)`` or ``(r, f, m)``. ``segment_map().unstack()`` shows the grid.
-
-    Raises
-    ------
-    SchemeError
-        A code covered by no segment (the codes are listed), a code covered twice (the code and
-        both segments are named), or a malformed rule.
-    """
-    bins = _check_bins(bins, who="segment_map")
-    if not isinstance(mapping, Mapping) or not mapping:
-        raise SchemeError("segment map must be a non-empty dict of segment name -> "
-                          "{'r': [low, high], 'fm': [low, high]}")
-    rules: list[dict[str, tuple[int, int]]] = []
-    for name, rule in mapping.items():
-        if not isinstance(rule, Mapping):
-            raise SchemeError(f"segment {name!r}: expected a dict such as "
-                              f"{{'r': [4, 5], 'fm': [4, 5]}}, got {rule!r}")
-        parsed = {}
-        for key, value in rule.items():
-            k = str(key).lower()
-            if k not in SEGMENT_KEYS:
-                hint = did_you_mean(str(key), SEGMENT_KEYS)
-                raise SchemeError(f"segment {name!r}: unknown key {key!r}; use one of "
-                                  f"{', '.join(SEGMENT_KEYS)}{hint}")
-            parsed[k] = _parse_range(str(name), k, value, bins)
-        rules.append(parsed)
-
-    dims = ("r", "f", "m") if any({"f", "m"} & rule.keys() for rule in rules) else ("r", "fm")
-    grid = dict(zip(dims, np.indices((bins,) * len(dims)) + 1, strict=True))
-    if "fm" not in grid:
-        grid["fm"] = (grid["f"] + grid["m"] + 1) // 2
-    shape = (bins,) * len(dims)
-    owner = np.full(shape, -1)
-    clashes: list[str] = []
-    for i, rule in enumerate(rules):
-        mask = np.ones(shape, dtype=bool)
-        for key, (lo, hi) in rule.items():
-            mask &= (grid[key] >= lo) & (grid[key] <= hi)
-        for cell in np.argwhere(mask & (owner >= 0)):
-            first = list(mapping)[owner[tuple(cell)]]
-            clashes.append(f"{_code(tuple(cell + 1))} is in both {first!r} and "
-                           f"{list(mapping)[i]!r}")
-        owner[mask & (owner < 0)] = i
-    label = f"({', '.join(dims)})"
-    if clashes:
-        more = f" and {len(clashes) - 10} more" if len(clashes) > 10 else ""
-        raise SchemeError(f"segment map overlaps: {label} code {'; '.join(clashes[:10])}{more}. "
-                          f"Every code must belong to exactly one segment: narrow one of the "
-                          f"ranges")
-    gaps = np.argwhere(owner < 0)
-    if gaps.size:
-        codes = ", ".join(_code(tuple(cell + 1)) for cell in gaps)
-        raise SchemeError(f"segment map leaves {len(gaps)} {label} codes uncovered: {codes}. "
-                          f"Every code must belong to exactly one segment: extend a segment or "
-                          f"add one")
-    index = pd.MultiIndex.from_product([range(1, bins + 1)] * len(dims), names=list(dims))
-    values = pd.Categorical.from_codes(owner.ravel(), categories=[str(n) for n in mapping])
-    return pd.Series(values, index=index, name="segment")
-
-
-def assign_segments(scored: pd.DataFrame, mapping: Mapping = DEFAULT_SEGMENTS, *,
-                    bins: int = 5) -> pd.Series:
-    """Name each customer's RFM segment.
-
-    Parameters
-    ----------
-    scored : DataFrame
-        Output of :meth:`RFMScorer.transform` (columns ``r_score``, ``f_score``, ``m_score``).
-    mapping : dict, default DEFAULT_SEGMENTS
-        Segment rules, validated by :func:`segment_map`.
-    bins : int, default 5
-        Number of scores the scorer used.
-
-    Returns
-    -------
-    Series
-        ``segment`` (categorical in mapping order), indexed like *scored*.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> scored = pd.DataFrame({"r_score": [5, 1], "f_score": [5, 2], "m_score": [4, 1]},
-    ...                       index=pd.Index(["a", "b"], name="customer_id"))
-    >>> assign_segments(scored).tolist()
-    ['Champions', 'Lost']
-    """
-    table = segment_map(mapping, bins=bins)
-    if not isinstance(scored, pd.DataFrame):
-        raise DataError(f"assign_segments: expected the scored DataFrame from RFMScorer, got "
-                        f"{type(scored).__name__}")
-    scores = {}
-    for dim, col in (("r", "r_score"), ("f", "f_score"), ("m", "m_score")):
-        if col not in scored.columns:
-            raise DataError(f"assign_segments: column {col!r} is missing; score the customers "
-                            f"first with RFMScorer().fit_transform(features)")
-        arr = pd.to_numeric(scored[col], errors="coerce").to_numpy(dtype="float64",
-                                                                   na_value=np.nan)
-        bad = ~((arr >= 1) & (arr <= bins) & (arr == np.round(arr)))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(f"assign_segments: column {col!r} must hold integer scores 1..{bins}, "
-                            f"but customer {scored.index[i]!r} has {scored[col].iloc[i]!r}; "
-                            f"pass bins= matching the scorer")
-        scores[dim] = arr.astype("int64")
-    scores["fm"] = (scores["f"] + scores["m"] + 1) // 2
-    lookup = table.cat.codes.to_numpy().reshape((bins,) * table.index.nlevels)
-    codes = lookup[tuple(scores[d] - 1 for d in table.index.names)]
-    return pd.Series(pd.Categorical.from_codes(codes, dtype=table.dtype), index=scored.index,
-                     name="segment")
