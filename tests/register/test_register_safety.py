@@ -122,6 +122,7 @@ def _feb_rows(target: str) -> tuple[int, int, int]:
                      for t in ("reviews", "tier_state", "changes"))  # type: ignore[return-value]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("killed_after", ["tier_state", "changes"])
 def test_sigkill_mid_commit_leaves_the_previous_review(target, killed_after):
     n = 50_000
@@ -141,6 +142,7 @@ def test_sigkill_mid_commit_leaves_the_previous_review(target, killed_after):
     assert res.committed and _feb_rows(target) == (1, n, n)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.5])
 def test_sigkill_at_any_moment_gives_all_or_nothing(target, delay):
     n = 100_000
@@ -156,6 +158,7 @@ def test_sigkill_at_any_moment_gives_all_or_nothing(target, delay):
     assert reg.last_review() == pd.Timestamp("2025-02-28" if rows[0] else "2025-01-31")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("timeout, loser", [(60.0, "noop"), (0.5, "busy")],
                          ids=["waits", "fails-cleanly"])
 def test_two_writers_at_once_never_interleave(target, timeout, loser):
