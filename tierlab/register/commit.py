@@ -284,7 +284,9 @@ def figure_rows(figures: pd.DataFrame | None, review: pd.Timestamp,
 
 def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """``values[pos]`` with None where ``pos`` is -1 (not found)."""
-    return np.append(values.astype(object), None)[pos]
+    padded = np.empty(len(values) + 1, dtype=object)  # the last slot (index -1) stays None
+    padded[:-1] = values
+    return padded[pos]
 
 
 def check_continuity(state: pa.Table, changes: pa.Table, previous: pd.DataFrame,
