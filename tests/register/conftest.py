@@ -86,7 +86,8 @@ def pg_server():
     try:
         yield {"host": "127.0.0.1", "port": port, "user": "postgres"}
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w",
+        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "-w",
                         "stop"], capture_output=True, timeout=120)
         shutil.rmtree(base, ignore_errors=True)
 

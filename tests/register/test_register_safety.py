@@ -94,11 +94,13 @@ def _seed(target: str, n: int) -> None:
 
 
 def _writer(target: str, n: int, tier: str, tag: str, pause_at: str = "",
-            pause: float = 0.0, timeout: float = 30.0) -> subprocess.Popen:
+            pause: float = 0.0, timeout: float = 30.0,
+            release: Path | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, str(WRITER), target, str(n), tier, tag, pause_at, str(pause),
-         str(timeout)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+         str(timeout), *([str(release)] if release else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _wait_for(proc: subprocess.Popen, line: str, limit: float = 120.0) -> list[str]:
@@ -161,14 +163,22 @@ def test_sigkill_at_any_moment_gives_all_or_nothing(target, delay):
 @pytest.mark.slow
 @pytest.mark.parametrize("timeout, loser", [(60.0, "noop"), (0.5, "busy")],
                          ids=["waits", "fails-cleanly"])
-def test_two_writers_at_once_never_interleave(target, timeout, loser):
+def test_two_writers_at_once_never_interleave(target, tmp_path, timeout, loser):
     n = 2_000
     _seed(target, n)
-    first = _writer(target, n, "Mid", "A", pause_at="tier_state", pause=3.0)
-    _wait_for(first, "locked")
+    release = tmp_path / "release"
+    first = _writer(target, n, "Mid", "A", pause_at="tier_state", pause=120, release=release)
+    _wait_for(first, "locked")  # A holds the lock, its rows half written, until released
     second = _writer(target, n, "High", "B", timeout=timeout)
+    if loser == "busy":
+        out_b = _wait_for(second, "result")[-1]  # B gave up while A still held the lock
+        release.touch()
+    else:
+        _wait_for(second, "start")
+        time.sleep(1.0)  # B is now queued behind A
+        release.touch()
+        out_b = _wait_for(second, "result")[-1]
     out_a = _wait_for(first, "result")[-1]
-    out_b = _wait_for(second, "result")[-1]
     first.wait(30)
     second.wait(30)
     assert out_a == "result committed"

@@ -1,17 +1,18 @@
 """A writer process for the register's kill and concurrency tests (not a test module).
 
-Usage: python writer.py TARGET N TIER TAG PAUSE_AT PAUSE_SECONDS TIMEOUT
+Usage: python writer.py TARGET N TIER TAG PAUSE_AT PAUSE_SECONDS TIMEOUT [RELEASE_FILE]
 
 Commits the February 2025 review over customers C0000000… (all at TIER, reason TAG) on top of
 a January review in which every customer is Low. It prints each commit step as it happens,
-sleeps PAUSE_SECONDS after the step PAUSE_AT (to be killed or overlapped there), and finally
-prints ``result committed|noop|busy``.
+sleeps after the step PAUSE_AT (to be killed or overlapped there) for PAUSE_SECONDS or until
+RELEASE_FILE exists, and finally prints ``result committed|noop|busy``.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,12 +41,15 @@ def february(n: int, tier: str, tag: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def main() -> None:
     target, n, tier, tag, pause_at, pause, timeout = sys.argv[1:8]
+    release = Path(sys.argv[8]) if len(sys.argv) > 8 else None
     state, changes = february(int(n), tier, tag)
 
     def step(name: str) -> None:
         print(name, flush=True)
         if name == pause_at:
-            time.sleep(float(pause))
+            until = time.monotonic() + float(pause)
+            while time.monotonic() < until and not (release and release.exists()):
+                time.sleep(0.05)
 
     print("start", flush=True)
     try:
