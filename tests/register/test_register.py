@@ -141,3 +141,24 @@ def test_a_register_reopens_with_its_reviews(reg, target):
     again = Register(target)
     assert again.last_review() == pd.Timestamp("2025-02-28")
     assert repr(again).endswith("last review 2025-02-28>")
+
+
+def test_text_and_missing_values_round_trip(target, scheme):
+    # commas, quotes, new lines, backslashes, non-ASCII, empty text and missing values survive
+    # both engines (PostgreSQL's rows travel as CSV, where "" and NULL differ only by quoting)
+    reg = Register(target)
+    state, changes = first_review(["a,b", 'q"x', "C\\N"], ["Low", "Mid", "High"])
+    changes["reason"] = ['one, "two"\nthree', "\\N", "等级：高"]
+    changes["reason_zh"] = ["", None, "高"]
+    figures = pd.DataFrame({"customer_id": state["customer_id"],
+                            "spend_1M": [1.5, float("nan"), 1e12]})
+    reg.commit_review("2025-01-31", scheme, state, changes, data_fingerprint="x",
+                      figures=figures)
+    en = reg.changes().set_index("customer_id")["reason"]
+    assert en.to_dict() == {"C\\N": "等级：高", "a,b": 'one, "two"\nthree', 'q"x': "\\N"}
+    zh = reg.changes(lang="zh").set_index("customer_id")["reason"]
+    assert zh.to_dict() == {"C\\N": "高", "a,b": "", 'q"x': "\\N"}  # missing: English
+    assert reg.explain("a,b")["spend_1M"].tolist() == [1.5]
+    assert reg.explain('q"x')["spend_1M"].isna().all()
+    assert reg.explain("C\\N")["spend_1M"].tolist() == [1e12]
+    assert reg.state()["customer_id"].tolist() == ["C\\N", "a,b", 'q"x']  # text order
