@@ -2,6 +2,24 @@
 
 Everything here is vectorized over customers and touches no database: :class:`Register`
 reads what it needs (the committed review dates, the previous state) and calls these checks.
+
+The contract of ``Register.commit_review(review_date, scheme, state_frame, changes_frame)``:
+
+- ``review_date`` is the end of one of ``scheme``'s review periods. The first review of a
+  register may be any such date; afterwards it must be the first period end of ``scheme``'s
+  frequency after the last committed review (:func:`next_due`). A committed date is a no-op
+  (``committed=False``), an earlier one or a gap is refused.
+- ``state_frame``: one row per customer holding a tier after the review, columns
+  :data:`STATE_COLUMNS`. ``tier`` and ``qualified`` are tier names of ``scheme``; ``since`` a
+  date not after the review; the three counters whole numbers ≥ 0 (0 when absent);
+  ``streaks`` opaque text (compact JSON) the engine reads back as it wrote it. Any other
+  column is refused, so no contact detail can be stored.
+- ``changes_frame``: this review's changes, at most one per customer, columns
+  :data:`CHANGE_COLUMNS`. ``to_tier`` equals the customer's tier in ``state_frame``;
+  ``direction`` is ``new`` exactly when ``from_tier`` is empty.
+- Continuity with the last committed review: its customers are all still there; a customer
+  whose tier differs has a change from the committed tier; a customer new to the register has
+  a ``new`` change.
 """
 
 from __future__ import annotations
