@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import first_review, next_review
+from review_frames import first_review, next_review
 
 import tierlab as tl
 from tierlab.errors import ArgumentError, DataError
