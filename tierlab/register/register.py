@@ -328,6 +328,7 @@ class Register:
         DataError, ArgumentError
             The frames are inconsistent (see :mod:`tierlab.register.commit`).
         """
+        # long: one transaction from lock to commit, its steps kept in order in one place
         step = on_step or (lambda name: None)
         day = rules.review_timestamp(review_date, scheme)
         digest = rules.scheme_hash(scheme)
