@@ -106,8 +106,7 @@ def test_every_module_has_a_layer_and_imports_no_higher_one():
         own = _layer_of(module)
         for imported in _imports(path):
             if _layer_of(imported) > own:
-                upward.append(f"{module} ({LAYERS[own][0]}) imports {imported} "
-                              f"({LAYERS[_layer_of(imported)][0]})")
+                upward.append(f"{module} ({LAYERS[own][0]}) imports {imported}")
     assert not upward, "lower layers must not import higher ones:\n" + "\n".join(upward)
 
 
@@ -140,6 +139,7 @@ PUBLIC_API = {
     "compare_schemes", "threshold_sweep", "Comparison",
     "export_tier_table", "tier_table", "mask_contacts", "mask_phone", "mask_email",
     "generate", "sample_transactions", "sample_customers",
+    "Register",
 }
 PLOTS = {"plot_tier_distribution", "plot_tier_trend", "plot_migration", "plot_lorenz",
          "plot_rfm_heatmap", "plot_threshold_sweep", "plot_holdout", "plot_cluster_profiles",

@@ -58,6 +58,7 @@ _LAZY = {
     "mask_contacts": "tierlab.io.masking",
     "mask_phone": "tierlab.io.masking",
     "mask_email": "tierlab.io.masking",
+    "Register": "tierlab.register",
     "generate": "tierlab.datasets",
     "sample_transactions": "tierlab.datasets",
     "sample_customers": "tierlab.datasets",
@@ -104,6 +105,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         evaluate_potential,
         flag_customers,
     )
+    from tierlab.register import Register  # noqa: F401
     from tierlab.scoring import (  # noqa: F401
         DEFAULT_SEGMENTS,
         RFMScorer,

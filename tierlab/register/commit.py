@@ -33,8 +33,8 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
+from tierlab.calendar import period_end
 from tierlab.errors import ArgumentError, DataError
-from tierlab.features.core import period_end
 from tierlab.register.backend import to_arrow
 from tierlab.register.schema import COLUMNS
 from tierlab.tiers.scheme import TierScheme

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import tierlab
 from tierlab.errors import ArgumentError, DataError
+from tierlab.io.masking import mask_contacts, mask_email, mask_phone
 from tierlab.register.views import changes_frame
 
 __all__ = ["NOTIFICATION_COLUMNS", "masked_text", "notification_list", "write"]
@@ -24,7 +24,7 @@ NOTIFICATION_COLUMNS = ("customer_id", "name", "contact", "lang", "review", "fro
 
 def masked_text(text: str) -> str:
     """Free text with phone numbers (7+ digits) and e-mail addresses masked."""
-    masked = tierlab.mask_contacts(pd.DataFrame({"notes": [str(text)]}))
+    masked = mask_contacts(pd.DataFrame({"notes": [str(text)]}))
     return str(masked["notes"].iloc[0])
 
 
@@ -47,7 +47,7 @@ def _customer_table(customers: pd.DataFrame | None) -> pd.DataFrame:
 
 def _contact(table: pd.DataFrame, ids: pd.Index, masked: bool) -> pd.Series:
     parts = []
-    for col, mask in (("phone", tierlab.mask_phone), ("email", tierlab.mask_email)):
+    for col, mask in (("phone", mask_phone), ("email", mask_email)):
         if col in table.columns:
             values = table[col].reindex(ids).astype(object)
             values = values.where(values.notna(), None)

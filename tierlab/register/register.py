@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-import tierlab
+from tierlab import __version__
 from tierlab.errors import ArgumentError, DataError, did_you_mean
 from tierlab.register import commit as rules
 from tierlab.register import notify, views
@@ -356,7 +356,7 @@ class Register:
                     "review_freq": scheme.review, "tier_names": json.dumps(scheme.tier_names,
                                                                            ensure_ascii=False),
                     "data_fingerprint": str(data_fingerprint), "run_at": _now(),
-                    "ran_by": ran_by or _who(), "tierlab_version": tierlab.__version__,
+                    "ran_by": ran_by or _who(), "tierlab_version": __version__,
                     "customers": state.num_rows, "changes": changes.num_rows}])
                 db.insert("reviews", to_arrow(review, _REVIEW_KINDS))
                 step("reviews")
