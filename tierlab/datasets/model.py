@@ -1,57 +1,14 @@
-"""Seeded synthetic customer data and the bundled sample.
-
-:func:`generate` draws a realistic transaction log and customer table in the canonical form that
-:mod:`tierlab.io.load` produces, so that every part of tierlab can be tried, tested and benchmarked
-without real customer data. Everything is fake: names are ``测试客户00042`` / ``测试公司00042``,
-phones are ``138000xxxxx``-shaped, e-mails end in ``@example.com``.
-
-What the generator models, so that the tier schemes of the specification are all exercised:
-
-- staggered sign-ups: about a third of customers exist before the period, the rest sign up
-  during it; a few sign up and never buy;
-- heterogeneous purchase rates (gamma-distributed Poisson rates, heavy tail) and log-normal prices,
-  so monthly spend crosses 100 and 500 regularly; a few dozen key accounts (manufacturing and
-  foreign trade) place several multi-line orders a month and pass 50,000 or 100,000 a year with
-  100+ orders;
-- hotel guests whose ``quantity`` is the number of nights (1-5) per stay; elsewhere it counts items;
-- churn (a geometric lifetime), yearly seasonality (November/December peaks, a dip in the month of
-  Chinese New Year, a summer and holiday peak for hotels), and behaviour drift (some customers ramp
-  up, some decay), so tiers move over time;
-- about 3 % of rows are returns: the negative of an earlier purchase line of the same customer and
-  order, 1-30 days later;
-- satisfaction scores 1-5 that rise with spend and fall for decaying customers.
-
-The bundled sample in ``data/sample/`` is exactly ``generate(**SAMPLE_PARAMS, messy=True)`` written
-to CSV by ``data/make_sample.py``; :func:`sample_transactions` and :func:`sample_customers` return
-the same data by regenerating it, so they work in an installed package without data files.
-"""
+"""The generator's model of customers and their purchases (see :mod:`tierlab.datasets`)."""
 
 from __future__ import annotations
-
-import functools
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import ArgumentError
-
 __all__ = [
-    "INDUSTRIES",
-    "RETURN_SHARE",
-    "SAMPLE_PARAMS",
-    "generate",
-    "sample_customers",
-    "sample_transactions",
+    "CHANNELS", "CUSTOMER_COLUMNS", "INDUSTRIES", "RETURN_SHARE", "TRANSACTION_COLUMNS",
+    "customer_table", "draw_customers", "draw_transactions", "id_width", "zero_padded",
 ]
-
-#: Parameters of the bundled sample (``data/sample/``): ``generate(**SAMPLE_PARAMS, messy=True)``.
-SAMPLE_PARAMS: dict[str, Any] = {
-    "n_customers": 2000,
-    "months": 24,
-    "start": "2024-01-01",
-    "seed": 2024,
-}
 
 #: Target share of transaction rows that are returns (negative amounts).
 RETURN_SHARE = 0.03
@@ -135,185 +92,11 @@ _NOTES = np.array(
         "生日月有优惠",
     ]
 )
-_BAD_DATES = np.array(["2024-13-45", "#VALUE!", "0000-00-00", "32/01/2024", "2024-02-30",
-                       "yesterday", "N.A."])
 _SECOND = np.timedelta64(1, "s")
 _DAY = np.timedelta64(86_400, "s")
 
 
-# long through its docstring (the generator's documented model); the body is ~15 lines
-def generate(
-    n_customers: int = 2000,
-    *,
-    months: int = 24,
-    start: str | pd.Timestamp = "2024-01-01",
-    seed: int = 0,
-    messy: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Draw a synthetic transaction log and customer table.
-
-    Parameters
-    ----------
-    n_customers : int, default 2000
-        Number of customers in the customer table (a few of them never buy).
-    months : int, default 24
-        Length of the transaction period in months; the period is
-        ``[start, start + months months)``.
-    start : str or Timestamp, default "2024-01-01"
-        First day of the period (the time of day is dropped).
-    seed : int, default 0
-        Seed of :func:`numpy.random.default_rng`; the same arguments always give the same frames.
-    messy : bool, default False
-        If True, the transactions come as an export would write them: every column is a string
-        (timestamps ``"2024-03-01 14:05:09"``, amounts ``"1234.50"``, quantities ``"2"``), about
-        2 % of amounts are written ``"¥1,234.50"`` (``"-¥1,234.50"`` for returns), and a few
-        extra rows are added next to the row they copy: copies with a missing ``customer_id``,
-        copies with an unparseable ``timestamp`` (``"2024-13-45"``, ``"#VALUE!"`` ...) and exact
-        duplicates of an order line. Each kind counts ``max(2, ceil(rows / 10,000))`` rows.
-        Rejecting those rows and parsing the amounts gives back the clean transactions exactly.
-        The customer table is the same in both modes.
-
-    Returns
-    -------
-    transactions : DataFrame
-        One row per purchase line, sorted by ``timestamp`` then ``order_id``, columns
-        ``customer_id`` (str, ``"C00001"``), ``timestamp`` (datetime64[ns]), ``amount``
-        (float64, 2 decimals; negative for returns), ``order_id`` (str, ``"O0000001"``; an order
-        may have several lines and a return carries the id of the order it refunds),
-        ``quantity`` (float64, 1-5 items or hotel nights; negative on returns) and ``channel``
-        (str: store, online, app, phone, sales rep).
-    customers : DataFrame
-        One row per customer: ``customer_id``, ``name``, ``phone``, ``email``, ``region``
-        ("local" / "remote"), ``province``, ``industry``, ``signup_date`` (datetime64[ns]),
-        ``satisfaction`` (float64, 1-5, NaN when not surveyed), ``notes`` (str or NaN).
-
-    Raises
-    ------
-    ArgumentError
-        If a parameter is out of range.
-
-    See Also
-    --------
-    sample_transactions, sample_customers : the bundled sample.
-
-    Notes
-    -----
-    Everything is vectorized over customers and rows; only the bounded messy-mode rendering
-    loops over its few problem kinds. Two million customers take well under a minute.
-
-    Examples
-    --------
-    >>> from tierlab.datasets import generate
-    >>> tx, customers = generate(200, months=12, seed=1)
-    >>> list(tx.columns)
-    ['customer_id', 'timestamp', 'amount', 'order_id', 'quantity', 'channel']
-    >>> customers["customer_id"].iloc[0], customers["email"].iloc[0]
-    ('C00001', 'c00001@example.com')
-    >>> bool((tx["amount"] < 0).mean() < 0.05)
-    True
-    """
-    n, months, t0 = _check_params(n_customers, months, start, seed)
-    rng = np.random.default_rng(seed)
-    edges = (pd.date_range(t0, periods=months + 1, freq=pd.DateOffset(months=1))
-             .to_numpy().astype("datetime64[s]"))
-
-    cust = _draw_customers(rng, n, edges)
-    tx, cust_of_row = _draw_transactions(rng, cust, edges)
-    customers = _customer_table(rng, cust, tx["amount"].to_numpy(), cust_of_row)
-    if messy:
-        tx = _make_messy(rng, tx)
-    return tx, customers
-
-
-def sample_transactions(*, messy: bool = False) -> pd.DataFrame:
-    """Transactions of the bundled sample (``data/sample/transactions.csv``).
-
-    The sample is regenerated with :data:`SAMPLE_PARAMS`, so this works without data files.
-
-    Parameters
-    ----------
-    messy : bool, default False
-        False: the clean canonical transactions, i.e. what loading the CSV gives once the
-        deliberately bad rows are rejected. True: the strings exactly as written in the CSV.
-
-    Returns
-    -------
-    DataFrame
-        A new frame on every call; see :func:`generate` for the columns.
-
-    Examples
-    --------
-    >>> from tierlab.datasets import sample_transactions
-    >>> tx = sample_transactions()
-    >>> bool(tx["timestamp"].between("2024-01-01", "2026-01-01", inclusive="left").all())
-    True
-    """
-    return _sample(bool(messy))[0].copy()
-
-
-def sample_customers() -> pd.DataFrame:
-    """Customer table of the bundled sample (``data/sample/customers.csv``).
-
-    Returns
-    -------
-    DataFrame
-        ``generate(**SAMPLE_PARAMS)[1]``, a new frame on every call.
-
-    Examples
-    --------
-    >>> from tierlab.datasets import sample_customers
-    >>> len(sample_customers())
-    2000
-    """
-    return _sample(False)[1].copy()
-
-
-@functools.lru_cache(maxsize=2)
-def _sample(messy: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return generate(**SAMPLE_PARAMS, messy=messy)
-
-
-# --------------------------------------------------------------------------------------------
-# parameters
-
-
-def _check_params(
-    n_customers: Any, months: Any, start: Any, seed: Any
-) -> tuple[int, int, pd.Timestamp]:
-    for name, value, low, high in (
-        ("n_customers", n_customers, 1, 99_999_999),
-        ("months", months, 1, 1200),
-    ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | np.integer)
-            or not low <= value <= high
-        ):
-            raise ArgumentError(
-                f"generate(): parameter {name!r} must be an integer from {low} to {high}, "
-                f"got {value!r}."
-            )
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ArgumentError(f"generate(): parameter 'seed' must be an integer >= 0, got {seed!r}.")
-    try:
-        t0 = pd.Timestamp(start)
-    except (TypeError, ValueError) as exc:
-        raise ArgumentError(
-            f"generate(): parameter 'start' must be a date such as '2024-01-01', got {start!r}."
-        ) from exc
-    if t0 is pd.NaT or t0.tz is not None:
-        raise ArgumentError(
-            f"generate(): parameter 'start' must be a tz-naive date such as '2024-01-01', "
-            f"got {start!r}."
-        )
-    return int(n_customers), int(months), t0.normalize()
-
-
-# --------------------------------------------------------------------------------------------
-# customers
-
-
-def _draw_customers(rng: np.random.Generator, n: int, edges: np.ndarray) -> dict[str, np.ndarray]:
+def draw_customers(rng: np.random.Generator, n: int, edges: np.ndarray) -> dict[str, np.ndarray]:
     """Per-customer latent traits as aligned arrays (position i = customer i + 1)."""
     t0, t_end = edges[0], edges[-1]
     months = len(edges) - 1
@@ -360,14 +143,14 @@ def _draw_customers(rng: np.random.Generator, n: int, edges: np.ndarray) -> dict
     }
 
 
-def _customer_table(
+def customer_table(
     rng: np.random.Generator,
     cust: dict[str, np.ndarray],
     amount: np.ndarray,
     cust_of_row: np.ndarray,
 ) -> pd.DataFrame:
     n = len(cust["ind"])
-    num = _zero_padded(np.arange(1, n + 1), _id_width(n))
+    num = zero_padded(np.arange(1, n + 1), id_width(n))
     ids = "C" + num
     b2b = _P["b2b"][cust["ind"]]
     spend = np.bincount(cust_of_row, weights=amount, minlength=n)
@@ -389,7 +172,7 @@ def _customer_table(
         {
             "customer_id": ids,
             "name": np.where(b2b, "测试公司", "测试客户") + num,
-            "phone": "138" + _zero_padded(np.arange(1, n + 1), 8),
+            "phone": "138" + zero_padded(np.arange(1, n + 1), 8),
             "email": "c" + num + "@example.com",
             "region": np.where(cust["local"], "local", "remote"),
             "province": np.where(cust["local"], _PROVINCE_LOCAL, province),
@@ -418,7 +201,7 @@ def _season_matrix(edges: np.ndarray) -> np.ndarray:
 
 # one vectorized pass: order counts, lines, prices, quantities, returns; split, it would pass
 # a dozen row arrays between the parts
-def _draw_transactions(
+def draw_transactions(
     rng: np.random.Generator, cust: dict[str, np.ndarray], edges: np.ndarray
 ) -> tuple[pd.DataFrame, np.ndarray]:
     n, months = len(cust["ind"]), len(edges) - 1
@@ -488,10 +271,10 @@ def _draw_transactions(
     width = max(7, len(str(max(n_orders, 1))))
     tx = pd.DataFrame(
         {
-            "customer_id": "C" + _zero_padded(row_cust + 1, _id_width(n)),
+            "customer_id": "C" + zero_padded(row_cust + 1, id_width(n)),
             "timestamp": row_ts.astype("datetime64[ns]"),
             "amount": sign * cents[src] / 100.0,
-            "order_id": "O" + _zero_padded(row_order + 1, width),
+            "order_id": "O" + zero_padded(row_order + 1, width),
             "quantity": (sign * qty[src]).astype("float64"),
             "channel": np.asarray(CHANNELS)[channel[lo_[src]]],
         },
@@ -515,54 +298,11 @@ def _distinct_lines(order: np.ndarray, cents: np.ndarray, qty: np.ndarray) -> np
     raise RuntimeError("could not make order lines distinct")  # pragma: no cover
 
 
-# --------------------------------------------------------------------------------------------
-# messy export
-
-
-def _make_messy(rng: np.random.Generator, tx: pd.DataFrame) -> pd.DataFrame:
-    """Render *tx* as export strings and add a few rows a loader must reject."""
-    n = len(tx)
-    cents = np.rint(tx["amount"].to_numpy() * 100).astype(np.int64)
-    whole = pd.Series(np.abs(cents) // 100).astype(str)
-    frac = pd.Series(np.abs(cents) % 100).astype(str).str.zfill(2)
-    sign = pd.Series(np.where(cents < 0, "-", ""), dtype="str")
-    plain = sign + whole + "." + frac
-    yen = sign + "¥" + whole.str.replace(r"\B(?=(\d{3})+(?!\d))", ",", regex=True) + "." + frac
-    use_yen = rng.random(n) < 0.02
-
-    out = pd.DataFrame(
-        {
-            "customer_id": tx["customer_id"].to_numpy(),
-            "timestamp": tx["timestamp"].dt.strftime("%Y-%m-%d %H:%M:%S").to_numpy(),
-            "amount": np.where(use_yen, yen, plain),
-            "order_id": tx["order_id"].to_numpy(),
-            "quantity": tx["quantity"].to_numpy().astype(np.int64).astype(str),
-            "channel": tx["channel"].to_numpy(),
-        },
-        columns=TRANSACTION_COLUMNS,
-    ).astype(str)
-
-    k = min(max(2, -(-n // 10_000)), n)
-    pieces = [out]
-    positions: list[np.ndarray] = [np.arange(n, dtype=np.float64)]
-    for problem in ("missing_id", "bad_date", "duplicate"):  # loop over problem kinds
-        rows = np.sort(rng.choice(n, size=k, replace=False))
-        extra = out.iloc[rows].copy()
-        if problem == "missing_id":
-            extra["customer_id"] = extra["customer_id"].where(np.zeros(k, dtype=bool))
-        elif problem == "bad_date":
-            extra["timestamp"] = _BAD_DATES[rng.integers(0, len(_BAD_DATES), size=k)]
-        pieces.append(extra)
-        positions.append(rows + 0.5)  # right after the row it copies
-    order = np.argsort(np.concatenate(positions), kind="stable")
-    return pd.concat(pieces, ignore_index=True).iloc[order].reset_index(drop=True)
-
-
-def _id_width(n_customers: int) -> int:
+def id_width(n_customers: int) -> int:
     """Digits of a customer number: 5, more when there are more customers."""
     return max(5, len(str(n_customers)))
 
 
-def _zero_padded(values: np.ndarray, width: int) -> pd.Series:
+def zero_padded(values: np.ndarray, width: int) -> pd.Series:
     """Integers as strings zero-padded to *width* digits."""
     return pd.Series(np.asarray(values).astype(str)).str.zfill(width)
