@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tierlab.errors import ArgumentError, TierlabError
+from tierlab.reporting.limits import DEFAULT_CELL_TIMEOUT, DEFAULT_DEADLINE
 
 __all__ = ["main", "build_parser"]
 
@@ -38,6 +39,17 @@ def _pair(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(f"expected name=header, got {text!r}")
     key, value = text.split("=", 1)
     return key.strip(), value.strip()
+
+
+def _seconds(text: str) -> float:
+    """A ``--timeout``/``--deadline`` value: seconds, 0 for no limit."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0: no limit)")
+    return value
 
 
 def _date(text: str) -> str:
@@ -79,8 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a YAML file of parameters (repeatable; -y and -p override it)")
     rep.add_argument("--out", default="reports", metavar="DIR",
                      help="folder for the reports (default: reports/)")
-    rep.add_argument("--timeout", type=int, default=None, metavar="SECONDS",
-                     help="fail when a single cell runs longer than this")
+    rep.add_argument("--timeout", type=_seconds, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
+                     help="fail when a single cell runs longer than this (default: "
+                          f"{DEFAULT_CELL_TIMEOUT}; 0: no limit)")
+    rep.add_argument("--deadline", type=_seconds, default=DEFAULT_DEADLINE, metavar="SECONDS",
+                     help="fail when all cells together run longer than this (default: "
+                          f"{DEFAULT_DEADLINE}; 0: no limit)")
     rep.add_argument("--keep", type=int, default=None, metavar="N",
                      help="after a successful run keep only the newest N run folders")
     rep.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -149,7 +165,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                          args.parameters_file)
         log = None if args.quiet else _err
         run = report.run_report(args.notebook, params, out=args.out, log=log,
-                                timeout=args.timeout, keep=args.keep)
+                                timeout=args.timeout, deadline=args.deadline, keep=args.keep)
     except ArgumentError as exc:  # a ParameterError: unknown notebook or a bad parameter
         _err(f"tierlab report: error: {exc}")
         return 2
@@ -157,7 +173,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         _err(f"tierlab report: FAILED: {exc}")
         if exc.traceback:
             _err("\n" + exc.traceback)
-        return 1
+        return 128 + exc.signum if exc.signum else 1
     except TierlabError as exc:
         _err(f"tierlab report: error: {exc}")
         return 1

@@ -17,15 +17,15 @@ cell displays 200 items into an ``ipywidgets.Output`` (``test_kernel.py`` pins i
 :class:`SlicedPollChannel` waits in slices of :data:`POLL_SLICE` seconds: at the end of each
 slice pyzmq polls the socket once more, which finds a reply whose wake-up was lost. The other
 limits a run needs are set in :func:`client_options`: a time limit per cell and for the whole
-run (:class:`RunLimits`), a dead kernel noticed within a second (nbclient's alive check), a
-missing ``idle`` status after a reply is an error after :data:`IOPUB_TIMEOUT` seconds.
+run (:class:`~tierlab.reporting.limits.RunLimits`), a dead kernel noticed within a second
+(nbclient's alive check), a missing ``idle`` status after a reply is an error after
+:data:`IOPUB_TIMEOUT` seconds.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from queue import Empty
 from typing import Any
 
@@ -34,23 +34,18 @@ from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import DottedObjectName, Type
 
+from tierlab.reporting.limits import RunLimits
+
 __all__ = [
-    "DEFAULT_CELL_TIMEOUT",
-    "DEFAULT_DEADLINE",
     "IOPUB_TIMEOUT",
     "POLL_SLICE",
     "ReportKernelClient",
     "ReportKernelManager",
-    "RunLimits",
     "SlicedPollChannel",
     "client_options",
     "progress_engine",
 ]
 
-#: Seconds a single cell may run by default (``tierlab report --timeout``).
-DEFAULT_CELL_TIMEOUT = 600
-#: Seconds the cells of one run may take together by default (``tierlab report --deadline``).
-DEFAULT_DEADLINE = 7200
 #: Seconds to wait for a cell's last output (its ``idle`` status) after its reply.
 IOPUB_TIMEOUT = 30
 #: Longest single wait on a kernel socket before it is polled again.
@@ -88,49 +83,6 @@ class ReportKernelManager(AsyncKernelManager):
 
     client_class = DottedObjectName("tierlab.reporting.kernel.ReportKernelClient")
     client_factory = Type(klass=ReportKernelClient)
-
-
-@dataclass
-class RunLimits:
-    """Time limits of one run and where it is (for the error message when one is hit).
-
-    Parameters
-    ----------
-    cell : float or None
-        Seconds a single cell may run (None: no limit per cell).
-    deadline : float or None
-        Seconds all cells of the run may take together, counted from :meth:`start`
-        (None: no overall limit).
-    """
-
-    cell: float | None = DEFAULT_CELL_TIMEOUT
-    deadline: float | None = DEFAULT_DEADLINE
-    started: float = field(default_factory=time.monotonic)
-    cell_index: int | None = None
-    section: str | None = None
-    stage: str | None = None
-
-    def start(self) -> None:
-        """Start the overall clock now."""
-        self.started = time.monotonic()
-
-    def remaining(self) -> float | None:
-        """Seconds left before the overall deadline (None: no deadline)."""
-        if self.deadline is None:
-            return None
-        return self.deadline - (time.monotonic() - self.started)
-
-    def cell_timeout(self, cell: Any = None) -> int | None:
-        """Seconds this cell may run (nbclient's ``timeout_func``): the tighter of the limits."""
-        limits = [x for x in (self.cell, self.remaining()) if x is not None]
-        if not limits:
-            return None
-        return max(int(min(limits) + 0.999), 1)  # nbclient reads 0 as "no limit"
-
-    def deadline_hit(self) -> bool:
-        """Whether the overall deadline has passed (a timeout was the deadline's)."""
-        left = self.remaining()
-        return left is not None and left <= 1
 
 
 def client_options(limits: RunLimits) -> dict[str, Any]:

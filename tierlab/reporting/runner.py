@@ -60,13 +60,8 @@ from typing import Any
 from tierlab.errors import ReportError
 from tierlab.reporting import runs
 from tierlab.reporting.html import export_html
-from tierlab.reporting.kernel import (
-    DEFAULT_CELL_TIMEOUT,
-    DEFAULT_DEADLINE,
-    RunLimits,
-    client_options,
-    progress_engine,
-)
+from tierlab.reporting.kernel import client_options, progress_engine
+from tierlab.reporting.limits import DEFAULT_CELL_TIMEOUT, DEFAULT_DEADLINE, RunLimits
 from tierlab.reporting.parameters import (
     NOTEBOOKS,
     OUT_PARAMETER,
