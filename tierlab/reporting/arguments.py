@@ -170,7 +170,7 @@ def cli_column_message(message: str, option: str, mapping: Mapping[str, str],
     if m:
         pair = f"{m['key']}={_literal(m['near'])}"
         return message + f". Fix the mapping: {option} {shlex.quote(pair)}"
-    return message.replace("columns=", f"{option} ")
+    return re.sub(r"\bcolumns= ?", f"{option} ", message)
 
 
 def _closest(key: str, present: list[str], mapping: Mapping[str, str],
