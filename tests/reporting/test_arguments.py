@@ -67,9 +67,10 @@ def test_missing_column_message_suggests_a_header():
 def test_out_path_problems(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
-    assert "is a file, not a folder" in out_path_problem(blocker / "a" / "t.xlsx", folder=False)
-    assert "is a folder; give a file name" in out_path_problem(tmp_path, folder=False)
-    assert "is a file, not a folder" in out_path_problem(blocker, folder=True)
+    assert "is a file, not a folder" in str(out_path_problem(blocker / "a" / "t.xlsx",
+                                                             folder=False))
+    assert "is a folder; give a file name" in str(out_path_problem(tmp_path, folder=False))
+    assert "is a file, not a folder" in str(out_path_problem(blocker, folder=True))
     assert out_path_problem(tmp_path / "new" / "t.xlsx", folder=False) is None
     assert out_path_problem(tmp_path / "reports", folder=True) is None
     err = OSError(errno.ENOTDIR, "Not a directory", str(blocker / "t.xlsx"))
