@@ -92,7 +92,7 @@ def test_sigterm_stops_the_run_marks_it_failed_and_ends_the_kernel(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path):
+def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path, run_cli):
     nb = _sleeper(tmp_path / "sleeper.ipynb")
     out = tmp_path / "reports"
     proc, run_dir, kernel = _start_report(nb, out)
@@ -101,6 +101,9 @@ def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path):
     if not _wait_gone(kernel):  # the orphaned kernel notices its parent is gone
         os.kill(kernel, signal.SIGKILL)
     assert (run_dir / runs.RUNNING_MARKER).exists()
+    assert runs.list_runs(out / "sleeper") == [(run_dir, "failed: did not finish (killed?)")]
+    listing = run_cli(["report", str(nb), "--runs", "--out", str(out)])
+    assert listing.code == 0 and "did not finish" in listing.stdout
     lines: list[str] = []
     ok = run_report(str(nb), {"seconds": 0}, out=out, log=lines.append)
     failed = run_dir.with_name(run_dir.name + "_failed")
@@ -108,6 +111,8 @@ def test_a_killed_run_is_marked_failed_by_the_next_run(tmp_path):
     assert "did not finish" in (failed / runs.FAILED_NOTE).read_text(encoding="utf-8")
     assert any("never finished" in line and str(failed) in line for line in lines)
     assert ok.latest_html.exists() and not (ok.run_dir / runs.RUNNING_MARKER).exists()
+    states = dict(runs.list_runs(out / "sleeper"))
+    assert states[ok.run_dir] == "ok" and states[failed].startswith("failed: The run did not")
 
 
 def test_markers_of_live_processes_are_left_alone(tmp_path):

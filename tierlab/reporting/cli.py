@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     rep.add_argument("--parameters", dest="list_parameters", action="store_true",
                      help="list the notebook's parameters and exit")
+    rep.add_argument("--runs", dest="list_runs", action="store_true",
+                     help="list the run folders under --out, newest first, with their state "
+                          "(ok, running, failed and why), and exit")
 
     tiers = sub.add_parser(
         "tiers", parents=[common], help="write the tier management table (.xlsx or .csv)",
@@ -179,7 +182,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from tierlab.reporting import runner as report
 
     try:
-        _, path = report.resolve_notebook(args.notebook)
+        name, path = report.resolve_notebook(args.notebook)
         args.current_file = str(path)
         if args.list_parameters:
             params = report.notebook_parameters(path)
@@ -187,6 +190,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
             for p in params.values():
                 line = f"  {p['name']}: {p['inferred_type_name']} = {p['default']}"
                 print(line + (f"    # {p['help']}" if p["help"] else ""))
+            return 0
+        if args.list_runs:
+            from tierlab.reporting.runs import list_runs
+
+            for run_dir, state in list_runs(Path(args.out).expanduser() / name):
+                print(f"{_show_path(run_dir)}  {state}")
             return 0
         problem = out_path_problem(args.out, folder=True)
         if problem:

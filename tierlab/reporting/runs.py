@@ -24,6 +24,7 @@ __all__ = [
     "finish",
     "fresh_run_dir",
     "is_unfinished",
+    "list_runs",
     "mark_failed",
     "prune_runs",
     "publish_run",
@@ -115,6 +116,31 @@ def recover_unfinished(name_dir: Path) -> list[Path]:
     return [mark_failed(p, "The run did not finish: its process ended without cleaning up "
                            "(killed, e.g. by SIGKILL, or the machine stopped). Found and marked "
                            "failed by a later run.") for p in found]
+
+
+def list_runs(name_dir: Path) -> list[tuple[Path, str]]:
+    """The dated run folders of a notebook, newest first, each with its state.
+
+    States: ``"ok"``, ``"running"``, ``"failed: <why>"`` (the first line of
+    :data:`FAILED_NOTE`), and ``"failed: did not finish (killed?)"`` for a run whose process
+    died without ending it (renamed ``_failed`` by the next run, not by listing).
+    """
+    if not name_dir.is_dir():
+        return []
+    found = []
+    for p in sorted((p for p in name_dir.iterdir() if p.is_dir() and _DATED.match(p.name)),
+                    key=lambda p: p.name, reverse=True):
+        if p.name.endswith("_failed"):
+            note = p / FAILED_NOTE
+            why = note.read_text(encoding="utf-8").strip().splitlines()[:1] \
+                if note.is_file() else []
+            found.append((p, "failed" + (f": {why[0]}" if why else "")))
+        elif (p / RUNNING_MARKER).exists():
+            found.append((p, "failed: did not finish (killed?)" if is_unfinished(p)
+                          else "running"))
+        else:
+            found.append((p, "ok"))
+    return found
 
 
 def publish_run(run_dir: Path, html: Path, name_dir: Path, out: Path, name: str
