@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from tierlab.io.load import load_customers, load_transactions
+from tierlab.reporting.cli import main
 from tierlab.tiers.scheme import TierScheme
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -250,3 +252,116 @@ def test_failed_run_exit_1_keeps_last_good_report(segmentation_run, run_cli, sma
     assert errors and errors[0]["ename"] == "DataError"
     metrics = json.loads((res.latest / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["parameters"]["transactions"] == str(small_data.transactions)
+
+
+# ------------------------------------------------------------------------------------- robustness
+def _crashing_schemes(folder: Path) -> list[Path]:
+    """Schemes the loader did not foresee (a list where a word belongs)."""
+    base = ("name: x\nreview: {review}\ntiers:\n  - name: Low\n  - name: High\n"
+            "    when: {{metric: {metric}, window: 1M, op: '>=', value: 1}}\n")
+    files = []
+    for i, (review, metric) in enumerate([("[monthly]", "spend"), ("monthly", "[spend]")]):
+        path = folder / f"odd{i}.yaml"
+        path.write_text(base.format(review=review, metric=metric), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def test_check_scheme_goes_on_after_a_file_that_fails(run_cli, tmp_path):
+    odd0, odd1 = _crashing_schemes(tmp_path)
+    good = [str(RULES / "monthly_spend.yaml"), str(RULES / "hotel_loyalty.yaml")]
+    res = run_cli(["check-scheme", str(odd0), good[0], str(odd1), good[1]])
+    assert res.code == 1
+    lines = res.stdout.splitlines()
+    assert [ln.split(": ")[0] for ln in lines] == [str(odd0), good[0], str(odd1), good[1]]
+    assert lines[0].startswith(f"{odd0}: ERROR: ") and lines[2].startswith(f"{odd1}: ERROR: ")
+    assert ": OK" in lines[1] and ": OK" in lines[3]
+    assert "Traceback" not in res.stdout + res.stderr
+
+
+def test_an_unexpected_error_is_one_line_and_debug_shows_the_traceback(run_cli, small_data,
+                                                                         tmp_path):
+    odd, _ = _crashing_schemes(tmp_path)
+    args = ["tiers", str(small_data.transactions), "--scheme", str(odd), "--out",
+            str(tmp_path / "t.csv")]
+    res = run_cli(args)
+    assert res.code == 1 and res.stdout == ""
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    assert str(odd) in res.stderr  # names the file
+    if "unexpected" not in res.stderr:
+        pytest.skip("this scheme is now rejected as invalid: no unexpected error left to show")
+    assert "--debug" in res.stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TIERLAB_DEBUG": "1"}
+    for extra, environ in (([], env), (["--debug"], {**env, "TIERLAB_DEBUG": ""})):
+        debug = subprocess.run([sys.executable, "-m", "tierlab.reporting.cli", *args, *extra],
+                               capture_output=True, text=True, env=environ, check=False)
+        assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+
+
+def test_as_of_that_is_not_a_date_is_a_clean_usage_error(small_data, tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["tiers", str(small_data.transactions), "--scheme",
+              str(RULES / "monthly_spend.yaml"), "--as-of", "notadate", "--out",
+              str(tmp_path / "t.csv")])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert "'notadate' is not a date; write it as YYYY-MM-DD" in err and "Traceback" not in err
+
+
+def _renamed_export(small_data, tmp_path) -> Path:
+    raw = pd.read_csv(small_data.transactions, dtype=str)
+    src = tmp_path / "export.csv"
+    pd.DataFrame({"客户ID": raw["customer_id"], "日子": raw["timestamp"],
+                  "dollar_value": raw["amount"]}).to_csv(src, index=False)
+    return src
+
+
+@pytest.mark.parametrize("columns", [
+    ["--columns", "customer_id=客户ID,timestamp=日子,amount=dollar_value"],
+    ["--columns", "customer_id=客户ID", "--columns", "timestamp=日子,amount=dollar_value"],
+    ["--columns", "customer_id=客户ID", "timestamp=日子", "amount=dollar_value"],  # old form
+], ids=["one-argument", "repeated", "old-list"])
+def test_columns_never_swallow_the_file_after_them(run_cli, small_data, tmp_path, columns):
+    src = _renamed_export(small_data, tmp_path)
+    out = tmp_path / "t.csv"
+    # the transaction file right after the mapping
+    res = run_cli(["tiers", *columns, str(src), "--scheme", str(RULES / "monthly_spend.yaml"),
+                   "--out", str(out)])
+    assert res.code == 0, res.stderr
+    hist, _ = _hist(small_data)
+    assert sorted(pd.read_csv(out, dtype=str, encoding="utf-8-sig")["customer_id"]) == \
+        sorted(hist.customer_ids)
+    # check-scheme: the scheme file right after the mapping
+    res = run_cli(["check-scheme", "--transactions", str(src), *columns,
+                   str(RULES / "hotel_loyalty.yaml")])
+    assert res.code == 0, res.stderr
+    assert "hotel_loyalty.yaml: OK" in res.stdout
+
+
+def test_missing_column_error_gives_the_command_line_form(run_cli, small_data, tmp_path):
+    src = _renamed_export(small_data, tmp_path)
+    res = run_cli(["tiers", str(src), "--columns", "customer_id=客户ID,timestamp=日子",
+                   "--scheme", str(RULES / "monthly_spend.yaml"), "--out",
+                   str(tmp_path / "t.csv")])
+    assert res.code == 1
+    assert "required column 'amount' not found" in res.stderr
+    assert "--columns amount=dollar_value" in res.stderr  # the one column left over
+    assert "columns={" not in res.stderr
+    # a mapped header that is not there: the closest, as an option
+    res = run_cli(["tiers", str(src), "--columns",
+                   "customer_id=客户ID,timestamp=日子,amount=dolar_value", "--scheme",
+                   str(RULES / "monthly_spend.yaml"), "--out", str(tmp_path / "t.csv")])
+    assert res.code == 1 and "--columns amount=dollar_value" in res.stderr
+
+
+def test_out_under_a_file_says_which_part_is_a_file(run_cli, small_data, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    res = run_cli(["tiers", str(small_data.transactions), "--scheme",
+                   str(RULES / "monthly_spend.yaml"), "--out", str(blocker / "x.xlsx")])
+    assert res.code == 2
+    assert f"{str(blocker)!r} is a file, not a folder" in res.stderr
+    assert "File exists" not in res.stderr
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+    res = run_cli(["report", "segmentation", "--out", str(blocker)])
+    assert res.code == 2 and "is a file, not a folder" in res.stderr

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from tierlab.errors import ReportError
-from tierlab.reporting import runner
+from tierlab.reporting import runner, runs
 from tierlab.reporting.paths import project_root
 from tierlab.reporting.runner import ParameterError, ReportFailed, run_report
 
@@ -86,9 +86,9 @@ def test_unknown_parameter_rejected_before_anything_runs(tmp_path):
 
 # ------------------------------------------------------------------------------------- folders
 def test_fresh_dir_never_reuses_a_stamp(tmp_path):
-    first = runner._fresh_dir(tmp_path, "2025-01-31_060000")
+    first = runs.fresh_run_dir(tmp_path, "2025-01-31_060000")
     (tmp_path / "2025-01-31_060000-2_failed").mkdir()  # a failed second run of the same second
-    second = runner._fresh_dir(tmp_path, "2025-01-31_060000")
+    second = runs.fresh_run_dir(tmp_path, "2025-01-31_060000")
     assert first.name == "2025-01-31_060000" and second.name == "2025-01-31_060000-3"
     assert first.is_dir() and second.is_dir()
 
@@ -98,10 +98,10 @@ def test_prune_keeps_the_newest_dated_runs(tmp_path):
              "2025-04-30_060000", "latest", "notes"]
     for name in names:
         (tmp_path / name).mkdir()
-    runner._prune(tmp_path, 2, current=tmp_path / "2025-04-30_060000")
+    runs.prune_runs(tmp_path, 2, current=tmp_path / "2025-04-30_060000")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "2025-03-31_060000", "2025-04-30_060000", "latest", "notes"]
-    runner._prune(tmp_path, 0, current=tmp_path / "2025-04-30_060000")  # the current run stays
+    runs.prune_runs(tmp_path, 0, current=tmp_path / "2025-04-30_060000")  # the current run stays
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2025-04-30_060000", "latest", "notes"]
 
 
@@ -114,7 +114,7 @@ def test_publish_replaces_latest_and_top_html(tmp_path):
     run_dir = name_dir / "2025-01-31_060000"
     run_dir.mkdir()
     (run_dir / "tiny.html").write_text("new report", encoding="utf-8")
-    latest, top = runner._publish(run_dir, run_dir / "tiny.html", name_dir, out, "tiny")
+    latest, top = runs.publish_run(run_dir, run_dir / "tiny.html", name_dir, out, "tiny")
     assert [p.name for p in latest.iterdir()] == ["tiny.html"]
     assert top.read_text(encoding="utf-8") == "new report"
     assert sorted(p.name for p in name_dir.iterdir()) == ["2025-01-31_060000", "latest"]

@@ -15,9 +15,13 @@
 5. only then publishes it: ``<out>/<name>/latest/`` becomes a copy of the run folder and
    ``<out>/<name>.html`` the report.
 
-A failed run (an error in a cell, or in the HTML export) raises :class:`ReportFailed` naming the
-failing cell and its error; its folder is renamed ``<stamp>_failed`` and keeps the executed
-notebook up to the failing cell for debugging; ``latest/`` and ``<name>.html`` are untouched.
+A failed run raises :class:`ReportFailed` naming the failing cell and its error: an error in a
+cell, a cell over its time limit (600 s by default) or the run over its deadline (2 h by
+default), a kernel that died, an HTML export that failed, or SIGTERM/SIGINT. Its folder is
+renamed ``<stamp>_failed``, says why in ``FAILED.txt`` and keeps the executed notebook up to the
+failing cell for debugging; ``latest/`` and ``<name>.html`` are untouched. A run killed outright
+(SIGKILL) is found by the next run and marked failed then (:mod:`tierlab.reporting.runs`). How
+cells are executed and why no wait on the kernel is unbounded: :mod:`tierlab.reporting.kernel`.
 
 Layout under ``--out`` (default ``reports/``)::
 
@@ -44,8 +48,9 @@ import contextlib
 import datetime as dt
 import os
 import re
-import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -53,7 +58,10 @@ from pathlib import Path
 from typing import Any
 
 from tierlab.errors import ReportError
+from tierlab.reporting import runs
 from tierlab.reporting.html import export_html
+from tierlab.reporting.kernel import client_options, progress_engine
+from tierlab.reporting.limits import DEFAULT_CELL_TIMEOUT, DEFAULT_DEADLINE, RunLimits
 from tierlab.reporting.parameters import (
     NOTEBOOKS,
     OUT_PARAMETER,
@@ -73,6 +81,7 @@ __all__ = [
     "ParameterError",
     "ReportFailed",
     "ReportRun",
+    "RunStopped",
     "check_parameters",
     "export_html",
     "notebook_parameters",
@@ -85,7 +94,7 @@ KERNEL = "python3"
 
 
 class ReportFailed(ReportError):
-    """A report run failed; the last good report was left in place.
+    """A report run failed; an earlier good report, if any, was left in place.
 
     Attributes
     ----------
@@ -97,10 +106,17 @@ class ReportFailed(ReportError):
         Execution count of the failing cell (``In [n]``), when a cell failed.
     ename, evalue : str
         Exception type and message raised in the cell.
+    kind : str
+        ``"cell"`` (a cell raised), ``"timeout"`` (a cell over its limit), ``"deadline"`` (the
+        run over its deadline), ``"kernel"`` (the kernel died), ``"stopped"`` (SIGTERM/SIGINT)
+        or ``"error"`` (anything else, e.g. the HTML export).
+    signum : int or None
+        The signal that stopped the run (``kind == "stopped"``).
     """
 
     def __init__(self, message: str, *, run_dir: Path, notebook: Path, cell: int | None = None,
-                 ename: str = "", evalue: str = "", traceback: str = ""):
+                 ename: str = "", evalue: str = "", traceback: str = "", kind: str = "cell",
+                 signum: int | None = None):
         super().__init__(message)
         self.run_dir = run_dir
         self.notebook = notebook
@@ -108,6 +124,16 @@ class ReportFailed(ReportError):
         self.ename = ename
         self.evalue = evalue
         self.traceback = traceback
+        self.kind = kind
+        self.signum = signum
+
+
+class RunStopped(KeyboardInterrupt):
+    """SIGTERM or SIGINT arrived during a run (raised by the handler :func:`run_report` sets)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass
@@ -151,69 +177,39 @@ def _kernel_environment() -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _progress_engine(report: Callable[[str], None] | None) -> type:
-    """A papermill engine that reports each section heading as it starts."""
-    from papermill.engines import NBClientEngine
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into :class:`RunStopped` while the block runs.
 
-    class _Engine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-            if report is not None:
-                start = nb_man.cell_start
-                n = len(nb_man.nb.cells)
+    So a stopped run shuts its kernel down and is marked failed. Main thread only (Python
+    delivers signals there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
-                def cell_start(cell, cell_index=None, **kw):
-                    if cell.cell_type == "markdown":
-                        head = next((ln.lstrip("#").strip() for ln in cell.source.splitlines()
-                                     if ln.startswith("#")), None)
-                        if head:
-                            report(f"  [{(cell_index or 0) + 1:>3}/{n}] {head}")
-                    return start(cell, cell_index, **kw)
+    def stop(signum: int, _frame: Any) -> None:
+        raise RunStopped(signum)
 
-                nb_man.cell_start = cell_start
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-
-    return _Engine
+    saved = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
 
 
-def _stamp(now: dt.datetime | None = None) -> str:
-    return (now or dt.datetime.now()).strftime("%Y-%m-%d_%H%M%S")
+def _limit(value: float | None) -> float | None:
+    """A time limit: None or 0 (or less) means none."""
+    return float(value) if value is not None and value > 0 else None
 
 
-def _fresh_dir(parent: Path, stamp: str) -> Path:
-    candidate = parent / stamp
-    i = 1
-    while candidate.exists() or candidate.with_name(candidate.name + "_failed").exists():
-        i += 1
-        candidate = parent / f"{stamp}-{i}"
-    candidate.mkdir(parents=True)
-    return candidate
-
-
-def _publish(run_dir: Path, html: Path, name_dir: Path, out: Path, name: str) -> tuple[Path, Path]:
-    """Copy the run to ``latest/`` and its HTML to ``<out>/<name>.html``, replacing old ones."""
-    latest = name_dir / "latest"
-    tmp = name_dir / f".latest-new-{run_dir.name}"
-    old = name_dir / f".latest-old-{run_dir.name}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(run_dir, tmp)
-    if latest.exists():
-        latest.rename(old)
-    tmp.rename(latest)
-    shutil.rmtree(old, ignore_errors=True)
-    top = out / f"{name}.html"
-    tmp_html = out / f".{name}.html.new"
-    shutil.copyfile(html, tmp_html)
-    os.replace(tmp_html, top)
-    return latest, top
-
-
-# over 60 lines only by its docstring: the steps (check, execute, export, publish, prune) are
-# each one call
+# over 60 lines only by its docstring and the failure branch: the steps (check, execute, export,
+# publish, prune) are each one call
 def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] | None = None, *,
                out: str | os.PathLike[str] = "reports", log: Callable[[str], None] | None = None,
-               now: dt.datetime | None = None, timeout: int | None = None,
-               keep: int | None = None) -> ReportRun:
+               now: dt.datetime | None = None, timeout: float | None = DEFAULT_CELL_TIMEOUT,
+               deadline: float | None = DEFAULT_DEADLINE, keep: int | None = None) -> ReportRun:
     """Run a notebook with parameters into a dated folder and publish its HTML report.
 
     Parameters
@@ -229,11 +225,14 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
         Receives progress lines (e.g. ``print`` to stderr); None is silent.
     now : datetime, optional
         Time stamp of the run folder (default: now).
-    timeout : int, optional
-        Seconds a single cell may run (default: no limit).
+    timeout : float, default 600
+        Seconds a single cell may run; None or 0: no limit per cell.
+    deadline : float, default 7200
+        Seconds all cells may take together; None or 0: no overall limit.
     keep : int, optional
         After a successful run, delete all but the newest ``keep`` dated run folders of this
-        notebook (failed ones included; ``latest/`` is never deleted). Default: keep all.
+        notebook (failed ones included; ``latest/`` and runs in progress are never deleted).
+        Default: keep all.
 
     Returns
     -------
@@ -244,20 +243,22 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
     ParameterError
         Unknown notebook or bad parameters (nothing was run).
     ReportFailed
-        The notebook or the HTML export failed (the last good report is untouched).
+        The notebook, a time limit, the kernel or the HTML export failed, or SIGTERM/SIGINT
+        stopped the run (an earlier good report is untouched).
     """
-    from papermill.exceptions import PapermillExecutionError
-
     say = log or (lambda _msg: None)
     name, nb_path = resolve_notebook(notebook)
     params = check_parameters(nb_path, dict(parameters or {}))
     out = Path(out).expanduser().resolve()
     name_dir = out / name
     name_dir.mkdir(parents=True, exist_ok=True)
-    run_dir = _fresh_dir(name_dir, _stamp(now))
+    for found in runs.recover_unfinished(name_dir):
+        say(f"tierlab report: an earlier run never finished (killed?); marked failed: {found}")
+    run_dir = runs.fresh_run_dir(name_dir, runs.run_stamp(now))
     params[OUT_PARAMETER] = str(run_dir)
     executed = run_dir / nb_path.name
     html = executed.with_suffix(".html")
+    limits = RunLimits(cell=_limit(timeout), deadline=_limit(deadline))
 
     shown = {k: v for k, v in params.items() if k != OUT_PARAMETER}
     say(f"tierlab report: {nb_path.name} → {run_dir}")
@@ -265,17 +266,22 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
         say("  parameters: " + ", ".join(f"{k}={v!r}" for k, v in shown.items()))
     t0 = time.perf_counter()
     try:
-        _execute(nb_path, executed, params, timeout=timeout, progress=log)
-        say("  exporting HTML without code …")
-        export_html(executed, html, title=f"{name} report")
-    except PapermillExecutionError as exc:
-        raise _cell_failed(exc, _mark_failed(run_dir), executed.name) from None
-    except (KeyboardInterrupt, Exception) as exc:  # kernel died, export failed, interrupted …
-        raise _run_failed(exc, _mark_failed(run_dir), executed.name) from exc
+        with _stop_on_signals():
+            _execute(nb_path, executed, params, limits=limits, progress=log)
+            limits.stage = "the HTML export"
+            say("  exporting HTML without code …")
+            export_html(executed, html, title=f"{name} report")
+    except (KeyboardInterrupt, Exception) as exc:  # a cell, a limit, the kernel, export, signal
+        had_report = (out / f"{name}.html").exists()
+        failure = _failure(exc, run_dir, executed.name, limits, had_report)
+        failure.run_dir = runs.mark_failed(run_dir, str(failure))
+        failure.notebook = failure.run_dir / executed.name
+        raise failure from (None if failure.kind in ("cell", "stopped") else exc)
 
-    latest_dir, latest_html = _publish(run_dir, html, name_dir, out, name)
+    runs.finish(run_dir)
+    latest_dir, latest_html = runs.publish_run(run_dir, html, name_dir, out, name)
     if keep is not None:
-        _prune(name_dir, keep, current=run_dir)
+        runs.prune_runs(name_dir, keep, current=run_dir)
     seconds = time.perf_counter() - t0
     say(f"  done in {seconds:.1f} s")
     return ReportRun(name=name, run_dir=run_dir, notebook=executed, html=html,
@@ -283,65 +289,86 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
                      seconds=seconds)
 
 
-def _execute(nb_path: Path, executed: Path, params: dict[str, Any], *, timeout: int | None,
+def _execute(nb_path: Path, executed: Path, params: dict[str, Any], *, limits: RunLimits,
              progress: Callable[[str], None] | None) -> None:
     """Execute the notebook with papermill in the run folder (``params["out_dir"]``)."""
     import papermill
     from papermill.engines import papermill_engines
 
     engine = f"tierlab-progress-{id(params)}"  # one engine per run
-    papermill_engines.register(engine, _progress_engine(progress))
+    papermill_engines.register(engine, progress_engine(progress, limits))
+    limits.start()
     try:
         with _kernel_environment(), quiet_papermill():
             papermill.execute_notebook(
                 str(nb_path), str(executed), parameters=params, kernel_name=KERNEL,
                 engine_name=engine, cwd=params[OUT_PARAMETER], progress_bar=False,
                 log_output=False, request_save_on_cell_execute=True,
-                execution_timeout=timeout,
                 # the kernel's own log (e.g. ipykernel 7's "running over TCP" notice) is noise
                 # in a scheduled run; cell errors still reach the notebook and this process
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                **client_options(limits),
             )
     finally:
         papermill_engines._engines.pop(engine, None)
 
 
-def _cell_failed(exc: Any, failed: Path, notebook: str) -> ReportFailed:
-    """The error for a cell that raised (a ``PapermillExecutionError``)."""
-    evalue = _strip_ansi(str(exc.evalue))
-    return ReportFailed(
-        f"{notebook}: cell In [{exc.exec_count}] failed: {exc.ename}: {evalue}\nThe executed "
-        f"notebook is kept for debugging: {failed / notebook}\nThe last good report was left in "
-        "place.",
-        run_dir=failed, notebook=failed / notebook, cell=exc.exec_count, ename=exc.ename,
-        evalue=evalue, traceback=_strip_ansi("\n".join(exc.traceback or [])))
+def _failure(exc: BaseException, run_dir: Path, notebook: str, limits: RunLimits,
+             had_report: bool) -> ReportFailed:
+    """The :class:`ReportFailed` for what ended a run (the folder is renamed ``_failed``)."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
 
-
-def _run_failed(exc: BaseException, failed: Path, notebook: str) -> ReportFailed:
-    """The error for a run that failed outside a cell (kernel, export, interrupt)."""
-    return ReportFailed(
-        f"{notebook}: the run failed: {type(exc).__name__}: {exc}\nOutputs so far are "
-        f"kept in {failed}\nThe last good report was left in place.",
-        run_dir=failed, notebook=failed / notebook, ename=type(exc).__name__, evalue=str(exc))
-
-
-def _prune(name_dir: Path, keep: int, *, current: Path) -> None:
-    """Delete all but the newest ``keep`` dated run folders (never ``current`` or ``latest``)."""
-    runs = sorted((p for p in name_dir.iterdir()
-                   if p.is_dir() and re.match(r"\d{4}-\d{2}-\d{2}_\d{6}", p.name)),
-                  key=lambda p: p.name, reverse=True)
-    for old in runs[max(int(keep), 1):]:
-        if old != current:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _mark_failed(run_dir: Path) -> Path:
     failed = run_dir.with_name(run_dir.name + "_failed")
-    try:
-        run_dir.rename(failed)
-    except OSError:
-        return run_dir
-    return failed
+    where = _where(limits)
+    kept = (f"\nThe executed notebook is kept for debugging: {failed / notebook}\n"
+            + ("The last good report was left in place." if had_report else
+               "No earlier report exists (nothing was published)."))
+    common: dict[str, Any] = {"run_dir": failed, "notebook": failed / notebook}
+    if isinstance(exc, PapermillExecutionError):
+        evalue = _strip_ansi(str(exc.evalue))
+        return ReportFailed(
+            f"{notebook}: cell In [{exc.exec_count}] failed: {exc.ename}: {evalue}{kept}",
+            cell=exc.exec_count, ename=exc.ename, evalue=evalue,
+            traceback=_strip_ansi("\n".join(exc.traceback or [])), kind="cell", **common)
+    if isinstance(exc, RunStopped):
+        what = f"stopped by {signal.Signals(exc.signum).name} while running {where}"
+        return ReportFailed(f"{notebook}: the run was {what}; the kernel was shut down.{kept}",
+                            ename="RunStopped", evalue=what, kind="stopped", signum=exc.signum,
+                            **common)
+    if isinstance(exc, KeyboardInterrupt):
+        return ReportFailed(f"{notebook}: the run was interrupted while running {where}.{kept}",
+                            ename="KeyboardInterrupt", kind="stopped",
+                            signum=int(signal.SIGINT), **common)
+    if isinstance(exc, CellTimeoutError):
+        if limits.deadline_hit() and limits.deadline is not None:
+            what = (f"the run passed its deadline of {limits.deadline:g} s at {where} "
+                    "(tierlab report --deadline SECONDS to allow more; 0: no deadline)")
+            kind = "deadline"
+        else:
+            what = (f"{where} ran longer than the limit of {limits.cell or 0:g} s per cell "
+                    "(tierlab report --timeout SECONDS to allow more; 0: no limit)")
+            kind = "timeout"
+        return ReportFailed(f"{notebook}: {what}; the kernel was shut down.{kept}",
+                            ename="CellTimeoutError", evalue=what, kind=kind, **common)
+    if isinstance(exc, DeadKernelError):
+        what = (f"the kernel died while running {where} (out of memory, a crash in a "
+                "library, or the process was killed)")
+        return ReportFailed(f"{notebook}: {what}.{kept}", ename="DeadKernelError", evalue=what,
+                            kind="kernel", **common)
+    return ReportFailed(
+        f"{notebook}: the run failed at {where}: {type(exc).__name__}: {exc}{kept}",
+        ename=type(exc).__name__, evalue=str(exc), kind="error", **common)
+
+
+def _where(limits: RunLimits) -> str:
+    """The running cell, as the error messages name it."""
+    if limits.stage:
+        return limits.stage
+    if limits.cell_index is None:
+        return "the start (before the first cell)"
+    text = f"cell {limits.cell_index + 1} of the executed notebook"
+    return text + (f" (section '{limits.section}')" if limits.section else "")
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -349,4 +376,3 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def _strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
-
