@@ -334,6 +334,8 @@ class TierExplorer:
             _, axes = plt.subplots(1, 2, figsize=(13, 4))
         plot_tier_distribution(view.summary, ax=axes[0])
         plot_tier_trend(view.history, ax=axes[1])
+        axes[0].set_title("Share of customers and revenue")
+        axes[1].set_title("Customers per tier at each review")  # the variant's name is long
         return np.asarray(axes)
 
     def save(self, settings: Mapping | None, directory: str | Path, *,
