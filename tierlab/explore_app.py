@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import html
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -261,7 +262,8 @@ class ExplorerApp:
             self.status.value = f"<p class='tierlab-error'>{html.escape(str(exc))}</p>"
             return None
         original = self.explorer.scheme.source or "<scheme as written>"
-        command = f'tierlab report impact -y "{{schemes: [{original}, {path}]}}"'
+        schemes = json.dumps([str(original), str(path)], ensure_ascii=False)
+        command = f"tierlab report impact -y '{{schemes: {schemes}}}'"
         self.status.value = (f"<p class='tierlab-saved'>Saved to <code>{html.escape(str(path))}"
                              f"</code>. Compare with: <code>{html.escape(command)}</code></p>")
         return path
