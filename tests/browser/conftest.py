@@ -53,7 +53,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[SimpleNamespace]:
+def lab(tmp_path_factory, chromium_path) -> Iterator[SimpleNamespace]:
     """JupyterLab on a random free port with a token, serving a temporary project copy.
 
     The copy holds ``notebooks/`` (the committed explorer notebook and its .py) and links to
