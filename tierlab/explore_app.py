@@ -73,6 +73,18 @@ def _signed(x: float) -> str:
     return f"{x:+,.0f}" if np.isfinite(x) else "–"
 
 
+def _value(v: object) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return f"{int(v):,}"
+    return f"{v:,}" if isinstance(v, int | float) else str(v)
+
+
+# numbers right-aligned; scoped to the explorer's own panel
+_STYLE = ("<style>.tierlab-explore td{text-align:right;padding:0 10px}"
+          ".tierlab-explore th{padding:0 10px}.tierlab-explore table{margin-bottom:8px}"
+          "</style>")
+
+
 def _tier_table(view: TierView) -> str:
     s = view.summary
     labels = view.scheme.labels
@@ -95,8 +107,9 @@ def _impact_block(explorer: TierExplorer, view: TierView) -> str:
         return ""
     base = explorer.settings()
     changed = explorer.changed(view.settings)
-    edits = "".join(f"<li>{html.escape(p)}: {html.escape(str(base[p]))} → "
-                    f"{html.escape(str(v))}</li>" for p, v in changed.items())
+    names = {t.path: t.description for t in explorer.thresholds}
+    edits = "".join(f"<li>{html.escape(names.get(p, p))}: {html.escape(_value(base[p]))} → "
+                    f"<b>{html.escape(_value(v))}</b></li>" for p, v in changed.items())
     cost = imp.benefit_cost
     cost_rows = "".join(
         f"<tr><th>{html.escape(str(t))}</th><td>{_num(a)}</td><td>{_num(b)}</td>"
@@ -126,7 +139,7 @@ def result_html(explorer: TierExplorer, view: TierView, *, draw: int = 0) -> str
     """The result panel of a view: tier table, impact and chart, one HTML string."""
     png = base64.b64encode(explorer.png(view)).decode("ascii")
     review = html.escape(str(view.history.reviews[-1].date()))
-    return (f"<div class='tierlab-explore' data-draw='{int(draw)}'>"
+    return (f"<div class='tierlab-explore' data-draw='{int(draw)}'>{_STYLE}"
             f"<p>Tiers at the last review ({review}), {html.escape(view.scheme.name)}</p>"
             "<div style='display:flex;gap:32px;align-items:flex-start'>"
             f"{_tier_table(view)}{_impact_block(explorer, view)}</div>"
@@ -187,7 +200,8 @@ class ExplorerApp:
         self.lookup = w.Text(placeholder="customer id, then Enter", description="customer",
                              continuous_update=False)
         self.lookup_out = w.HTML().add_class(LOOKUP_CLASS)
-        self.reset_button = w.Button(description="Reset to the scheme as written")
+        self.reset_button = w.Button(description="Reset",
+                                     tooltip="every control back to the scheme as written")
         self.save_button = w.Button(description="Save as new YAML", button_style="primary")
         for control in self.controls.values():
             control.observe(self._changed, names="value")
