@@ -228,4 +228,5 @@ def test_saved_scheme_runs_in_the_impact_report(explorer, tmp_path, small_data, 
     assert res.code == 0, res.stderr
     metrics = (tmp_path / "reports" / "impact" / "latest" / "metrics.json")
     moved = yaml.safe_load(metrics.read_text(encoding="utf-8"))["movement"]
+    assert app.view is not None and app.view.impact is not None
     assert moved["monthly_spend_edited"]["down"] == app.view.impact.down

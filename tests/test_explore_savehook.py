@@ -51,12 +51,12 @@ def test_hook_strips_project_notebooks_only(tmp_path, monkeypatch):
     class Manager:
         root_dir = str(project)
 
-    model = {"type": "notebook", "content": copy.deepcopy(nb)}
+    model: dict = {"type": "notebook", "content": copy.deepcopy(nb)}
     hook.strip_on_save(model, "notebooks/explore.ipynb", Manager())
     assert "language_info" not in model["content"]["metadata"]
     assert all(c.get("outputs", []) == [] for c in model["content"]["cells"])
 
-    elsewhere = {"type": "notebook", "content": copy.deepcopy(nb)}
+    elsewhere: dict = {"type": "notebook", "content": copy.deepcopy(nb)}
     hook.strip_on_save(elsewhere, "scratch/mine.ipynb", Manager())
     assert elsewhere["content"] == nb  # an analyst's own notebook keeps its outputs
     assert hook.is_project_notebook(project / "notebooks" / "x.ipynb")
