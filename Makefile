@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --upgrade pip --progress-bar on
 	$(BIN)/python -m pip install -e ".[dev]" --progress-bar on
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 >/dev/null
+	# JupyterLab from this venv strips outputs of the project's notebooks when they are saved
+	mkdir -p $(VENV)/etc/jupyter/jupyter_server_config.d
+	cp jupyter-config/jupyter_server_config.d/tierlab.json $(VENV)/etc/jupyter/jupyter_server_config.d/
 	touch $(STAMP)
 
 lint: $(STAMP)

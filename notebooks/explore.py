@@ -17,9 +17,12 @@
 # # Explore a tier scheme
 #
 # Move the sliders to try other thresholds, review frequencies and streak lengths: tier sizes,
-# revenue shares and the trend redraw for each change (the scheme file is never edited). Open it
-# in JupyterLab; run headless (papermill) it shows the scheme as written and writes
-# `metrics.json` to `out_dir`.
+# revenue shares, the trend, how many customers would move up or down against the scheme as
+# written and the benefit cost change redraw for each change. Type a customer id to see their
+# timeline and reasons under the edited scheme; "Save as new YAML" writes the edited scheme to a
+# new file in `out_dir` (the original is never edited) for `tierlab report impact`. Open it in
+# JupyterLab; run headless (papermill) it shows the scheme as written and writes `metrics.json`
+# to `out_dir`.
 
 # %%
 from typing import Optional
@@ -59,7 +62,7 @@ print(tier_scheme.describe())
 # takes to be promoted or demoted.
 
 # %%
-explorer.widget()
+explorer.widget(save_dir=out)
 
 # %% [markdown]
 # ## The scheme as written

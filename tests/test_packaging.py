@@ -54,7 +54,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("comparison", ("compare", "impact", "sweeps")),
     ("plots, register, scale-out", ("plots", "register", "distributed")),
     ("reports", ("reporting",)),
-    ("notebook recipes", ("study", "explore")),
+    ("notebook recipes", ("study", "explore", "explore_app", "explore_savehook")),
 ]
 # former module names kept importable (each only aliases its new home)
 ALIASES = {"load", "export", "schemes", "engine", "report", "cli"}
