@@ -118,6 +118,14 @@ def test_mask_email_masks_every_address_in_the_cell():
         ["a***@x.cn; b***@y.cn", "a***@x.cn, ****"]
 
 
+def test_mask_contacts_covers_dotted_phones_and_second_emails():
+    # mask_contacts is what notebooks use before showing a customer table (HTML reports)
+    table = pd.DataFrame({"phone": ["138.1234.5678"], "email": ["a1@x.cn; b2@y.cn"],
+                          "notes": ["call 139.8765.4321 or c3@z.cn, d4@w.cn"]})
+    shown = mask_contacts(table).iloc[0].tolist()
+    assert shown == ["138****5678", "a***@x.cn; b***@y.cn", "call **** or c***@z.cn, d***@w.cn"]
+
+
 # text around the contacts: letters, CJK and punctuation; no digits and no '@', so that any
 # digit or address left in the output can only come from the contact
 _AROUND = st.text(alphabet="abcxyz ABC,;:!?()'\"客户电话邮箱 \n", max_size=12)
