@@ -7,7 +7,7 @@ need and a hostile file uses to exhaust memory or time:
 - anchors and aliases (``&a`` / ``*a``): nested aliases expand exponentially (a "billion
   laughs" file of a few hundred bytes becomes gigabytes); repeat the setting instead;
 - files over :data:`MAX_FILE_BYTES`;
-- collections nested deeper than :data:`MAX_DEPTH` (the shipped schemes need 10).
+- collections nested deeper than :data:`MAX_DEPTH` (the shipped schemes need 6).
 
 A YAML syntax error is reported with its line and column, and the common slip of an unquoted
 operator (``op: >=``, which YAML reads as a folded block) says to quote it: ``op: ">="``.
@@ -29,7 +29,7 @@ __all__ = ["MAX_FILE_BYTES", "MAX_DEPTH", "read_rule_file", "load_rules_text"]
 
 #: Largest rule file read (bytes): the shipped schemes are under 2 KB.
 MAX_FILE_BYTES = 1_000_000
-#: Deepest nesting of YAML mappings/lists (a scheme with groups nested 10 deep needs ~25).
+#: Deepest nesting of YAML mappings/lists (condition groups nested the allowed 10 deep need 24).
 MAX_DEPTH = 50
 
 
