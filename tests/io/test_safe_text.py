@@ -14,7 +14,7 @@ from tierlab.reporting.outputs import write_table
 
 HOSTILE = ["=HYPERLINK(\"http://x.example\",\"click\")", "+1+2", "-2+3", "@SUM(A1:A9)",
            "\tTab", "\rCR", "=1+1"]
-HARMLESS = ["Ann", "王芳", "a=b", "1-2", "", " =lead space"]
+HARMLESS = ["Ann", "王芳", "a=b", "1-2", "", " =lead space", "-12.5", "+3%", "-1,234.50", "-1e-3"]
 
 
 def test_formula_like_judges_text_only():

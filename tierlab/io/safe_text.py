@@ -7,9 +7,10 @@ table tierlab writes goes through here:
 
 - **CSV** (:func:`csv_safe`, :func:`write_csv`): such text cells get a leading ``'`` (the OWASP
   advice), which the spreadsheet shows as text; text in the index and the column labels too.
-  Numbers, dates and missing values are untouched, and so is text that starts with anything
-  else. :func:`write_csv` also ends lines with CRLF so that a field holding a carriage return
-  is quoted instead of breaking its row.
+  Numbers, dates and missing values are untouched, and so are numbers written as text
+  (``-12.5``, ``+3%``) and text that starts with anything else. :func:`write_csv` also ends
+  lines with CRLF so that a field holding a carriage return is quoted instead of breaking its
+  row.
 - **xlsx** (:func:`keep_text_cells`): cells keep their exact text and are stored as strings:
   openpyxl's formula (``=…``) and error (``#N/A``…) guesses are undone for text values.
 
@@ -30,6 +31,8 @@ __all__ = ["FORMULA_STARTS", "formula_like", "neutralize", "csv_safe", "write_cs
 #: First characters that make a spreadsheet read a text cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_RE = r"[=+\-@\t\r]"
+# A number written as text (``-12.5``, ``+3%``, ``-1,234.50``, ``-1e-3``): nothing to evaluate.
+_NUMBER_RE = r"[+-]?[0-9][0-9,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?%?"
 
 
 def _is_text_dtype(dtype: Any) -> bool:
@@ -39,8 +42,8 @@ def _is_text_dtype(dtype: Any) -> bool:
 def formula_like(values: pd.Series | pd.Index, pattern: str = _FORMULA_RE) -> np.ndarray:
     """Which cells are text starting like a formula (``=``, ``+``, ``-``, ``@``, tab, CR).
 
-    Non-text cells (numbers, dates, missing) are never formula-like. Categorical values are
-    judged by their categories.
+    Non-text cells (numbers, dates, missing) and text that is just a number (``-12.5``,
+    ``+3%``) are never formula-like. Categorical values are judged by their categories.
     """
     s = values if isinstance(values, pd.Series) else pd.Series(values, copy=False)
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -51,7 +54,7 @@ def formula_like(values: pd.Series | pd.Index, pattern: str = _FORMULA_RE) -> np
     if not _is_text_dtype(s.dtype) or not len(s):
         return np.zeros(len(s), dtype=bool)
     try:  # object columns may mix text with numbers or dates: those are never formula-like
-        hit = s.str.match(pattern, na=False)
+        hit = s.str.match(pattern, na=False) & ~s.str.fullmatch(_NUMBER_RE, na=False)
     except AttributeError:  # an object column without any text
         return np.zeros(len(s), dtype=bool)
     return hit.to_numpy(dtype=bool)
