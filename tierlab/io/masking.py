@@ -6,9 +6,13 @@ Masking is vectorized with pandas string methods; missing values stay missing:
   ``13812345678`` / ``+86 138-1234-5678`` → ``138****5678``; shorter numbers keep only their
   last two digits (``****78``);
 - e-mail addresses keep the first character of the local part and the domain:
-  ``alice@example.com`` → ``a***@example.com``; text without ``@`` becomes ``***``;
-- in free text (``notes``) e-mail addresses are masked the same way and every run of seven or
-  more digits (spaces and dashes allowed inside) becomes ``****``.
+  ``alice@example.com`` → ``a***@example.com``, every address of a cell
+  (``a@x.cn; b@y.cn`` → ``a***@x.cn; b***@y.cn``); a cell without an address becomes ``***``;
+- in free text (``notes``, and the rest of an e-mail cell) e-mail addresses are masked the same
+  way and every phone-like run of seven or more digits becomes ``****``: digits separated by
+  spaces, dots, dashes, slashes or parentheses, with an optional leading ``+``
+  (``+86 138.1234.5678``, ``(021) 5555-1234``). Dates written with such separators
+  (``2025.03.01``) are masked too: privacy before readability.
 
 Pseudonyms are ``P`` plus 16 hex digits of a keyed 64-bit SipHash of the id
 (:func:`pandas.util.hash_pandas_object` with a key derived from ``salt``): the same id and salt
@@ -76,32 +80,52 @@ def mask_phone(phones: TextValues) -> pd.Series:
     return out.where(s.notna())
 
 
+# An e-mail address: a local part (no spaces or separators of a list) @ a domain. The patterns
+# run both in Python's re and in RE2 (pyarrow-backed strings), so they use neither lookbehinds
+# nor named groups.
+_LOCAL = r"[^\s@<>()\[\],;:\"]"
+_DOMAIN = r"[^\s@<>()\[\],;:\"']+"
+_EMAIL = rf"({_LOCAL}){_LOCAL}*@({_DOMAIN})"
+_ANY_EMAIL = rf"{_LOCAL}+@{_DOMAIN}"
+# A phone-like run: at least 7 digits (ASCII or full-width), up to four separators between
+# them (``(021) - 5555``).
+_DIGIT = "[0-9\uff10-\uff19]"
+_PHONE = rf"\+?[(]?{_DIGIT}(?:[ .\-/()\u3000]{{0,4}}{_DIGIT}){{6,}}"
+
+
+def _mask_free_text(s: pd.Series) -> pd.Series:
+    s = s.str.replace(_EMAIL, r"\1***@\2", regex=True)
+    return s.str.replace(_PHONE, "****", regex=True)
+
+
 def mask_email(emails: TextValues) -> pd.Series:
     """Mask e-mail addresses: ``alice@example.com`` → ``a***@example.com``.
 
+    Every address in a cell is masked, and phone-like digit runs beside them too (see
+    :func:`mask_text`); a cell with no address becomes ``***``.
+
     Examples
     --------
-    >>> mask_email(["alice@example.com", "b@x.cn", "not an email", None]).tolist()
-    ['a***@example.com', 'b***@x.cn', '***', nan]
+    >>> mask_email(["alice@example.com", "b@x.cn; c@y.cn", "not an email", None]).tolist()
+    ['a***@example.com', 'b***@x.cn; c***@y.cn', '***', nan]
     """
     s = text_series(emails).str.strip()
-    parts = s.str.extract(r"^([^@\s])[^@]*@(.+)$")
-    out = (parts[0] + "***@" + parts[1]).where(parts[1].notna(), "***")
+    has_address = s.str.contains(_ANY_EMAIL, regex=True, na=False)
+    out = _mask_free_text(s).where(has_address, "***")
     return out.where(s.notna())
 
 
 def mask_text(text: TextValues) -> pd.Series:
-    """Mask e-mail addresses and digit runs (7+ digits) inside free text.
+    """Mask e-mail addresses and phone-like digit runs (7+ digits) inside free text.
 
     Examples
     --------
     >>> mask_text(["call 138 1234 5678 after 18:00", "mail bob@example.com", None]).tolist()
     ['call **** after 18:00', 'mail b***@example.com', nan]
+    >>> mask_text(["tel. +86 138.1234.5678, or a@x.cn / b@y.cn"]).tolist()
+    ['tel. ****, or a***@x.cn / b***@y.cn']
     """
-    s = text_series(text)
-    s = s.str.replace(r"([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)", r"\1***@\2",
-                      regex=True)
-    return s.str.replace(r"\d[\d \-]{5,}\d", "****", regex=True)
+    return _mask_free_text(text_series(text))
 
 
 def mask_contacts(customers: pd.DataFrame, *, phone: str = "phone", email: str = "email",

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from tierlab.io.safe_text import write_csv
 from tierlab.jsonable import to_jsonable
 from tierlab.reporting.paths import resolve_output
 
@@ -69,5 +70,5 @@ def write_table(out_dir: str | os.PathLike[str], name: str, frame: pd.DataFrame,
     out = frame.copy()
     if isinstance(out.columns, pd.MultiIndex):
         out.columns = pd.Index([" ".join(str(c) for c in col) for col in out.columns])
-    out.to_csv(path, index=index, encoding="utf-8-sig")
+    write_csv(out, path, index=index)  # UTF-8 with BOM; text never read as a formula
     return path

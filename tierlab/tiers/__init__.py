@@ -3,7 +3,9 @@
 Modules, lowest first:
 
 - ``conditions``  metric / attribute tests and ``all`` / ``any`` groups, described in words
-- ``scheme``      :class:`TierScheme`, :class:`Tier`, :class:`Policy`: parse and validate YAML
+- ``scheme``      :class:`TierScheme`, :class:`Tier`, :class:`Policy`: the typed rules
+- ``rulefile``    reading a rule file as plain YAML (no aliases; bounded size and depth)
+- ``parser``      the YAML structure → the typed tree: types and bounds checked, clear errors
 - ``lint``        warnings about valid schemes that are probably not what was meant
 - ``metrics``     metric values of every customer at one review (windows, RFM scores)
 - ``evaluator``   conditions on every customer at once → the qualified level ``L_t``

@@ -126,7 +126,9 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers: pd.DataFrame | N
     schedule = OverrideSchedule.build(overrides, scheme.tier_names, ids)
     rules = Rules.of(scheme)
     state = ReviewState.start(n, rules)
-    width = int(max(rules.promote_after.max(), rules.demote_after, 1))
+    # figures of the reviews that decide a change: a streak cannot be longer than the run, so
+    # the change log's memory is bounded by the run (like the codes), not by the streak lengths
+    width = int(min(max(rules.promote_after.max(), rules.demote_after, 1), R))
     recorder = ChangeRecorder(scheme.metric_keys(), width, n)
     codes = np.full((R, n), -1, dtype=np.int8)  # review-major while running
     qualified = np.full((R, n), -1, dtype=np.int8)

@@ -142,8 +142,9 @@ def _group_text(log: ChangeLog, scheme: TierScheme, spans: dict[int, pa.Array],
     for key in keys:
         if key not in log.figures:  # a log read off codes carries no figures
             continue
-        vals = log.figures[key][r][:, log.width - p:]
-        joined = _join([_fmt(vals[:, j], key[0] in _MONEY) for j in range(p)], ", ")
+        shown = min(p, log.width)  # the log keeps at most the run's length of figures
+        vals = log.figures[key][r][:, log.width - shown:]
+        joined = _join([_fmt(vals[:, j], key[0] in _MONEY) for j in range(shown)], ", ")
         if len(keys) > 1 or not isinstance(cond, Metric) or rule != "promotion":
             joined = pc.binary_join_element_wise(Metric(key[0], key[1], ">", 0).label(),
                                                  joined, " ")

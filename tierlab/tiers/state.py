@@ -2,8 +2,10 @@
 
 :class:`ReviewState` holds, per customer, what the rules need to remember between reviews:
 the current tier, when counting restarted (the last change), the run of reviews qualifying for
-each tier, the run of reviews below the current tier, the qualified levels of the last
-``demote_after`` reviews and the last promotion. :func:`review_step` takes that state and the
+each tier, the run of reviews below the current tier, for each tier the last review that
+qualified for it, and the last promotion. That is O(tiers) numbers per customer whatever the
+streak lengths: the highest ``L`` of the last ``N`` reviews (step 3) is the highest ``k`` whose
+last qualifying review lies within those ``N``. :func:`review_step` takes that state and the
 qualified levels ``L_t`` of review ``t`` and applies the rules in the spec's order. Both work
 on whole arrays of customers: the engine loops over reviews, never over customers.
 
@@ -58,7 +60,7 @@ class ReviewState:
     since: np.ndarray           # int32 first review counted by the rules (after the last change)
     run_at_least: np.ndarray    # (K, n) int32: reviews in a row with L ≥ k
     run_below: np.ndarray       # int32: reviews in a row with L below the current tier
-    recent: np.ndarray          # (demote_after, n) int8: L of the last reviews, ring by t
+    last_at_least: np.ndarray   # (K, n) int32: last review with L ≥ k (_NEVER: none yet)
     last_promotion: np.ndarray  # int32 review of the last promotion
 
     @classmethod
@@ -68,7 +70,7 @@ class ReviewState:
                    since=np.zeros(n, dtype=np.int32),
                    run_at_least=np.zeros((rules.tiers, n), dtype=np.int32),
                    run_below=np.zeros(n, dtype=np.int32),
-                   recent=np.full((rules.demote_after, n), -1, dtype=np.int8),
+                   last_at_least=np.full((rules.tiers, n), _NEVER, dtype=np.int32),
                    last_promotion=np.full(n, _NEVER, dtype=np.int32))
 
 
@@ -113,10 +115,11 @@ def review_step(state: ReviewState, t: int, qualified: np.ndarray, new: np.ndarr
     entered = old | new
     L = np.where(entered, qualified, np.int8(-1)).astype(np.int8)  # 1. L_t (-1: not yet in)
     for k in range(1, rules.tiers):            # in place: +1 where L ≥ k, else back to 0
+        at_least = L >= k
         run = state.run_at_least[k]
         np.add(run, 1, out=run)
-        np.multiply(run, L >= k, out=run)
-    state.recent[t % rules.demote_after] = L
+        np.multiply(run, at_least, out=run)
+        state.last_at_least[k][at_least] = t
     state.since[new] = t                       # 5. the entry review counts
     counted = t - state.since + 1              # 5. reviews since the last change
     prev = state.tier.copy()
@@ -178,7 +181,10 @@ def _demotions(state: ReviewState, t: int, candidates: np.ndarray, counted: np.n
     demote = (candidates & (np.minimum(state.run_below, counted) >= rules.demote_after)
               & (t - state.last_promotion > rules.grace_reviews))
     soft = np.zeros(len(state.tier), dtype=bool)
-    down = state.recent[:, demote].max(axis=0) if demote.any() else np.zeros(0, np.int8)
+    # the highest L of the last demote_after reviews: L ≥ k held within them for k = 1..down
+    # (last_at_least[k] falls as k rises, so counting the levels seen gives the highest)
+    window_start = t - rules.demote_after + 1
+    down = (state.last_at_least[1:, demote] >= window_start).sum(axis=0).astype(np.int8)
     if demote.any() and rules.max_demotion_steps is not None:
         floor = state.tier[demote] - rules.max_demotion_steps
         soft[demote] = down < floor
