@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import TierlabError
 from tierlab.calendar import REVIEWS
+from tierlab.errors import TierlabError
 
 if TYPE_CHECKING:
     from tierlab.explore import TierExplorer, TierView
