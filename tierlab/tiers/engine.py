@@ -26,6 +26,7 @@ in numpy arrays (current tier, start of the counting window, run lengths, last p
 
 from __future__ import annotations
 
+import functools
 import warnings
 from functools import cached_property
 
@@ -52,13 +53,27 @@ def _window_start(window: str, m: int, months: np.ndarray) -> int:
 
 
 def _rfm_scores(recency: np.ndarray, orders: np.ndarray, spend: np.ndarray,
-                pool: np.ndarray) -> dict[str, np.ndarray]:
-    """Quantile RFM scores 1–5 among the customers in ``pool`` (NaN outside it)."""
+                pool: np.ndarray, edges_for=None) -> dict[str, np.ndarray]:
+    """Quantile RFM scores 1–5 among the customers in ``pool`` (NaN outside it).
+
+    ``edges_for(values)`` (the ``score_edges`` hook of :func:`run_scheme`), given the pooled
+    ``{"R": recency, "F": orders, "M": spend}``, returns the cut points to use instead of this
+    pool's quantiles; scores follow RFMScorer's rule (``searchsorted(edges, x, "left") + 1``,
+    reversed for R).
+    """
     from tierlab.scoring import RFMScorer  # a lower layer; imported when a scheme uses scores
 
     out = {k: np.full(recency.shape, np.nan) for k in ("r_score", "f_score", "m_score")}
     if pool.sum() == 0:
         out["rfm_score"] = out["r_score"]
+        return out
+    if edges_for is not None:  # global cut points (tierlab.distributed)
+        values = {"R": recency[pool], "F": orders[pool], "M": spend[pool]}
+        edges = edges_for(values)
+        for dim, key in (("R", "r_score"), ("F", "f_score"), ("M", "m_score")):
+            s = np.searchsorted(edges[dim], values[dim], side="left") + 1
+            out[key][pool] = len(edges[dim]) + 2 - s if dim == "R" else s
+        out["rfm_score"] = out["r_score"] + out["f_score"] + out["m_score"]
         return out
     frame = pd.DataFrame({"recency_days": recency[pool], "frequency": orders[pool],
                           "monetary_total": spend[pool]})
@@ -72,8 +87,10 @@ def _rfm_scores(recency: np.ndarray, orders: np.ndarray, spend: np.ndarray,
 class _Review:
     """Metric values for every customer at one review (cached per metric and window)."""
 
-    def __init__(self, arr: MonthlyArrays, m: int, review_day: int, entered: np.ndarray):
+    def __init__(self, arr: MonthlyArrays, m: int, review_day: int, entered: np.ndarray,
+                 score_edges=None):
         self.arr, self.m, self.day, self.entered = arr, m, review_day, entered
+        self.score_edges = score_edges
         self.cache: dict[tuple[str, str | None], np.ndarray] = {}
 
     def _sum(self, a: np.ndarray, window: str) -> np.ndarray:
@@ -106,8 +123,10 @@ class _Review:
         elif metric == "tenure_days":
             v = (self.day - arr.first_day).astype(float)
         elif metric in ("r_score", "f_score", "m_score", "rfm_score"):
+            hook = (None if self.score_edges is None
+                    else functools.partial(self.score_edges, self.day, window))
             scores = _rfm_scores(self.value("recency_days", None), self.value("orders", window),
-                                 self.value("spend", window), self.entered)
+                                 self.value("spend", window), self.entered, hook)
             for name, values in scores.items():
                 self.cache[(name, window)] = values
             v = scores[metric]
@@ -264,7 +283,7 @@ def _fields_needed(scheme: TierScheme) -> set[str]:
 
 
 def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=None,
-               start=None, end=None) -> TierHistory:
+               start=None, end=None, *, score_edges=None) -> TierHistory:
     """Run a scheme over every review period of a transaction log.
 
     Parameters
@@ -279,6 +298,11 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
     start, end : date-like, optional
         First and last review periods (the periods containing these dates). ``end`` also cuts
         the data. Default: the data's span.
+    score_edges : callable, optional
+        ``score_edges(review_day, window, values) -> {"R": edges, "F": edges, "M": edges}``:
+        the RFM score cut points to use at a review (``review_day``: days since 1970-01-01;
+        ``values``: the pooled R/F/M values) instead of the quantiles of the customers in
+        ``tx``. :func:`tierlab.distributed.run_partitioned` passes the global cut points.
 
     Returns
     -------
@@ -350,7 +374,8 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers=None, overrides=N
     for t in range(R):
         entered = entry <= t
         new = entry == t
-        review = _Review(arr, int(review_month_cols[t]), int(review_days[t]), entered)
+        review = _Review(arr, int(review_month_cols[t]), int(review_days[t]), entered,
+                         score_edges)
         L = np.where(entered, ev.qualified(review), np.int8(-1))
         qual[t] = L
         for key in leaf_keys:
