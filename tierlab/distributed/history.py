@@ -228,8 +228,9 @@ class PartitionedHistory:
         return dd.read_parquet(str(Path(self.out, part)))
 
 
-def run_partitioned(scheme: Any, source: str | os.PathLike, *, customers: pd.DataFrame | None = None,
-                    client: Any = None, start: Any = None, end: Any = None,
+def run_partitioned(scheme: Any, source: str | os.PathLike, *,
+                    customers: pd.DataFrame | None = None, client: Any = None,
+                    start: Any = None, end: Any = None,
                     out: str | os.PathLike | None = None, overrides: Any = None,
                     workers: int | None = None, progress: Progress | None = None
                     ) -> PartitionedHistory:
