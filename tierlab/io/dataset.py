@@ -82,6 +82,8 @@ def customer_hash(ids: Sequence | pd.Series | pd.Index | np.ndarray) -> np.ndarr
     if values.dtype.kind in "iub":
         values = values.astype("int64").astype(str)
     arr = pa.array(values.astype(str), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):  # an Arrow-backed column: one contiguous buffer
+        arr = arr.combine_chunks()
     n = len(arr)
     out = np.full(n, _FNV_OFFSET, dtype=np.uint64)
     if n == 0:

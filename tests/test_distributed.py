@@ -1,0 +1,181 @@
+"""run_partitioned and the partitioned features equal the in-memory run, on a real Dask cluster.
+
+The cluster is a 2-worker ``LocalCluster`` of processes started once for the module; the data is
+small so the whole file stays quick.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tierlab as tl
+from tierlab.datasets import generate
+from tierlab.distributed import (
+    btyd_summary_partitioned,
+    period_panel_partitioned,
+    rfm_partitioned,
+    run_partitioned,
+)
+from tierlab.errors import DataError
+from tierlab.io.dataset import open_dataset, write_dataset
+
+distributed = pytest.importorskip("distributed")
+# dask's own Parquet reader calls pandas APIs that pandas 3.1 deprecates
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
+
+
+def fnv_bucket(text: str, partitions: int) -> int:
+    """The bucket by the published FNV-1a 64 definition (independent of the package)."""
+    h = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x100000001B3) % 2**64
+    return h % partitions
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def tx():
+    """150 generated customers over 14 months, one customer with 4,000 purchases, and no
+    customer in bucket 0 of 7 (an empty bucket)."""
+    base = generate(150, months=14, seed=11)[0]
+    base = base[[fnv_bucket(c, 7) != 0 for c in base["customer_id"]]]
+    rng = np.random.default_rng(0)
+    n = 4_000
+    big = pd.DataFrame({
+        "customer_id": "BIG",
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(
+            np.sort(rng.integers(0, 420 * 86_400, n)), unit="s"),
+        "amount": np.round(rng.gamma(2.0, 40.0, n), 2),
+        "order_id": [f"B{i:06d}" for i in range(n)],
+    })
+    assert fnv_bucket("BIG", 7) != 0
+    out = pd.concat([base, big], ignore_index=True)
+    return out[["customer_id", "timestamp", "amount", "order_id"]]
+
+
+@pytest.fixture(scope="module")
+def datasets(tx, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("datasets")
+    out = {n: write_dataset(tx, folder / f"ds{n}", partitions=n) for n in (1, 2, 7)}
+    assert len(open_dataset(out[7]).read_bucket(0)) == 0  # the empty bucket is there
+    return out
+
+
+MONTHLY = tl.TierScheme.from_yaml("data/rules/monthly_spend.yaml")
+SCORES = tl.TierScheme.from_dict({
+    "name": "RFM tiers", "review": "monthly",
+    "tiers": [
+        {"name": "Low"},
+        {"name": "Mid", "when": {"metric": "rfm_score", "op": ">=", "value": 9}},
+        {"name": "Top", "when": {"all": [
+            {"metric": "r_score", "op": ">=", "value": 4},
+            {"metric": "m_score", "window": "3M", "op": ">=", "value": 5}]},
+         "promote_after": 2},
+    ],
+    "policy": {"demote_after": 2},
+})
+
+
+def _overrides(tx: pd.DataFrame) -> pd.DataFrame:
+    ids = sorted(tx["customer_id"].unique())
+    return pd.DataFrame({"customer_id": [ids[0], ids[5], "BIG"],
+                         "tier": ["High", "Low", "Low"],
+                         "from": ["2024-03-01", "2024-06-15", "2024-09-01"],
+                         "until": ["2024-08-31", "", "2024-12-31"],
+                         "reason": ["goodwill", "fraud check", "audit"]})
+
+
+def _in_memory(scheme, tx, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # collapsed-quantile notices
+        return scheme.run(tx, **kwargs)
+
+
+def _assert_same(part, hist):
+    pd.testing.assert_frame_equal(part.tiers, hist.tiers)
+    pd.testing.assert_frame_equal(part.changes, hist.changes)
+    pd.testing.assert_frame_equal(part.current, hist.current)
+    assert part.reviews.equals(hist.reviews)
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7])
+def test_monthly_scheme_with_overrides_equals_in_memory_on_dask(client, tx, datasets,
+                                                                partitions):
+    ov = _overrides(tx)
+    hist = _in_memory(MONTHLY, tx, overrides=ov)
+    part = run_partitioned(MONTHLY, datasets[partitions], client=client, overrides=ov)
+    _assert_same(part, hist)
+    assert (hist.changes["rule"] == "override").sum() >= 2  # the overrides did something
+    assert part.tier_counts.sum() == len(hist.current)
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7])
+def test_quantile_score_scheme_equals_in_memory_on_dask(client, tx, datasets, partitions):
+    hist = _in_memory(SCORES, tx)
+    _assert_same(run_partitioned(SCORES, datasets[partitions], client=client), hist)
+
+
+def test_scores_need_the_global_cut_points(tx, datasets):
+    """Per-bucket quantiles (no global pre-pass) would give other tiers: the test can fail."""
+    hist = _in_memory(SCORES, tx)
+    ds = open_dataset(datasets[7])
+    local = pd.concat([_in_memory(SCORES, ds.read_bucket(k), end=tx["timestamp"].max())
+                       .current for k in range(7) if len(ds.read_bucket(k))]).sort_index()
+    assert not local["tier"].equals(hist.current["tier"])
+
+
+def test_parquet_out_and_dask_frames(client, tx, datasets, tmp_path):
+    hist = _in_memory(MONTHLY, tx, end="2024-11-15")
+    lines: list[str] = []
+    part = run_partitioned(MONTHLY, datasets[7], client=client, end="2024-11-15",
+                           out=tmp_path / "out", progress=lines.append)
+    _assert_same(part, hist)
+    assert lines[-1] == "tiers: 7/7 buckets"
+    current = part.to_dask("current").compute()
+    assert sorted(current.index) == sorted(hist.current.index)
+    assert len(part.to_dask("changes")) == len(hist.changes)
+
+
+def test_local_process_pool_and_start(tx, datasets):
+    hist = _in_memory(MONTHLY, tx, start="2024-05-01")
+    _assert_same(run_partitioned(MONTHLY, datasets[2], workers=2, start="2024-05-01"), hist)
+
+
+def test_end_before_the_data_is_refused(datasets):
+    with pytest.raises(DataError, match="before the first transaction"):
+        run_partitioned(MONTHLY, datasets[2], workers=1, end="2020-01-01")
+
+
+@pytest.mark.parametrize("partitions", [1, 2, 7])
+def test_features_equal_in_memory_on_dask(client, tx, datasets, partitions):
+    path = datasets[partitions]
+    pd.testing.assert_frame_equal(rfm_partitioned(path, client=client), tl.rfm(tx))
+    pd.testing.assert_frame_equal(rfm_partitioned(path, "2024-09-30", client=client),
+                                  tl.rfm(tx, as_of="2024-09-30"))
+    pd.testing.assert_frame_equal(btyd_summary_partitioned(path, client=client, time_unit="W"),
+                                  tl.btyd_summary(tx, time_unit="W"))
+    pd.testing.assert_frame_equal(period_panel_partitioned(path, client=client),
+                                  tl.period_panel(tx))
+    pd.testing.assert_frame_equal(period_panel_partitioned(path, "Q", fill=True, client=client),
+                                  tl.period_panel(tx, "Q", fill=True))
+
+
+def test_feature_parts_read_back_with_dask(client, tx, datasets, tmp_path):
+    import dask.dataframe as dd
+
+    out = rfm_partitioned(datasets[7], client=client, out=tmp_path / "rfm")
+    back = dd.read_parquet(str(out)).compute().sort_index()
+    pd.testing.assert_frame_equal(back, tl.rfm(tx), check_index_type=False,
+                                  check_dtype=False)
