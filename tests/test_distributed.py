@@ -179,3 +179,27 @@ def test_feature_parts_read_back_with_dask(client, tx, datasets, tmp_path):
     back = dd.read_parquet(str(out)).compute().sort_index()
     pd.testing.assert_frame_equal(back, tl.rfm(tx), check_index_type=False,
                                   check_dtype=False)
+
+
+def test_cli_runs_a_dataset_on_the_scheduler(client, tx, datasets, tmp_path, run_cli):
+    out = tmp_path / "tiers"
+    res = run_cli(["tiers", str(datasets[7]), "--scheme", "data/rules/monthly_spend.yaml",
+                   "--scheduler", client.scheduler.address, "--out", str(out)])
+    assert res.code == 0, res.stderr
+    assert "tiers: 7/7 buckets" in res.stderr
+    hist = _in_memory(MONTHLY, tx)
+    current = pd.concat(pd.read_parquet(f) for f in sorted((out / "current").glob("*.parquet")))
+    pd.testing.assert_series_equal(current["reason"].sort_index(), hist.current["reason"])
+    changes = pd.concat(pd.read_parquet(f) for f in sorted((out / "changes").glob("*.parquet")))
+    assert len(changes) == len(hist.changes)
+    assert (out / "tiers.xlsx").is_file()
+    assert res.stdout.splitlines()[-1] == str(out / "tiers.xlsx")
+
+
+def test_cli_dataset_errors(datasets, tmp_path, run_cli):
+    res = run_cli(["tiers", str(datasets[2]), "--scheme", "data/rules/monthly_spend.yaml",
+                   "--workers", "1", "--out", str(tmp_path / "t.xlsx")])
+    assert res.code == 2 and "--out is a directory" in res.stderr
+    res = run_cli(["tiers", str(datasets[2]), "--scheme", "data/rules/monthly_spend.yaml",
+                   "--workers", "1", "--as-of", "2019-01-01", "--out", str(tmp_path / "o")])
+    assert res.code == 1 and "before the first transaction" in res.stderr

@@ -115,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("--salt", metavar="TEXT",
                        help="key of the pseudonyms (keep it to link exports; default: random, or "
                             "$TIERLAB_SALT)")
+    tiers.add_argument("--workers", type=int, metavar="N",
+                       help="dataset directory: local worker processes (default: CPUs)")
+    tiers.add_argument("--scheduler", metavar="ADDRESS",
+                       help="dataset directory: run on this Dask scheduler (tcp://host:8786)")
 
     chk = sub.add_parser(
         "check-scheme", help="validate tier schemes and list lint warnings",
@@ -180,6 +184,11 @@ def _show_path(path: Path) -> str:
 # ------------------------------------------------------------------------------------- tiers
 def _cmd_tiers(args: argparse.Namespace) -> int:
     import os
+
+    if Path(args.transactions).is_dir():  # a bucketed dataset: run it partitioned
+        from tierlab.reporting.cli_dataset import cmd_tiers_dataset
+
+        return cmd_tiers_dataset(args)
 
     from tierlab.io.export import export_tier_table, tier_table_summary
     from tierlab.io.load import load_customers, load_transactions
