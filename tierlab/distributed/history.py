@@ -108,7 +108,8 @@ def _tiers_task(path: str, scheme: Any, reviews: pd.DatetimeIndex, start: Any,
     tiers = pd.DataFrame({d: pd.Categorical.from_codes(codes[:, j], dtype=dtype)
                           for j, d in enumerate(reviews)},
                          index=hist.customer_ids).rename_axis(columns="review")
-    current, changes = hist.current, hist.changes
+    changes = hist.changes  # first: current then reuses its sentences instead of a second pass
+    current = hist.current
     last = codes[:, -1]
     summary.update(customers=len(current), changes=len(changes),
                    counts=np.bincount(last[last >= 0], minlength=K),
