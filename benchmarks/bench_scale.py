@@ -156,6 +156,14 @@ def _warm() -> None:
     import tierlab.tiers.engine  # noqa: F401
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system, all threads) this process has used so far."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def _worker_peaks(client) -> dict:
     import resource
 
@@ -173,6 +181,7 @@ def _partitioned(size: str, stage: str, workers: int) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     cluster, client, startup = _cluster(workers)
     try:
+        cpu0 = client.run(_cpu_s)
         t0 = time.perf_counter()
         if stage == "rfm":
             rfm_partitioned(dataset_dir(size), client=client, out=out)
@@ -183,6 +192,9 @@ def _partitioned(size: str, stage: str, workers: int) -> dict:
             extra = {"reviews": len(hist.reviews), "customers": hist.n_customers,
                      "changes": hist.n_changes, "tiers": hist.tier_counts.to_dict()}
         seconds = time.perf_counter() - t0
+        cpu1 = client.run(_cpu_s)
+        extra["worker_cpu_s"] = round(sum(cpu1[w] - cpu0[w] for w in cpu0), 2)
+        extra["buckets"] = partitions(size)
         extra["worker_ru_maxrss_mib"] = _worker_peaks(client)
     finally:
         client.close()
@@ -236,6 +248,7 @@ def _in_memory(size: str) -> dict:
 
 
 def worker(stage: str, size: str, workers: int) -> None:
+    cpu0 = _cpu_s()
     with Sampler() as sampler:
         if stage == "generate":
             record = _generate(size)
@@ -246,6 +259,7 @@ def worker(stage: str, size: str, workers: int) -> None:
         else:
             record = _in_memory(size)
     H.emit({"stage": stage, "size": size, "self_ru_maxrss_mib": round(H.peak_rss_mib(), 1),
+            "self_cpu_s": round(_cpu_s() - cpu0, 2),
             **record, **sampler.report()})
 
 
@@ -281,7 +295,8 @@ def main() -> None:
                                 else None)
             results["runs"].append(rec)
             print(json.dumps({k: rec.get(k) for k in (
-                "stage", "size", "ok", "seconds", "us_per_tx", "peak_total_mib",
+                "stage", "size", "ok", "seconds", "us_per_tx", "self_cpu_s", "worker_cpu_s",
+                "peak_total_mib",
                 "self_ru_maxrss_mib", "worker_ru_maxrss_mib", "cluster_start_s",
                 "load_before", "load_after", "error")}), flush=True)
         if not args.keep:
