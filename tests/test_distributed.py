@@ -6,6 +6,8 @@ small so the whole file stays quick.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -23,7 +25,6 @@ from tierlab.distributed import (
 from tierlab.errors import DataError
 from tierlab.io.dataset import open_dataset, write_dataset
 
-distributed = pytest.importorskip("distributed")
 # dask's own Parquet reader calls pandas APIs that pandas 3.1 deprecates
 pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword")
 
@@ -36,8 +37,18 @@ def fnv_bucket(text: str, partitions: int) -> int:
     return h % partitions
 
 
+def test_the_core_works_without_importing_dask():
+    code = ("import sys, tierlab, tierlab.distributed, tierlab.io.dataset; "
+            "tierlab.run_partitioned, tierlab.write_dataset; "
+            "print(','.join(m for m in ('dask', 'distributed') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
+
+
 @pytest.fixture(scope="module")
 def client():
+    distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                        dashboard_address=None)
     with distributed.Client(cluster) as c:
@@ -173,7 +184,7 @@ def test_features_equal_in_memory_on_dask(client, tx, datasets, partitions):
 
 
 def test_feature_parts_read_back_with_dask(client, tx, datasets, tmp_path):
-    import dask.dataframe as dd
+    dd = pytest.importorskip("dask.dataframe")
 
     out = rfm_partitioned(datasets[7], client=client, out=tmp_path / "rfm")
     back = dd.read_parquet(str(out)).compute().sort_index()
