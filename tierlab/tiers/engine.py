@@ -61,8 +61,6 @@ def _rfm_scores(recency: np.ndarray, orders: np.ndarray, spend: np.ndarray,
     pool's quantiles; scores follow RFMScorer's rule (``searchsorted(edges, x, "left") + 1``,
     reversed for R).
     """
-    from tierlab.scoring import RFMScorer  # a lower layer; imported when a scheme uses scores
-
     out = {k: np.full(recency.shape, np.nan) for k in ("r_score", "f_score", "m_score")}
     if pool.sum() == 0:
         out["rfm_score"] = out["r_score"]
@@ -75,6 +73,8 @@ def _rfm_scores(recency: np.ndarray, orders: np.ndarray, spend: np.ndarray,
             out[key][pool] = len(edges[dim]) + 2 - s if dim == "R" else s
         out["rfm_score"] = out["r_score"] + out["f_score"] + out["m_score"]
         return out
+    from tierlab.scoring import RFMScorer  # a lower layer; imported when a scheme uses scores
+
     frame = pd.DataFrame({"recency_days": recency[pool], "frequency": orders[pool],
                           "monetary_total": spend[pool]})
     scored = RFMScorer(bins=5).fit_transform(frame)
