@@ -220,3 +220,26 @@ def test_cli_dataset_errors(datasets, tmp_path, run_cli):
     res = run_cli(["tiers", str(datasets[2]), "--scheme", "data/rules/monthly_spend.yaml",
                    "--workers", "1", "--as-of", "2019-01-01", "--out", str(tmp_path / "o")])
     assert res.code == 1 and "before the first transaction" in res.stderr
+
+
+def test_a_foreign_directory_of_customer_disjoint_files(tx, memory, tmp_path):
+    """Files not bucketed by the hash: each file is a bucket; tables go whole to each."""
+    ids = sorted(tx["customer_id"].unique())
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    tx[tx["customer_id"] < ids[40]].to_parquet(folder / "a.parquet")
+    tx[tx["customer_id"] >= ids[40]].to_parquet(folder / "b.parquet")
+    part = run_partitioned(MONTHLY, folder, workers=1, overrides=_overrides(tx))
+    _assert_same(part, memory["overrides"])
+    tx.iloc[::2].to_parquet(folder / "a.parquet")  # now customers span both files
+    tx.iloc[1::2].to_parquet(folder / "b.parquet")
+    with pytest.raises(DataError, match="more than one bucket"):
+        run_partitioned(MONTHLY, folder, workers=1).current
+
+
+def test_overrides_for_unknown_customers_warn_once(tx, datasets):
+    ov = pd.DataFrame({"customer_id": ["NOBODY", "C00001"], "tier": ["High", "High"],
+                       "from": ["2024-03-01", "2024-03-01"]})
+    with pytest.warns(UserWarning, match=r"1 override row\(s\).*'NOBODY'") as record:
+        run_partitioned(MONTHLY, datasets[7], workers=1, overrides=ov)
+    assert len([w for w in record if "override" in str(w.message)]) == 1

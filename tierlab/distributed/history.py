@@ -19,6 +19,7 @@ its own customers' rows.
 from __future__ import annotations
 
 import os
+import warnings
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from tierlab.distributed.executor import BucketRunner, Progress
 from tierlab.distributed.scores import HistogramRecorder, resolve_edges, uses_scores
 from tierlab.errors import ArgumentError, DataError
 from tierlab.features.core import FREQS, period_end
-from tierlab.io.dataset import Dataset, bucket_of
+from tierlab.io.dataset import HASH_NAME, Dataset, bucket_of
 
 __all__ = ["PartitionedHistory", "run_partitioned", "global_reviews"]
 
@@ -95,6 +96,9 @@ def _tiers_task(path: str, scheme: Any, reviews: pd.DatetimeIndex, start: Any,
                                "counts": np.zeros(K, dtype=np.int64), "frames": None}
     if len(tx) == 0:
         return summary
+    if overrides is not None:  # only this bucket's customers; the caller warns about the rest
+        overrides = overrides[overrides["customer_id"].isin(tx["customer_id"])]
+        summary["overridden"] = set(overrides["customer_id"])
     hist = run_scheme(scheme, tx, customers=customers, overrides=overrides, start=start,
                       end=end, score_edges=edges)
     R, r = len(reviews), len(hist.reviews)
@@ -277,7 +281,10 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
     end_ts = last if end is None else pd.Timestamp(end)
     path, n = str(ds.path), ds.partitions
     ov = load_overrides(overrides, scheme.tier_names)
-    cust_parts, ov_parts = _split(customers, n), _split(ov, n)
+    if ds.meta.get("hash") == HASH_NAME and ds.meta.get("partitions") == n:
+        cust_parts, ov_parts = _split(customers, n), _split(ov, n)
+    else:  # not bucketed by our hash: every bucket gets the whole tables
+        cust_parts, ov_parts = [customers] * n, [ov] * n
     out_dir = None if out is None else Path(out).expanduser()
     if out_dir is not None:
         for part in _PARTS:
@@ -302,4 +309,11 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
                                       for k in range(n)], "tiers")
     if not any(s["customers"] for s in summaries):
         raise DataError(f"{ds.path}: no transactions to run the scheme on")
+    if ov is not None:
+        found = set().union(*(s.get("overridden", set()) for s in summaries))
+        lost = ov["customer_id"][~ov["customer_id"].isin(found)]
+        if len(lost):  # the in-memory run's warning, once for the whole dataset
+            warnings.warn(f"{len(lost)} override row(s) name customers with no transactions "
+                          f"and are ignored: {lost.unique()[:5].tolist()}", UserWarning,
+                          stacklevel=2)
     return PartitionedHistory(scheme, reviews, summaries, out_dir)
