@@ -234,7 +234,7 @@ def test_a_foreign_directory_of_customer_disjoint_files(tx, memory, tmp_path):
     tx.iloc[::2].to_parquet(folder / "a.parquet")  # now customers span both files
     tx.iloc[1::2].to_parquet(folder / "b.parquet")
     with pytest.raises(DataError, match="more than one bucket"):
-        run_partitioned(MONTHLY, folder, workers=1).current
+        _ = run_partitioned(MONTHLY, folder, workers=1).current
 
 
 def test_overrides_for_unknown_customers_warn_once(tx, datasets):
