@@ -243,3 +243,36 @@ def test_overrides_for_unknown_customers_warn_once(tx, datasets):
     with pytest.warns(UserWarning, match=r"1 override row\(s\).*'NOBODY'") as record:
         run_partitioned(MONTHLY, datasets[7], workers=1, overrides=ov)
     assert len([w for w in record if "override" in str(w.message)]) == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_merged_histograms_give_the_scorers_exact_edges(seed):
+    """Global edges from per-part histograms equal RFMScorer fitted on all values at once."""
+    from tierlab.distributed.scores import HistogramRecorder, resolve_edges
+    from tierlab.scoring import RFMScorer
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    values = {"R": rng.integers(0, [3, 400][seed % 2], n).astype(float),
+              "F": rng.integers(1, [2, 3, 40][seed % 3], n).astype(float),
+              "M": np.round(rng.lognormal(5, 2, n), 2) * rng.choice([1, -1], n)}
+    if seed == 5:
+        values["M"][:] = 7.5  # one value: a single bin
+    part = rng.integers(0, 3, n)
+
+    def record(wanted):
+        out = []
+        for k in range(3):
+            rec = HistogramRecorder(wanted)
+            rec(20_000, "3M", {d: v[part == k] for d, v in values.items()})
+            out.append(rec.data)
+        return out
+
+    edges = resolve_edges(record(None), record).edges[(20_000, "3M")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fitted = RFMScorer(bins=5).fit(pd.DataFrame({
+            "recency_days": values["R"], "frequency": values["F"],
+            "monetary_total": values["M"]})).edges_
+    for dim in "RFM":
+        np.testing.assert_array_equal(edges[dim], fitted[dim])
