@@ -62,6 +62,8 @@ _LAZY = {
     "generate": "tierlab.datasets",
     "sample_transactions": "tierlab.datasets",
     "sample_customers": "tierlab.datasets",
+    "write_dataset": "tierlab.io.dataset",
+    "run_partitioned": "tierlab.distributed",
 }
 
 __all__ = [
@@ -86,6 +88,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from tierlab.compare import Comparison, compare_schemes, threshold_sweep  # noqa: F401
     from tierlab.datasets import generate, sample_customers, sample_transactions  # noqa: F401
+    from tierlab.distributed import run_partitioned  # noqa: F401
     from tierlab.evaluate import (  # noqa: F401
         concentration,
         holdout_validity,
@@ -94,6 +97,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         tier_summary,
     )
     from tierlab.features import btyd_summary, period_panel, rfm  # noqa: F401
+    from tierlab.io.dataset import write_dataset  # noqa: F401
     from tierlab.io.export import export_tier_table, tier_table  # noqa: F401
     from tierlab.io.load import LoadResult, load_customers, load_transactions  # noqa: F401
     from tierlab.io.masking import mask_contacts, mask_email, mask_phone  # noqa: F401

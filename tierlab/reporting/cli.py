@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("--salt", metavar="TEXT",
                        help="key of the pseudonyms (keep it to link exports; default: random, or "
                             "$TIERLAB_SALT)")
+    tiers.add_argument("--workers", type=int, metavar="N",
+                       help="dataset directory: local worker processes (default: CPUs)")
+    tiers.add_argument("--scheduler", metavar="ADDRESS",
+                       help="dataset directory: run on this Dask scheduler (tcp://host:8786)")
 
     chk = sub.add_parser(
         "check-scheme", parents=[common], help="validate tier schemes and list lint warnings",
@@ -248,6 +252,11 @@ def _load_transactions(args: argparse.Namespace, file: str) -> Any:
 
 
 def _cmd_tiers(args: argparse.Namespace) -> int:
+    if Path(args.transactions).is_dir():  # a bucketed dataset: run it partitioned
+        from tierlab.reporting.cli_dataset import cmd_tiers_dataset
+
+        return cmd_tiers_dataset(args)
+
     from tierlab.io.export import export_tier_table, tier_table_summary
     from tierlab.io.load import CUSTOMER_COLUMNS, load_customers
     from tierlab.tiers.scheme import TierScheme

@@ -43,7 +43,7 @@ from tierlab.tiers.changelog import ChangeRecorder
 from tierlab.tiers.conditions import metric_leaves
 from tierlab.tiers.evaluator import Evaluator
 from tierlab.tiers.history import TierHistory, cross_tiers
-from tierlab.tiers.metrics import ReviewMetrics, fields_needed
+from tierlab.tiers.metrics import ReviewMetrics, ScoreEdges, fields_needed
 from tierlab.tiers.overrides import OverrideSchedule, load_overrides
 from tierlab.tiers.scheme import TierScheme
 from tierlab.tiers.state import ReviewState, Rules, review_step
@@ -98,7 +98,8 @@ class ReviewPlan:
 
 def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers: pd.DataFrame | None = None,
                overrides: pd.DataFrame | str | os.PathLike[str] | None = None,
-               start: Any = None, end: Any = None) -> TierHistory:
+               start: Any = None, end: Any = None, *,
+               score_edges: ScoreEdges | None = None) -> TierHistory:
     """Run a scheme over every review period of a transaction log.
 
     Parameters
@@ -113,6 +114,11 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers: pd.DataFrame | N
     start, end : date-like, optional
         First and last review periods (the periods containing these dates). ``end`` also cuts
         the data. Default: the data's span.
+    score_edges : callable, optional
+        ``score_edges(review_day, window, values) -> {"R": edges, "F": edges, "M": edges}``:
+        the RFM score cut points to use at a review (``review_day``: days since 1970-01-01;
+        ``values``: the pooled R/F/M values) instead of the quantiles of the customers in
+        ``tx``. :func:`tierlab.run_partitioned` passes the global cut points.
 
     Returns
     -------
@@ -135,7 +141,7 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers: pd.DataFrame | N
     for t in range(R):
         entered = plan.entry <= t
         metrics = ReviewMetrics(plan.arrays, int(plan.month_cols[t]), int(plan.days[t]),
-                                entered)
+                                entered, score_edges)
         qualified[t] = np.where(entered, evaluator.qualified(metrics), np.int8(-1))
         fixed, notes = (None, None) if schedule is None else schedule.at(plan.dates[t], n)
         step = review_step(state, t, qualified[t], plan.entry == t, rules, fixed)

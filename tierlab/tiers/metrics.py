@@ -7,6 +7,9 @@ monthly_arrays`); a :class:`ReviewMetrics` reads them at one review and caches e
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -40,15 +43,35 @@ def window_start(window: str, m: int, months: np.ndarray) -> int:
     return max(0, m - int(window[:-1]) + 1)
 
 
-def rfm_scores(recency: np.ndarray, orders: np.ndarray, spend: np.ndarray,
-               pool: np.ndarray) -> dict[str, np.ndarray]:
-    """Quantile RFM scores 1–5 among the customers in ``pool`` (NaN outside it)."""
-    from tierlab.scoring import RFMScorer  # a lower layer; imported when a scheme uses scores
+#: ``edges_for(values) -> {"R": edges, "F": edges, "M": edges}``: cut points given from outside.
+EdgesFor = Callable[[Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
+#: ``score_edges(review_day, window, values)``: the hook :func:`run_scheme` takes.
+ScoreEdges = Callable[[int, "str | None", Mapping[str, np.ndarray]], Mapping[str, np.ndarray]]
 
+
+def rfm_scores(recency: np.ndarray, orders: np.ndarray, spend: np.ndarray,
+               pool: np.ndarray, edges_for: EdgesFor | None = None) -> dict[str, np.ndarray]:
+    """Quantile RFM scores 1–5 among the customers in ``pool`` (NaN outside it).
+
+    ``edges_for(values)``, given the pooled ``{"R": recency, "F": orders, "M": spend}``, returns
+    the cut points to use instead of this pool's quantiles (the global ones of a partitioned
+    run); scores then follow RFMScorer's rule (``searchsorted(edges, x, "left") + 1``, reversed
+    for R).
+    """
     out = {k: np.full(recency.shape, np.nan) for k in ("r_score", "f_score", "m_score")}
     if pool.sum() == 0:
         out["rfm_score"] = out["r_score"]
         return out
+    if edges_for is not None:  # global cut points (tierlab.distributed)
+        values = {"R": recency[pool], "F": orders[pool], "M": spend[pool]}
+        edges = edges_for(values)
+        for dim, key in (("R", "r_score"), ("F", "f_score"), ("M", "m_score")):
+            s = np.searchsorted(edges[dim], values[dim], side="left") + 1
+            out[key][pool] = len(edges[dim]) + 2 - s if dim == "R" else s
+        out["rfm_score"] = out["r_score"] + out["f_score"] + out["m_score"]
+        return out
+    from tierlab.scoring import RFMScorer  # a lower layer; imported when a scheme uses scores
+
     frame = pd.DataFrame({"recency_days": recency[pool], "frequency": orders[pool],
                           "monetary_total": spend[pool]})
     scored = RFMScorer(bins=5).fit_transform(frame)
@@ -79,8 +102,10 @@ class ReviewMetrics:
         Customers who have entered by this review: the pool RFM scores rank within.
     """
 
-    def __init__(self, arrays: MonthlyArrays, m: int, review_day: int, entered: np.ndarray):
+    def __init__(self, arrays: MonthlyArrays, m: int, review_day: int, entered: np.ndarray,
+                 score_edges: ScoreEdges | None = None):
         self.arr, self.m, self.day, self.entered = arrays, m, review_day, entered
+        self.score_edges = score_edges
         self.cache: dict[tuple[str, str | None], np.ndarray] = {}
 
     def _start(self, window: str | None) -> int:
@@ -116,8 +141,10 @@ class ReviewMetrics:
         elif metric == "tenure_days":
             v = (self.day - arr.first_day).astype(float)
         elif metric in ("r_score", "f_score", "m_score", "rfm_score"):
+            hook = (None if self.score_edges is None
+                    else functools.partial(self.score_edges, self.day, window))
             scores = rfm_scores(self.value("recency_days", None), self.value("orders", window),
-                                self.value("spend", window), self.entered)
+                                self.value("spend", window), self.entered, hook)
             for name, values in scores.items():
                 self.cache[(name, window)] = values
             v = scores[metric]
