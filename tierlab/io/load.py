@@ -33,11 +33,12 @@ Duplicates.
     Without an ``order_id`` column, identical rows are all kept (two equal purchases on one day
     are real); ``summary["identical_rows_kept"]`` counts the accepted rows that equal an earlier
     accepted row in every column (what ``data.duplicated().sum()`` gives). With an ``order_id``
-    column, a line repeating another line's ``order_id`` and every canonical field
-    (``customer_id``, ``timestamp``, ``amount``, ``quantity``, ``channel``, ``currency``, where
-    present) is rejected as ``duplicate order line``; one copy is kept. Rows whose ``order_id`` is
+    column, a line identical to another line in every column (the canonical fields as parsed,
+    every other column, e.g. a product or sku, exactly as read) is rejected as ``duplicate order
+    line``; one copy is kept. Two lines of one order that differ in any column (two products at
+    the same price) are two purchases and both kept. Rows whose ``order_id`` is
     missing are treated as in a file without order ids. Which copy is kept is decided by the
-    other columns and then by the text as read, never by position. In the customer table a
+    text of the canonical columns as read (``"10"`` before ``"10.0"``), never by position. In the customer table a
     repeated ``customer_id`` is rejected as ``duplicate customer_id``; the first occurrence in
     file order (among rows not rejected for another reason) is kept.
 Row order never matters (transactions).
@@ -416,7 +417,6 @@ def _order_transactions(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The canonical order of the valid rows, the duplicate order lines, identical rows kept."""
     tie_keys = [parsed[k] for k in ("order_id", "quantity", "channel", "currency") if k in parsed]
-    n_canonical_ties = len(tie_keys)
     tie_keys += [frame.iloc[:, i] for i in other_pos]
     n_output_ties = len(tie_keys)
     # last resort among equal parsed rows: the text as read, so the copy kept never depends
@@ -424,8 +424,7 @@ def _order_transactions(
     tie_keys += [frame.iloc[:, i] for i in sorted(colmap.values())]
     order_ids = parsed.get("order_id")
     return order_and_dedupe(
-        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_canonical_ties,
-        n_output_ties, None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
+        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_output_ties, None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
     )
 
 
