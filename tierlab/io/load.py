@@ -101,7 +101,12 @@ import numpy as np
 import pandas as pd
 
 from tierlab._kernels.overlap import beside
-from tierlab.io.columns import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS, resolve_columns
+from tierlab.io.columns import (
+    CUSTOMER_COLUMNS,
+    TRANSACTION_COLUMNS,
+    check_header,
+    resolve_columns,
+)
 from tierlab.io.dates import check_tz, parse_datetime
 from tierlab.io.ordering import assemble, order_and_dedupe, reason_codes, rejected_frame
 from tierlab.io.reading import RawTable, read_source
@@ -202,6 +207,7 @@ def load_transactions(
     encoding: str | None = None,
     sheet: str | int | None = None,
     tz: str | None = None,
+    header: int | None = 0,
 ) -> LoadResult:
     r"""Load a transaction log into the canonical transactions frame.
 
@@ -212,7 +218,8 @@ def load_transactions(
         file, or a DataFrame (never modified).
     columns : mapping, optional
         Canonical name → header in the file, e.g. ``{"customer_id": "客户ID", "timestamp":
-        "日期", "amount": "消费金额"}``. Unmapped canonical columns are found by name or by
+        "日期", "amount": "消费金额"}``, or → 0-based column position (``{"customer_id": 0,
+        "timestamp": 1, "amount": 2}``, what a file without a header line needs). Unmapped canonical columns are found by name or by
         :data:`TRANSACTION_COLUMNS` aliases. ``customer_id``, ``timestamp`` and ``amount`` are
         required; ``order_id``, ``quantity``, ``channel`` and ``currency`` are optional.
     date_format : str, optional
@@ -227,6 +234,10 @@ def load_transactions(
     tz : str, optional
         Time zone for values written with a UTC offset: they are converted to ``tz`` and made
         naive. Without ``tz`` the offset is dropped, keeping the wall-clock time as written.
+    header : 0 or None, default 0
+        0: the first line (row of a worksheet) holds the column names; a first line that looks
+        like data (a date/number in every mapped date/number column) is an error. None: the
+        file has no header line; its columns are named 0, 1, ... and mapped by position.
 
     Returns
     -------
@@ -242,7 +253,7 @@ def load_transactions(
     DataError
         The file cannot be used (see the module documentation).
     ArgumentError
-        ``tz`` is not a known time zone.
+        ``tz`` is not a known time zone, or ``header`` is neither 0 nor None.
 
     Examples
     --------
@@ -263,11 +274,14 @@ def load_transactions(
     """
     # long for its docstring (the public contract); the body is the steps of the load
     check_tz(tz)
-    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet)
+    has_header = check_header(header)
+    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet, header=has_header)
     frame = raw.frame
     colmap = resolve_columns(frame.columns, columns, TRANSACTION_COLUMNS,
-                             ("customer_id", "timestamp", "amount"), raw.label)
+                             ("customer_id", "timestamp", "amount"), raw.label,
+                             header_row=has_header and raw.fmt in ("text", "xlsx"))
     ids, parsed, checks = _parse_transactions(raw, colmap, date_format=date_format, tz=tz)
+    checks = _read_checks(raw) + checks
 
     codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate order line"]
@@ -293,6 +307,7 @@ def load_customers(
     sep: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    header: int | None = 0,
 ) -> LoadResult:
     """Load a customer table into the canonical customers frame.
 
@@ -306,7 +321,7 @@ def load_customers(
         are optional and also found by :data:`CUSTOMER_COLUMNS` aliases.
     date_format : str, optional
         ``strftime`` format tried first for ``signup_date``.
-    sep, encoding, sheet
+    sep, encoding, sheet, header
         As in :func:`load_transactions`.
 
     Returns
@@ -336,11 +351,13 @@ def load_customers(
     ['duplicate customer_id']
     """
     # long for its docstring (the public contract); the body is the steps of the load
-    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet)
+    has_header = check_header(header)
+    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet, header=has_header)
     frame = raw.frame
     colmap = resolve_columns(frame.columns, columns, CUSTOMER_COLUMNS, ("customer_id",),
-                             raw.label)
+                             raw.label, header_row=has_header and raw.fmt in ("text", "xlsx"))
     ids, parsed, checks = _parse_customers(raw, colmap, date_format=date_format)
+    checks = _read_checks(raw) + checks
 
     codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate customer_id"]
@@ -405,6 +422,16 @@ def _parse_transactions(
         if name in col:
             parsed[name] = to_text(col[name])
     return ids, parsed, checks
+
+
+def _read_checks(raw: RawTable) -> list[tuple[str, np.ndarray]]:
+    """Rows rejected while reading (undecodable lines), first in order of precedence."""
+    checks = []
+    for reason, rows in raw.rejected_rows.items():
+        mask = np.zeros(len(raw.frame), dtype=bool)
+        mask[rows] = True
+        checks.append((reason, mask))
+    return checks
 
 
 def _order_transactions(

@@ -1,0 +1,216 @@
+"""Deciding how the bytes of a text export decode, line by line when they must.
+
+A file is decoded with one encoding only when that is sound for every line:
+
+- a file that is valid UTF-8 throughout (a BOM is fine) is UTF-8; this is checked in blocks
+  with the incremental decoder, so a clean file costs one extra pass and no per-line work;
+- otherwise each line is classified (vectorized over code points, in blocks): *invalid* lines
+  hold bytes that are not UTF-8; *UTF-8 text* lines are valid UTF-8 holding CJK or fullwidth
+  characters and none of the characters GBK bytes produce when read as UTF-8 (C1 controls,
+  Greek to Arabic, U+0250–U+07FF);
+- with no UTF-8 text line the file is GB18030 (a superset of GBK): a Chinese Excel export;
+- with UTF-8 text lines the file mixes encodings: the larger group decides the file's encoding
+  and the lines of the other group are rejected (never decoded the wrong way: that is how ids get
+  silently garbled). Lines no candidate decodes are rejected too.
+
+Rejected lines reach the table as text with their bytes escaped (``\\xcd\\xf5``), so they parse
+into the same fields and appear in ``LoadResult.rejected`` with their reason.
+
+Residual ambiguity (documented, not guessed): a GBK line that is also valid UTF-8 *without* CJK
+characters (Latin-1 or Cyrillic look-alikes) is read as GBK; a UTF-8 line of Latin-only text
+(``José``) in a file whose other non-ASCII lines are GBK is read as GBK too.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from tierlab.errors import DataError
+
+__all__ = [
+    "MIXED_UTF8",
+    "NOT_GB18030",
+    "NOT_UTF8",
+    "Decoded",
+    "binary_kind",
+    "decode_mixed",
+    "first_invalid_line",
+    "is_utf8",
+    "line_of_offset",
+    "rows_of_lines",
+]
+
+#: Rejection reasons of lines that cannot be decoded as the file's encoding.
+NOT_UTF8 = "undecodable text (not UTF-8)"
+NOT_GB18030 = "undecodable text (not GB18030)"
+MIXED_UTF8 = "mixed encoding (UTF-8 line in a GB18030 file)"
+
+_BLOCK = 1 << 23  # bytes checked per step
+_MAGIC = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive",
+     "rename it .xlsx (or export it as CSV)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)", "save it as .xlsx or CSV"),
+    (b"PAR1", "a Parquet file", "rename it .parquet"),
+)
+
+
+def binary_kind(head: bytes) -> tuple[str, str] | None:
+    """(what, fix) when *head* starts like a workbook, zip or Parquet file, else None."""
+    for magic, what, fix in _MAGIC:
+        if head.startswith(magic):
+            return what, fix
+    return None
+
+
+def is_utf8(path: Path) -> bool:
+    """Whether the whole file is valid UTF-8, checked block by block (ASCII blocks skipped)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        while block := fh.read(_BLOCK):
+            if block.isascii() and not decoder.getstate()[0]:
+                continue
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError:
+                return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def line_of_offset(data: bytes, offset: int) -> int:
+    """1-based line number of byte *offset* in *data*."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def first_invalid_line(path: Path, encoding: str) -> tuple[int, str] | None:
+    """(1-based line, codec message) of the first bytes *encoding* cannot decode, or None."""
+    data = path.read_bytes()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return line_of_offset(data, exc.start), exc.reason
+    return None
+
+
+@dataclass
+class Decoded:
+    """A non-UTF-8 file decoded line by line: UTF-8 bytes for the reader and the lines rejected.
+
+    ``rejected`` maps a reason to the 0-based physical line numbers it applies to.
+    """
+
+    text: bytes
+    encoding: str
+    rejected: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _per_line(data: bytes) -> tuple[np.ndarray, int]:
+    """Each byte's 0-based physical line (a newline belongs to the line it ends), line count."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    nl = b == 10
+    line = np.cumsum(nl) - nl
+    return line, (int(line[-1]) + 1 if len(b) else 0)
+
+
+def _line_flags(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Per physical line: (holds non-UTF-8 bytes, is UTF-8 text); vectorized, in blocks."""
+    invalid, text = [], []
+    start = 0
+    while start < len(data):
+        end = data.find(b"\n", min(start + _BLOCK, len(data)))
+        end = len(data) if end < 0 else end + 1
+        cp = np.frombuffer(data[start:end].decode("utf-8", "surrogateescape")
+                           .encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        nl = cp == 10
+        line = np.cumsum(nl) - nl
+        n = int(line[-1]) + 1 if len(cp) else 0
+        bad = (cp >= 0xDC80) & (cp <= 0xDCFF)
+        wide = (cp >= 0x2E80) & ~bad  # CJK, fullwidth forms and the like
+        odd_looking = ((cp >= 0x80) & (cp <= 0x9F)) | ((cp >= 0x250) & (cp <= 0x7FF))
+        invalid.append(np.bincount(line[bad], minlength=n) > 0)
+        looks = np.bincount(line[wide], minlength=n) > 0
+        text.append(looks & ~(np.bincount(line[odd_looking], minlength=n) > 0))
+        start = end
+    empty = np.zeros(0, dtype=bool)
+    return (np.concatenate(invalid) if invalid else empty,
+            np.concatenate(text) if text else empty)
+
+
+def _undecodable_lines(data: bytes, encoding: str) -> np.ndarray:
+    """0-based lines holding bytes *encoding* cannot decode (empty when it decodes them all)."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return np.zeros(0, dtype=np.int64)
+    cp = np.frombuffer(data.decode(encoding, "surrogateescape").encode("utf-32-le", "surrogatepass"),
+                       dtype="<u4")
+    nl = cp == 10
+    line = np.cumsum(nl) - nl
+    return np.unique(line[(cp >= 0xDC80) & (cp <= 0xDCFF)]).astype(np.int64)
+
+
+def decode_mixed(data: bytes) -> Decoded:
+    """Decode a file that is not valid UTF-8 (see the module documentation)."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    invalid, utf8_text = _line_flags(data)
+    utf8_text &= ~invalid
+    rejected: dict[str, np.ndarray] = {}
+    if utf8_text.sum() >= invalid.sum():  # a UTF-8 file with some lines in another encoding
+        rejected[NOT_UTF8] = np.flatnonzero(invalid)
+        return Decoded(data.decode("utf-8", "backslashreplace").encode("utf-8"), "utf-8",
+                       rejected)
+    encoding = "gb18030"
+    text = data.decode(encoding, "backslashreplace")
+    bad = _undecodable_lines(data, encoding)
+    if len(bad):
+        rejected[NOT_GB18030] = bad
+    mixed = np.setdiff1d(np.flatnonzero(utf8_text), bad)
+    if len(mixed):
+        rejected[MIXED_UTF8] = mixed
+        lines = text.split("\n")
+        raw = data.split(b"\n")
+        for i in mixed:  # only the few UTF-8 lines: shown as written in the rejected table
+            lines[i] = raw[i].decode("utf-8")
+        text = "\n".join(lines)
+    return Decoded(text.encode("utf-8"), encoding, rejected)
+
+
+def rows_of_lines(data: bytes, lines: np.ndarray, *, header: bool, label: str) -> np.ndarray:
+    """0-based data-row positions of physical *lines* (blank lines are not rows).
+
+    Raises
+    ------
+    DataError
+        A line is the header, or the file has quoted fields spanning lines, so lines cannot be
+        matched to rows soundly.
+    """
+    line, n = _per_line(data)
+    b = np.frombuffer(data, dtype=np.uint8)
+    space = (b == 32) | ((b >= 9) & (b <= 13))
+    content = np.flatnonzero(np.bincount(line[~space], minlength=n) > 0)
+    odd = np.bincount(line[b == 34], minlength=n) % 2 == 1
+    shown = ", ".join(str(i + 1) for i in lines[:10]) + (" …" if len(lines) > 10 else "")
+    if odd.any():
+        raise DataError(
+            f"{label}: lines {shown} cannot be decoded like the rest of the file, and quoted "
+            "fields spanning lines keep them from being rejected row by row; fix the encoding "
+            "of those lines or pass encoding=..."
+        )
+    if header and len(content) and np.isin(content[0], lines):
+        raise DataError(f"{label}: the header (line {content[0] + 1}) cannot be decoded like "
+                        "the rest of the file; fix it or pass encoding=...")
+    data_lines = content[1:] if header else content
+    pos = np.searchsorted(data_lines, lines)
+    hit = pos < len(data_lines)
+    hit[hit] = data_lines[pos[hit]] == lines[hit]
+    return pos[hit]
