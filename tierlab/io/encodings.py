@@ -39,9 +39,10 @@ __all__ = [
     "binary_kind",
     "decode_mixed",
     "first_invalid_line",
-    "is_utf8",
     "line_of_offset",
     "rows_of_lines",
+    "scan_utf8",
+    "unclosed_quote_line",
 ]
 
 #: Rejection reasons of lines that cannot be decoded as the file's encoding.
@@ -66,22 +67,42 @@ def binary_kind(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def is_utf8(path: Path) -> bool:
-    """Whether the whole file is valid UTF-8, checked block by block (ASCII blocks skipped)."""
+def scan_utf8(path: Path) -> tuple[bool, int]:
+    """(whether the whole file is valid UTF-8, how many ``"`` it holds), block by block.
+
+    ASCII blocks are not decoded; counting the quotes lets the reader catch a quote that is
+    never closed, which Arrow's reader would otherwise turn into silently lost rows.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
+    quotes = 0
+    valid = True
     with path.open("rb") as fh:
         while block := fh.read(_BLOCK):
-            if block.isascii() and not decoder.getstate()[0]:
+            quotes += block.count(b'"')
+            if not valid or (block.isascii() and not decoder.getstate()[0]):
                 continue
             try:
                 decoder.decode(block)
             except UnicodeDecodeError:
-                return False
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+                valid = False
+    if valid:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            valid = False
+    return valid, quotes
+
+
+def unclosed_quote_line(data: bytes) -> int:
+    """1-based line where a quote that is never closed opens (the total count is odd).
+
+    Quotes pair in order (an escaped ``""`` is a pair too), so the unclosed one opens after the
+    last line end that falls outside quotes.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    parity = np.cumsum(b == 34) % 2
+    ends = np.flatnonzero((b == 10) & (parity == 0))
+    return line_of_offset(data, int(ends[-1]) + 1) if len(ends) else 1
 
 
 def line_of_offset(data: bytes, offset: int) -> int:

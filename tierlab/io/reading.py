@@ -34,9 +34,10 @@ from tierlab.io.encodings import (
     binary_kind,
     decode_mixed,
     first_invalid_line,
-    is_utf8,
     line_of_offset,
     rows_of_lines,
+    scan_utf8,
+    unclosed_quote_line,
 )
 
 __all__ = ["RawTable", "read_source"]
@@ -134,6 +135,7 @@ def _read_text(
         raise DataError(f"{label}: this is {binary[0]}, not a text file; {binary[1]}")
     source: Path | bytes = path
     lines: dict[str, np.ndarray] = {}
+    quotes = -1  # not counted yet
     if encoding is not None:
         try:
             codecs.lookup(encoding)
@@ -144,11 +146,14 @@ def _read_text(
         enc = encoding
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         enc = "utf-16"  # Excel's "Unicode text" export
-    elif is_utf8(path):
+    else:
+        valid, quotes = scan_utf8(path)
         enc = "utf-8"
-    else:  # decoded line by line: see tierlab.io.encodings
-        decoded = decode_mixed(path.read_bytes())
-        source, enc, lines = decoded.text, decoded.encoding, decoded.rejected
+        if not valid:  # decoded line by line: see tierlab.io.encodings
+            decoded = decode_mixed(path.read_bytes())
+            source, enc, lines = decoded.text, decoded.encoding, decoded.rejected
+            quotes = source.count(b'"')
+    _check_quotes(source, label, enc, quotes)
     if isinstance(source, bytes):
         sample = source[:_SNIFF_BYTES].decode("utf-8", errors="replace")
         truncated = len(source) > _SNIFF_BYTES
@@ -166,6 +171,22 @@ def _read_text(
     undecodable = sorted(int(i) + 1 for at in lines.values() for i in at)
     return RawTable(frame, label, str(path), "text", encoding=enc, sep=sep,
                     rejected_rows=rejected_rows, undecodable_lines=undecodable)
+
+
+def _check_quotes(source: Path | bytes, label: str, encoding: str, quotes: int) -> None:
+    """Refuse a file with a quote that is never closed (Arrow would silently lose rows)."""
+    if quotes < 0:  # an explicit or UTF-16 encoding: count in the decoded text
+        try:
+            data = _all_bytes(source, encoding)
+        except (OSError, UnicodeError, LookupError):
+            return  # the reader reports what is wrong with the bytes
+        quotes = data.count(b'"')
+    if quotes % 2:
+        data = _all_bytes(source, encoding)
+        raise DataError(
+            f"{label}: a quote opened at line {unclosed_quote_line(data)} is never closed, so "
+            "the rest of the file would read as one field; close or remove that quote"
+        )
 
 
 def _read_table(source: Path | bytes, label: str, sep: str, encoding: str,
@@ -231,14 +252,9 @@ def _ragged_message(source: Path | bytes, label: str, sep: str, encoding: str,
 
 
 def _straddle_message(source: Path | bytes, label: str, sep: str) -> str:
-    """Why Arrow met a field larger than its block: an unterminated quote or a huge field."""
+    """Which line holds a field larger than Arrow's block (quotes are balanced by now)."""
     data = _all_bytes(source, "utf-8")
     b = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(b == 34)
-    if len(quotes) % 2:  # the last opening quote is never closed
-        line = line_of_offset(data, int(quotes[-1]))
-        return (f"{label}: a quote opened at line {line} is never closed, so the rest of the "
-                "file reads as one field; close or remove that quote")
     nl = np.flatnonzero(b == 10)
     bounds = np.concatenate([[-1], nl, [len(b)]])
     longest = int(np.argmax(np.diff(bounds)))
@@ -291,7 +307,8 @@ def _read_csv(source: Path | bytes, sep: str, encoding: str, header: bool) -> pd
                 stream(),
                 read_options=pacsv.ReadOptions(encoding="utf8" if utf8 else encoding,
                                                autogenerate_column_names=not header),
-                parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=handler),
+                parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=handler,
+                                             newlines_in_values=True),
                 convert_options=pacsv.ConvertOptions(default_column_type=pa.string(),
                                                      null_values=[""],
                                                      strings_can_be_null=True),
