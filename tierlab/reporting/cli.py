@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("--customer-columns", nargs="+", type=_pair, default=[],
                        metavar="NAME=HEADER", help="customer table column mapping")
     tiers.add_argument("--date-format", metavar="FMT", help="date format, e.g. %%d/%%m/%%Y")
+    tiers.add_argument("--no-header", action="store_true",
+                       help="the transaction file has no header line: map --columns by "
+                            "position, e.g. customer_id=0 timestamp=1 amount=2")
     tiers.add_argument("--overrides", metavar="FILE",
                        help="manual overrides (customer_id, tier, from, until, reason)")
     tiers.add_argument("--as-of", metavar="DATE", type=_date,
@@ -188,7 +191,8 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
     try:
         scheme = TierScheme.from_yaml(args.scheme)
         res = load_transactions(args.transactions, columns=dict(args.columns) or None,
-                                date_format=args.date_format)
+                                date_format=args.date_format,
+                                header=None if args.no_header else 0)
         if res.summary["rows_rejected"]:
             reasons = ", ".join(f"{k} {v:,}" for k, v in res.summary["rejected_by_reason"].items())
             _err(f"{args.transactions}: {res.summary['rows_rejected']:,} rows rejected "
