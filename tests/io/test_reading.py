@@ -311,12 +311,29 @@ def _valid_utf8(b: bytes) -> bool:
     return True
 
 
-def test_undecodable_lines_and_quoted_newlines_are_an_error_naming_the_lines(tmp_path):
+def test_undecodable_rows_after_quoted_newlines_are_matched_to_their_rows(tmp_path):
     path = tmp_path / "mixed.csv"
     path.write_bytes("customer_id,timestamp,amount,note\n张三,2025-03-01,1,\"two\nlines\"\n"
-                     .encode("utf-8") + "赵六,2025-03-04,40,x\n".encode("gbk"))
-    with pytest.raises(DataError, match=r"mixed\.csv.*lines 4 cannot be decoded"):
-        load_transactions(path)
+                     .encode("utf-8") + "赵六,2025-03-04,40,\"x\ny\"\n".encode("gbk")
+                     + "李四,2025-03-05,2,z\n".encode("utf-8"))
+    res = load_transactions(path)
+    assert res.data["customer_id"].tolist() == ["张三", "李四"]
+    assert res.data["note"].tolist() == ["two\nlines", "z"]
+    assert res.rejected["source_row"].tolist() == [2]
+    assert res.rejected["reason"].tolist() == ["undecodable text (not UTF-8)"]
+    assert res.summary["undecodable_lines"] == [4]
+
+
+def test_a_pipe_separated_gbk_file_with_a_utf8_line_keeps_its_fields(tmp_path):
+    # GBK reads "|" as the second byte of a character; the rejected line must keep its fields
+    path = tmp_path / "mixed.txt"
+    gbk = "".join(f"{n}|2025-03-0{i + 1}|{i}\n" for i, n in enumerate(["张三", "李四", "王五"]))
+    path.write_bytes(b"customer_id|timestamp|amount\n" + gbk.encode("gbk")
+                     + "孙七|2025年3月1日|9\n".encode("utf-8"))
+    res = load_transactions(path)
+    assert res.data["customer_id"].tolist() == sorted(["张三", "李四", "王五"])
+    assert res.rejected["customer_id"].tolist() == ["孙七"]
+    assert res.rejected["timestamp"].tolist() == ["2025年3月1日"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ A file is decoded with one encoding only when that is sound for every line:
   and the lines of the other group are rejected (never decoded the wrong way: that is how ids get
   silently garbled). Lines no candidate decodes are rejected too.
 
-Rejected lines reach the table as text with their bytes escaped (``\\xcd\\xf5``), so they parse
-into the same fields and appear in ``LoadResult.rejected`` with their reason.
+Rejected lines reach the table as UTF-8 text with any other bytes escaped (``\\xcd\\xf5``), so
+they parse into the same fields (a UTF-8 decoder never swallows an ASCII separator) and appear in
+``LoadResult.rejected`` with their reason.
 
 Residual ambiguity (documented, not guessed): a GBK line that is also valid UTF-8 *without* CJK
 characters (Latin-1 or Cyrillic look-alikes) is read as GBK; a UTF-8 line of Latin-only text
@@ -132,14 +133,6 @@ class Decoded:
     rejected: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _per_line(data: bytes) -> tuple[np.ndarray, int]:
-    """Each byte's 0-based physical line (a newline belongs to the line it ends), line count."""
-    b = np.frombuffer(data, dtype=np.uint8)
-    nl = b == 10
-    line = np.cumsum(nl) - nl
-    return line, (int(line[-1]) + 1 if len(b) else 0)
-
-
 def _line_flags(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Per physical line: (holds non-UTF-8 bytes, is UTF-8 text); vectorized, in blocks."""
     invalid, text = [], []
@@ -198,40 +191,45 @@ def decode_mixed(data: bytes) -> Decoded:
     mixed = np.setdiff1d(np.flatnonzero(utf8_text), bad)
     if len(mixed):
         rejected[MIXED_UTF8] = mixed
+    out = np.union1d(bad, mixed)
+    if len(out):
+        # shown as UTF-8 (bytes that are not escaped): unlike GB18030, UTF-8 never reads an
+        # ASCII byte such as a "|" separator as part of a character, so the fields stay put
         lines = text.split("\n")
         raw = data.split(b"\n")
-        for i in mixed:  # only the few UTF-8 lines: shown as written in the rejected table
-            lines[i] = raw[i].decode("utf-8")
+        for i in out:  # only the rejected lines
+            lines[i] = raw[i].decode("utf-8", "backslashreplace")
         text = "\n".join(lines)
     return Decoded(text.encode("utf-8"), encoding, rejected)
 
 
 def rows_of_lines(data: bytes, lines: np.ndarray, *, header: bool, label: str) -> np.ndarray:
-    """0-based data-row positions of physical *lines* (blank lines are not rows).
+    """0-based data-row positions of the records holding physical *lines*.
+
+    A record ends at a newline outside quotes (quotes are ASCII bytes, never part of a UTF-8 or
+    GBK character, so their parity is sound in any of these encodings); records of blank lines
+    are not rows.
 
     Raises
     ------
     DataError
-        A line is the header, or the file has quoted fields spanning lines, so lines cannot be
-        matched to rows soundly.
+        One of *lines* is in the header.
     """
-    line, n = _per_line(data)
     b = np.frombuffer(data, dtype=np.uint8)
+    nl = b == 10
+    boundary = nl & (np.cumsum(b == 34) % 2 == 0)
+    record = np.cumsum(boundary) - boundary  # a newline belongs to the record it ends
+    n = int(record[-1]) + 1 if len(b) else 0
     space = (b == 32) | ((b >= 9) & (b <= 13))
-    content = np.flatnonzero(np.bincount(line[~space], minlength=n) > 0)
-    odd = np.bincount(line[b == 34], minlength=n) % 2 == 1
-    shown = ", ".join(str(i + 1) for i in lines[:10]) + (" …" if len(lines) > 10 else "")
-    if odd.any():
-        raise DataError(
-            f"{label}: lines {shown} cannot be decoded like the rest of the file, and quoted "
-            "fields spanning lines keep them from being rejected row by row; fix the encoding "
-            "of those lines or pass encoding=..."
-        )
-    if header and len(content) and np.isin(content[0], lines):
-        raise DataError(f"{label}: the header (line {content[0] + 1}) cannot be decoded like "
-                        "the rest of the file; fix it or pass encoding=...")
-    data_lines = content[1:] if header else content
-    pos = np.searchsorted(data_lines, lines)
-    hit = pos < len(data_lines)
-    hit[hit] = data_lines[pos[hit]] == lines[hit]
+    content = np.flatnonzero(np.bincount(record[~space], minlength=n) > 0)
+    starts = np.concatenate([[0], np.flatnonzero(nl) + 1])
+    starts = starts[lines[lines < len(starts)]]
+    hit_records = np.unique(record[np.minimum(starts, len(b) - 1)])
+    if header and len(content) and np.isin(content[0], hit_records):
+        raise DataError(f"{label}: the header line cannot be decoded like the rest of the "
+                        "file; fix it or pass encoding=...")
+    data_records = content[1:] if header else content
+    pos = np.searchsorted(data_records, hit_records)
+    hit = pos < len(data_records)
+    hit[hit] = data_records[pos[hit]] == hit_records[hit]
     return pos[hit]
