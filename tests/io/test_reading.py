@@ -263,7 +263,7 @@ def test_a_gbk_row_in_a_utf8_file_is_rejected_not_garbling_the_rest(tmp_path, pa
     bad_line = len(lines) + 1  # 1-based line number of the GBK row
     path = tmp_path / "mixed.csv"
     path.write_bytes(body + "赵六,2025-03-04,40\n".encode("gbk") + "孙七,2025-03-05,50\n"
-                     .encode("utf-8"))
+                     .encode())
     res = load_transactions(path)
     ids = set(res.data["customer_id"])
     assert {"张三", "李四", "王五丰", "孙七"} <= ids  # byte-for-byte as written, not garbled
@@ -281,7 +281,7 @@ def test_a_utf8_row_in_a_gbk_file_is_rejected_not_garbled(tmp_path):
                   enumerate(["张三", "李四", "王五", "赵六", "钱七"]))
     path = tmp_path / "mixed.csv"
     path.write_bytes(b"customer_id,timestamp,amount\n" + gbk.encode("gbk")
-                     + "孙七,2025-03-09,9\n".encode("utf-8"))
+                     + "孙七,2025-03-09,9\n".encode())
     res = load_transactions(path)
     assert res.data["customer_id"].tolist() == sorted(["张三", "李四", "王五", "赵六", "钱七"])
     assert res.summary["encoding"] == "gb18030"
@@ -314,8 +314,8 @@ def _valid_utf8(b: bytes) -> bool:
 def test_undecodable_rows_after_quoted_newlines_are_matched_to_their_rows(tmp_path):
     path = tmp_path / "mixed.csv"
     path.write_bytes("customer_id,timestamp,amount,note\n张三,2025-03-01,1,\"two\nlines\"\n"
-                     .encode("utf-8") + "赵六,2025-03-04,40,\"x\ny\"\n".encode("gbk")
-                     + "李四,2025-03-05,2,z\n".encode("utf-8"))
+                     .encode() + "赵六,2025-03-04,40,\"x\ny\"\n".encode("gbk")
+                     + "李四,2025-03-05,2,z\n".encode())
     res = load_transactions(path)
     assert res.data["customer_id"].tolist() == ["张三", "李四"]
     assert res.data["note"].tolist() == ["two\nlines", "z"]
@@ -329,7 +329,7 @@ def test_a_pipe_separated_gbk_file_with_a_utf8_line_keeps_its_fields(tmp_path):
     path = tmp_path / "mixed.txt"
     gbk = "".join(f"{n}|2025-03-0{i + 1}|{i}\n" for i, n in enumerate(["张三", "李四", "王五"]))
     path.write_bytes(b"customer_id|timestamp|amount\n" + gbk.encode("gbk")
-                     + "孙七|2025年3月1日|9\n".encode("utf-8"))
+                     + "孙七|2025年3月1日|9\n".encode())
     res = load_transactions(path)
     assert res.data["customer_id"].tolist() == sorted(["张三", "李四", "王五"])
     assert res.rejected["customer_id"].tolist() == ["孙七"]

@@ -168,10 +168,11 @@ def resolve_columns(
             free = [h for i, h in enumerate(names) if i not in used and i not in out.values()]
             hint = _closest(key, known[key], free)
             guess = hint or "<header in the file>"
+            closest = f" (did you mean {hint!r}?)" if hint else ""
             raise DataError(
-                f"{label}: required column {key!r} not found"
-                f"{f' (did you mean {hint!r}?)' if hint else ''}. Columns present: {listing}. Map it "
-                f"with columns={{{key!r}: {guess!r}}} (CLI: --columns {key}={guess})"
+                f"{label}: required column {key!r} not found{closest}. Columns present: "
+                f"{listing}. Map it with columns={{{key!r}: {guess!r}}} (CLI: --columns "
+                f"{key}={guess})"
                 + (_data_hint(names) if header_row else "")
             )
     if header_row:

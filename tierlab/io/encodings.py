@@ -1,4 +1,4 @@
-"""Deciding how the bytes of a text export decode, line by line when they must.
+r"""Deciding how the bytes of a text export decode, line by line when they must.
 
 A file is decoded with one encoding only when that is sound for every line:
 
@@ -13,7 +13,7 @@ A file is decoded with one encoding only when that is sound for every line:
   and the lines of the other group are rejected (never decoded the wrong way: that is how ids get
   silently garbled). Lines no candidate decodes are rejected too.
 
-Rejected lines reach the table as UTF-8 text with any other bytes escaped (``\\xcd\\xf5``), so
+Rejected lines reach the table as UTF-8 text with any other bytes escaped (``\xcd\xf5``), so
 they parse into the same fields (a UTF-8 decoder never swallows an ASCII separator) and appear in
 ``LoadResult.rejected`` with their reason.
 
@@ -165,8 +165,8 @@ def _undecodable_lines(data: bytes, encoding: str) -> np.ndarray:
         pass
     else:
         return np.zeros(0, dtype=np.int64)
-    cp = np.frombuffer(data.decode(encoding, "surrogateescape").encode("utf-32-le", "surrogatepass"),
-                       dtype="<u4")
+    escaped = data.decode(encoding, "surrogateescape")
+    cp = np.frombuffer(escaped.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     nl = cp == 10
     line = np.cumsum(nl) - nl
     return np.unique(line[(cp >= 0xDC80) & (cp <= 0xDCFF)]).astype(np.int64)

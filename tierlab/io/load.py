@@ -38,9 +38,9 @@ Duplicates.
     line``; one copy is kept. Two lines of one order that differ in any column (two products at
     the same price) are two purchases and both kept. Rows whose ``order_id`` is
     missing are treated as in a file without order ids. Which copy is kept is decided by the
-    text of the canonical columns as read (``"10"`` before ``"10.0"``), never by position. In the customer table a
-    repeated ``customer_id`` is rejected as ``duplicate customer_id``; the first occurrence in
-    file order (among rows not rejected for another reason) is kept.
+    text of the canonical columns as read (``"10"`` before ``"10.0"``), never by position. In
+    the customer table a repeated ``customer_id`` is rejected as ``duplicate customer_id``; the
+    first occurrence in file order (among rows not rejected for another reason) is kept.
 Row order never matters (transactions).
     The accepted frame is sorted by ``customer_id`` (as text, code-point order), ``timestamp``,
     ``amount``, then by the remaining columns, and has a fresh ``RangeIndex``: shuffling the
@@ -219,9 +219,10 @@ def load_transactions(
     columns : mapping, optional
         Canonical name → header in the file, e.g. ``{"customer_id": "客户ID", "timestamp":
         "日期", "amount": "消费金额"}``, or → 0-based column position (``{"customer_id": 0,
-        "timestamp": 1, "amount": 2}``, what a file without a header line needs). Unmapped canonical columns are found by name or by
-        :data:`TRANSACTION_COLUMNS` aliases. ``customer_id``, ``timestamp`` and ``amount`` are
-        required; ``order_id``, ``quantity``, ``channel`` and ``currency`` are optional.
+        "timestamp": 1, "amount": 2}``, what a file without a header line needs). Unmapped
+        canonical columns are found by name or by :data:`TRANSACTION_COLUMNS` aliases.
+        ``customer_id``, ``timestamp`` and ``amount`` are required; ``order_id``,
+        ``quantity``, ``channel`` and ``currency`` are optional.
     date_format : str, optional
         ``strftime`` format tried first for ``timestamp`` (e.g. ``"%d/%m/%Y"``).
     sep : str, optional
@@ -451,7 +452,8 @@ def _order_transactions(
     tie_keys += [frame.iloc[:, i] for i in sorted(colmap.values())]
     order_ids = parsed.get("order_id")
     return order_and_dedupe(
-        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_output_ties, None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
+        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_output_ties,
+        None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
     )
 
 

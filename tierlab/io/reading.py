@@ -2,16 +2,17 @@ r"""Reading a source into a raw table: text, Excel, Parquet files or a DataFrame
 
 Text files: the encoding is UTF-8 when the whole file is (a BOM is fine), UTF-16 when the file
 starts with its BOM, else decided line by line (:mod:`tierlab.io.encodings`: GB18030, a superset
-of GBK, for a Chinese export; a file mixing encodings has the lines of the minority rejected, never
-garbled); a workbook, zip or Parquet file under a text name is named as such. Blank lines are not
-rows. The delimiter is sniffed from the header line (comma, tab, semicolon or pipe, the most frequent winning, on a tie in that order;
-else runs of whitespace). Single-character separators use Arrow's CSV reader (columns stay Arrow
-strings, see :mod:`tierlab._kernels.arrowtext`), ``r"\s+"`` pandas' C engine, other regular
-expressions the python engine; a row with the wrong number of fields or a field that never ends
-is reported with its line number. Workbooks are read with openpyxl (integers formatted ``00000``
-keep their zero padding: ``00002``), Parquet with pyarrow. Every value of a text source is read as
-text; parsing is :mod:`tierlab.io.values`' job. Without a header line (``header=False``) columns
-are named by position.
+of GBK, for a Chinese export; a file mixing encodings has the lines of the minority rejected,
+never garbled); a workbook, zip or Parquet file under a text name is named as such. Blank lines
+are not rows. The delimiter is sniffed from the header line (comma, tab, semicolon or pipe, the
+most frequent winning, on a tie in that order; else runs of whitespace). Single-character
+separators use Arrow's CSV reader (columns stay Arrow strings, see
+:mod:`tierlab._kernels.arrowtext`), ``r"\s+"`` pandas' C engine, other regular expressions the
+python engine; a row with the wrong number of fields or a quote never closed is reported with
+its line number. Workbooks are read with openpyxl (integers formatted ``00000`` keep their zero
+padding: ``00002``), Parquet with pyarrow. Every value of a text source is read as text; parsing
+is :mod:`tierlab.io.values`' job. Without a header line (``header=False``) columns are named by
+position.
 """
 
 from __future__ import annotations
@@ -280,8 +281,10 @@ def _sniff_sep(sample: str, *, truncated: bool) -> str:
 
 
 class _RowHandler:
-    """Arrow's handler of rows with a wrong number of fields: blank lines are skipped, the first
-    other one is kept for the error message."""
+    """Arrow's handler of rows with a wrong number of fields.
+
+    Blank lines are skipped; the first other such row is kept for the error message.
+    """
 
     def __init__(self) -> None:
         self.ragged: _RaggedRow | None = None
@@ -404,7 +407,7 @@ def _apply_zero_padding(frame: pd.DataFrame, ws: Any, header: bool) -> None:
             for width in np.unique(pad[todo]):
                 at = todo[pad[todo] == width]
                 text.iloc[at] = text.iloc[at].str.zfill(int(width))
-            frame.isetitem(j, text.where(col.notna().to_numpy(dtype=bool)))
+            frame.isetitem(j, text.where(col.notna().to_numpy(dtype=bool)).array)
 
 
 def _read_parquet(path: Path, label: str) -> RawTable:
