@@ -6,8 +6,8 @@ A file is decoded with one encoding only when that is sound for every line:
   with the incremental decoder, so a clean file costs one extra pass and no per-line work;
 - otherwise each line is classified (vectorized over code points, in blocks): *invalid* lines
   hold bytes that are not UTF-8; *UTF-8 text* lines are valid UTF-8 holding CJK or fullwidth
-  characters and none of the characters GBK bytes produce when read as UTF-8 (C1 controls,
-  Greek to Arabic, U+0250–U+07FF);
+  characters or a Latin letter beside an ASCII one (``José``), and none of the characters GBK
+  bytes produce when read as UTF-8 (C1 controls, Greek to Arabic, U+0250–U+07FF);
 - with no UTF-8 text line the file is GB18030 (a superset of GBK): a Chinese Excel export;
 - with UTF-8 text lines the file mixes encodings: the larger group decides the file's encoding
   and the lines of the other group are rejected (never decoded the wrong way: that is how ids get
@@ -17,9 +17,9 @@ Rejected lines reach the table as UTF-8 text with any other bytes escaped (``\xc
 they parse into the same fields (a UTF-8 decoder never swallows an ASCII separator) and appear in
 ``LoadResult.rejected`` with their reason.
 
-Residual ambiguity (documented, not guessed): a GBK line that is also valid UTF-8 *without* CJK
-characters (Latin-1 or Cyrillic look-alikes) is read as GBK; a UTF-8 line of Latin-only text
-(``José``) in a file whose other non-ASCII lines are GBK is read as GBK too.
+Residual ambiguity (documented, not guessed): a line that is valid UTF-8 but not UTF-8 text as
+defined above (a lone ``«`` or ``é`` field, Cyrillic) in a file whose other non-ASCII lines are
+GBK is read as GBK, as the GBK bytes of some Chinese characters are exactly such UTF-8.
 """
 
 from __future__ import annotations
@@ -147,6 +147,12 @@ def _line_flags(data: bytes) -> tuple[np.ndarray, np.ndarray]:
         n = int(line[-1]) + 1 if len(cp) else 0
         bad = (cp >= 0xDC80) & (cp <= 0xDCFF)
         wide = (cp >= 0x2E80) & ~bad  # CJK, fullwidth forms and the like
+        # or a Latin letter beside an ASCII letter, as in "José" (GBK bytes rarely do that)
+        letter = ((cp | 0x20) >= 0x61) & ((cp | 0x20) <= 0x7A)
+        beside = np.zeros(len(cp), dtype=bool)
+        beside[1:] |= letter[:-1]
+        beside[:-1] |= letter[1:]
+        wide |= (cp >= 0xC0) & (cp <= 0x24F) & (cp != 0xD7) & (cp != 0xF7) & beside
         odd_looking = ((cp >= 0x80) & (cp <= 0x9F)) | ((cp >= 0x250) & (cp <= 0x7FF))
         invalid.append(np.bincount(line[bad], minlength=n) > 0)
         looks = np.bincount(line[wide], minlength=n) > 0
