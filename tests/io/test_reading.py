@@ -448,3 +448,14 @@ def test_excel_ids_formatted_with_zeros_keep_their_padding(tmp_path):
     res = load_transactions(tmp_path / "ids.xlsx")
     assert res.data["customer_id"].tolist() == ["00002", "00130", "A9"]
     assert res.data["order_id"].tolist() == ["0007", "0008", "0009"]
+
+
+def test_quoted_values_spanning_lines_across_reader_blocks(tmp_path):
+    # the reader's blocks are 1 MB: values with newlines must be read whole across them
+    rows = [f'C{i},2025-01-01,1,"line one\nline two {i}"' for i in range(40000)]
+    path = tmp_path / "multiline.csv"
+    path.write_text("customer_id,timestamp,amount,note\n" + "\n".join(rows) + "\n",
+                    encoding="utf-8")
+    res = load_transactions(path)
+    assert res.summary["rows_in"] == 40000 and res.rejected.empty
+    assert res.data["note"].str.startswith("line one\nline two ").all()

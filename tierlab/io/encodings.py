@@ -41,6 +41,7 @@ __all__ = [
     "decode_mixed",
     "first_invalid_line",
     "line_of_offset",
+    "physical_lines",
     "rows_of_lines",
     "scan_utf8",
     "unclosed_quote_line",
@@ -51,7 +52,7 @@ NOT_UTF8 = "undecodable text (not UTF-8)"
 NOT_GB18030 = "undecodable text (not GB18030)"
 MIXED_UTF8 = "mixed encoding (UTF-8 line in a GB18030 file)"
 
-_BLOCK = 1 << 23  # bytes checked per step
+_BLOCK = 1 << 23  # bytes read per step
 _MAGIC = (
     (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive",
      "rename it .xlsx (or export it as CSV)"),
@@ -68,18 +69,22 @@ def binary_kind(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def scan_utf8(path: Path) -> tuple[bool, int]:
-    """(whether the whole file is valid UTF-8, how many ``"`` it holds), block by block.
+def scan_utf8(path: Path) -> tuple[bool, int, int]:
+    """(whether the whole file is valid UTF-8, how many ``"`` it holds, its physical lines).
 
-    ASCII blocks are not decoded; counting the quotes lets the reader catch a quote that is
-    never closed, which Arrow's reader would otherwise turn into silently lost rows.
+    Read block by block; ASCII blocks are not decoded. Counting the quotes lets the reader
+    catch a quote that is never closed, which Arrow's reader would otherwise turn into silently
+    lost rows; the line count tells it whether any value spans lines.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    quotes = 0
+    quotes = newlines = 0
     valid = True
+    last = b""
     with path.open("rb") as fh:
         while block := fh.read(_BLOCK):
             quotes += block.count(b'"')
+            newlines += block.count(b"\n")
+            last = block[-1:]
             if not valid or (block.isascii() and not decoder.getstate()[0]):
                 continue
             try:
@@ -91,7 +96,12 @@ def scan_utf8(path: Path) -> tuple[bool, int]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             valid = False
-    return valid, quotes
+    return valid, quotes, physical_lines(newlines, last)
+
+
+def physical_lines(newlines: int, last: bytes) -> int:
+    """Lines of a text with *newlines* newlines whose last byte is *last* (b"" when empty)."""
+    return newlines + (1 if last not in (b"", b"\n") else 0)
 
 
 def unclosed_quote_line(data: bytes) -> int:
@@ -134,43 +144,60 @@ class Decoded:
 
 
 def _line_flags(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Per physical line: (holds non-UTF-8 bytes, is UTF-8 text); vectorized, in blocks."""
-    invalid, text = [], []
-    start = 0
-    while start < len(data):
-        end = data.find(b"\n", min(start + _BLOCK, len(data)))
-        end = len(data) if end < 0 else end + 1
-        cp = np.frombuffer(data[start:end].decode("utf-8", "surrogateescape")
-                           .encode("utf-32-le", "surrogatepass"), dtype="<u4")
-        nl = cp == 10
-        line = np.cumsum(nl) - nl
-        n = int(line[-1]) + 1 if len(cp) else 0
-        bad = (cp >= 0xDC80) & (cp <= 0xDCFF)
-        wide = (cp >= 0x2E80) & ~bad  # CJK, fullwidth forms and the like
-        # or a Latin letter beside an ASCII letter, as in "José" (GBK bytes rarely do that)
-        letter = ((cp | 0x20) >= 0x61) & ((cp | 0x20) <= 0x7A)
-        beside = np.zeros(len(cp), dtype=bool)
-        beside[1:] |= letter[:-1]
-        beside[:-1] |= letter[1:]
-        wide |= (cp >= 0xC0) & (cp <= 0x24F) & (cp != 0xD7) & (cp != 0xF7) & beside
-        odd_looking = ((cp >= 0x80) & (cp <= 0x9F)) | ((cp >= 0x250) & (cp <= 0x7FF))
-        invalid.append(np.bincount(line[bad], minlength=n) > 0)
-        looks = np.bincount(line[wide], minlength=n) > 0
-        text.append(looks & ~(np.bincount(line[odd_looking], minlength=n) > 0))
-        start = end
-    empty = np.zeros(0, dtype=bool)
-    return (np.concatenate(invalid) if invalid else empty,
-            np.concatenate(text) if text else empty)
+    """Per physical line: (holds non-UTF-8 bytes, is UTF-8 text).
+
+    Vectorized over the non-ASCII bytes only (no decoding): a UTF-8 validator by byte classes
+    (a lead byte needs its continuation bytes, a continuation byte needs a lead, with the
+    overlong and surrogate limits of the second byte), and byte patterns for the characters
+    that make a line UTF-8 text.
+    """
+    b = np.frombuffer(data, dtype=np.uint8)
+    n = len(b)
+    nl = np.flatnonzero(b == 10)
+    n_lines = len(nl) + 1
+    at = np.flatnonzero(b >= 0x80)
+
+    def byte(shift: int) -> np.ndarray:
+        q = at + shift
+        inside = (q >= 0) & (q < n)
+        return np.where(inside, b[np.clip(q, 0, max(n - 1, 0))], 10).astype(np.uint8)
+
+    def lead(x: np.ndarray, size: int) -> np.ndarray:
+        return {2: (x >= 0xC2) & (x <= 0xDF), 3: (x & 0xF0) == 0xE0,
+                4: (x >= 0xF0) & (x <= 0xF4)}[size]
+
+    def cont(x: np.ndarray) -> np.ndarray:
+        return (x & 0xC0) == 0x80
+
+    def letter(x: np.ndarray) -> np.ndarray:
+        return ((x | 0x20) >= 0x61) & ((x | 0x20) <= 0x7A)
+
+    b0, m1, m2, m3, p1, p2, p3 = (byte(k) for k in (0, -1, -2, -3, 1, 2, 3))
+    want = (lead(m1, 2) | lead(m1, 3) | lead(m1, 4) | lead(m2, 3) | lead(m2, 4)
+            | lead(m3, 4))
+    missing = ((lead(b0, 2) & ~cont(p1)) | (lead(b0, 3) & ~(cont(p1) & cont(p2)))
+               | (lead(b0, 4) & ~(cont(p1) & cont(p2) & cont(p3))))
+    bad = (b0 == 0xC0) | (b0 == 0xC1) | (b0 >= 0xF5) | (cont(b0) & ~want) | missing
+    bad |= ((m1 == 0xE0) & (b0 < 0xA0)) | ((m1 == 0xED) & (b0 > 0x9F))
+    bad |= ((m1 == 0xF0) & (b0 < 0x90)) | ((m1 == 0xF4) & (b0 > 0x8F))
+    wide = (lead(b0, 3) & ((b0 >= 0xE3) | ((b0 == 0xE2) & (p1 >= 0xBA)))) | lead(b0, 4)
+    latin = ((b0 >= 0xC3) & (b0 <= 0xC8)) | ((b0 == 0xC9) & (p1 < 0x90))
+    latin &= ~((b0 == 0xC3) & ((p1 == 0x97) | (p1 == 0xB7)))  # × and ÷
+    latin &= letter(m1) | letter(p2)  # "José": a Latin letter beside an ASCII one
+    odd_looking = (((b0 == 0xC2) & (p1 <= 0x9F)) | ((b0 == 0xC9) & (p1 >= 0x90))
+                   | ((b0 >= 0xCA) & (b0 <= 0xDF)))
+    line = np.searchsorted(nl, at)
+    flags = []
+    for where in (bad, wide | latin, odd_looking):
+        f = np.zeros(n_lines, dtype=bool)
+        f[line[where]] = True
+        flags.append(f)
+    invalid, looks, odd = flags
+    return invalid, looks & ~odd
 
 
 def _undecodable_lines(data: bytes, encoding: str) -> np.ndarray:
-    """0-based lines holding bytes *encoding* cannot decode (empty when it decodes them all)."""
-    try:
-        data.decode(encoding)
-    except UnicodeDecodeError:
-        pass
-    else:
-        return np.zeros(0, dtype=np.int64)
+    """0-based lines holding bytes *encoding* cannot decode (when some are)."""
     escaped = data.decode(encoding, "surrogateescape")
     cp = np.frombuffer(escaped.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     nl = cp == 10
@@ -190,8 +217,12 @@ def decode_mixed(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-8", "backslashreplace").encode("utf-8"), "utf-8",
                        rejected)
     encoding = "gb18030"
-    text = data.decode(encoding, "backslashreplace")
-    bad = _undecodable_lines(data, encoding)
+    try:
+        text = data.decode(encoding)
+        bad = np.zeros(0, dtype=np.int64)
+    except UnicodeDecodeError:
+        text = data.decode(encoding, "backslashreplace")
+        bad = _undecodable_lines(data, encoding)
     if len(bad):
         rejected[NOT_GB18030] = bad
     mixed = np.setdiff1d(np.flatnonzero(utf8_text), bad)

@@ -36,6 +36,7 @@ from tierlab.io.encodings import (
     decode_mixed,
     first_invalid_line,
     line_of_offset,
+    physical_lines,
     rows_of_lines,
     scan_utf8,
     unclosed_quote_line,
@@ -137,6 +138,7 @@ def _read_text(
     source: Path | bytes = path
     lines: dict[str, np.ndarray] = {}
     quotes = -1  # not counted yet
+    n_lines: int | None = None
     if encoding is not None:
         try:
             codecs.lookup(encoding)
@@ -148,12 +150,13 @@ def _read_text(
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         enc = "utf-16"  # Excel's "Unicode text" export
     else:
-        valid, quotes = scan_utf8(path)
+        valid, quotes, n_lines = scan_utf8(path)
         enc = "utf-8"
         if not valid:  # decoded line by line: see tierlab.io.encodings
             decoded = decode_mixed(path.read_bytes())
             source, enc, lines = decoded.text, decoded.encoding, decoded.rejected
             quotes = source.count(b'"')
+            n_lines = physical_lines(source.count(b"\n"), source[-1:])
     _check_quotes(source, label, enc, quotes)
     if isinstance(source, bytes):
         sample = source[:_SNIFF_BYTES].decode("utf-8", errors="replace")
@@ -164,7 +167,7 @@ def _read_text(
     if sep is None:
         sep = "\t" if suffix == ".tsv" else _sniff_sep(sample, truncated=truncated)
     frame = _read_table(source, label, sep, "utf-8" if isinstance(source, bytes) else enc,
-                        header)
+                        header, quoted=quotes != 0, n_lines=n_lines)
     rejected_rows = {}
     if lines and isinstance(source, bytes):
         rejected_rows = {reason: rows_of_lines(source, at, header=header, label=label)
@@ -191,10 +194,10 @@ def _check_quotes(source: Path | bytes, label: str, encoding: str, quotes: int) 
 
 
 def _read_table(source: Path | bytes, label: str, sep: str, encoding: str,
-                header: bool) -> pd.DataFrame:
+                header: bool, *, quoted: bool, n_lines: int | None) -> pd.DataFrame:
     """Read the table, turning every reader failure into one clear DataError."""
     try:
-        return _read_csv(source, sep, encoding, header)
+        return _read_csv(source, sep, encoding, header, quoted=quoted, n_lines=n_lines)
     except UnicodeError as exc:
         found = first_invalid_line(source, encoding) if isinstance(source, Path) else None
         where = f" at line {found[0]}" if found else ""
@@ -280,6 +283,36 @@ def _sniff_sep(sample: str, *, truncated: bool) -> str:
     return ","
 
 
+def _arrow_csv(stream: Any, sep: str, encoding: str, header: bool, *,
+               newlines: bool) -> pa.Table:
+    """Arrow's reader, every column as text ("" = missing); a UTF-8 BOM is skipped by pyarrow.
+
+    The columns stay Arrow strings (no copy into pandas' large strings): the loader parses
+    them in Arrow and converts only what it outputs. The handler's count of skipped blank lines
+    rides on the table's metadata.
+    """
+    handler = _RowHandler()
+    try:
+        table = pacsv.read_csv(
+            stream,
+            read_options=pacsv.ReadOptions(encoding=encoding,
+                                           autogenerate_column_names=not header),
+            parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=handler,
+                                             newlines_in_values=newlines),
+            convert_options=pacsv.ConvertOptions(default_column_type=pa.string(),
+                                                 null_values=[""], strings_can_be_null=True),
+        )
+    except pa.ArrowInvalid:
+        if handler.ragged is not None:
+            raise handler.ragged from None
+        raise
+    return table.replace_schema_metadata({"skipped": str(handler.skipped)})
+
+
+def _skipped(table: pa.Table) -> int:
+    return int((table.schema.metadata or {}).get(b"skipped", b"0"))
+
+
 class _RowHandler:
     """Arrow's handler of rows with a wrong number of fields.
 
@@ -288,38 +321,42 @@ class _RowHandler:
 
     def __init__(self) -> None:
         self.ragged: _RaggedRow | None = None
+        self.skipped = 0
 
     def __call__(self, row: Any) -> str:
         if not row.text.strip():
+            self.skipped += 1
             return "skip"
         if self.ragged is None:
             self.ragged = _RaggedRow(row.expected_columns, row.actual_columns, row.text)
         return "error"
 
 
-def _read_csv(source: Path | bytes, sep: str, encoding: str, header: bool) -> pd.DataFrame:
+def _read_csv(source: Path | bytes, sep: str, encoding: str, header: bool, *,
+              quoted: bool = True, n_lines: int | None = None) -> pd.DataFrame:
+    """Read a text table.
+
+    *quoted*: the file may hold quoted fields; *n_lines*: its physical lines, when known.
+    Arrow reads values spanning lines correctly only when told (which costs time), so a file
+    with quotes is read without it first and again with it when its rows and skipped lines do
+    not add up to its lines.
+    """
     utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
     stream = (lambda: io.BytesIO(source)) if isinstance(source, bytes) else (lambda: source)
     if len(sep) == 1:
-        handler = _RowHandler()
-        # Arrow's reader, every column as text ("" = missing); pyarrow skips a UTF-8
-        # byte-order mark by itself. The columns stay Arrow strings (no copy into pandas'
-        # large strings): the loader parses them in Arrow and converts only what it outputs.
-        try:
-            table = pacsv.read_csv(
-                stream(),
-                read_options=pacsv.ReadOptions(encoding="utf8" if utf8 else encoding,
-                                               autogenerate_column_names=not header),
-                parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=handler,
-                                             newlines_in_values=True),
-                convert_options=pacsv.ConvertOptions(default_column_type=pa.string(),
-                                                     null_values=[""],
-                                                     strings_can_be_null=True),
-            )
-        except pa.ArrowInvalid:
-            if handler.ragged is not None:
-                raise handler.ragged from None
-            raise
+        arrow_encoding = "utf8" if utf8 else encoding
+        table = None
+        if not quoted or n_lines is not None:  # try the fast way first
+            try:
+                table = _arrow_csv(stream(), sep, arrow_encoding, header, newlines=False)
+            except (pa.ArrowInvalid, _RaggedRow):
+                if not quoted:
+                    raise
+            if quoted and table is not None and \
+                    table.num_rows + header + _skipped(table) != n_lines:
+                table = None  # a value spans lines (or blank lines): read it the safe way
+        if table is None:
+            table = _arrow_csv(stream(), sep, arrow_encoding, header, newlines=True)
         frame = table.to_pandas(types_mapper=ARROW_TEXT_TYPES.get, self_destruct=True)
         if not header:
             frame.columns = pd.RangeIndex(frame.shape[1])
