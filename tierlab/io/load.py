@@ -18,6 +18,9 @@ A file that cannot be used raises one :class:`~tierlab.errors.DataError`.
     that is not in the file, or a column in which *no* value could be parsed (a wrong
     ``date_format`` or a column mapped to the wrong header rather than a few bad rows).
 Rejection reasons, first match wins, in this order.
+    Both: a line that cannot be decoded like the rest of a text file (see Reading):
+    ``undecodable text (not UTF-8)``, ``undecodable text (not GB18030)``, ``mixed encoding
+    (UTF-8 line in a GB18030 file)``.
     Transactions: ``missing customer_id``, ``missing timestamp``, ``unparseable timestamp``,
     ``missing amount``, ``unparseable amount``, ``unparseable quantity``, ``duplicate order line``.
     Customers: ``missing customer_id``, ``unparseable signup_date``, ``unparseable satisfaction``,
@@ -74,12 +77,24 @@ Time zones (``tz``).
 Reading.
     The delimiter of text files is sniffed from the header line: comma, tab, semicolon or pipe
     (the most frequent wins; on a tie in that order), else runs of whitespace (``.tsv`` files
-    use tab). The encoding is UTF-8 (a BOM is fine), UTF-16 when the file starts with its BOM
-    (Excel's "Unicode text"), else GB18030 (a superset of GBK) when the bytes are not UTF-8;
-    an explicit ``encoding=`` or ``sep=`` wins. ``.xlsx`` files are read with openpyxl
-    (``sheet=`` name or 0-based index, default the first sheet), Parquet with pyarrow.
-    Single-character separators use pandas' pyarrow engine, ``r"\s+"`` the C engine, other
-    regular expressions the python engine.
+    use tab). The encoding is UTF-8 when the whole file is (a BOM is fine), UTF-16 when the
+    file starts with its BOM (Excel's "Unicode text"), else decided line by line
+    (:mod:`tierlab.io.encodings`): GB18030 (a superset of GBK) for an export in it; in a file
+    mixing encodings the lines of the minority are rejected with the reasons above and listed
+    (1-based) in ``summary["undecodable_lines"]``, never decoded the wrong way. An explicit
+    ``encoding=`` or ``sep=`` wins. Blank and whitespace-only lines are not rows. A row with
+    the wrong number of fields, a quote that is never closed and an oversized field are errors
+    naming the line; a workbook, zip or Parquet file under a text name is named as such.
+    ``.xlsx`` files are read with openpyxl (``sheet=`` name or 0-based index, default the
+    first sheet; integers shown zero-padded by a ``00000`` number format keep the padding,
+    ``00002``), Parquet with pyarrow. Single-character separators use Arrow's CSV reader,
+    ``r"\s+"`` pandas' C engine, other regular expressions the python engine.
+Header line (``header``).
+    ``header=0`` (default): the first line holds the column names; when every mapped date or
+    number column has a date or number as its header, the line is data, and that is an error
+    suggesting ``header=None`` (mapping columns by the first row's values would lose it).
+    ``header=None``: no header line; columns are named 0, 1, ... and mapped by position,
+    ``columns={"customer_id": 0, "timestamp": 1, "amount": 2}``.
 
 Other columns are kept after the canonical ones, with their original names and values as read.
 
@@ -108,7 +123,13 @@ from tierlab.io.columns import (
     resolve_columns,
 )
 from tierlab.io.dates import check_tz, parse_datetime
-from tierlab.io.ordering import assemble, order_and_dedupe, reason_codes, rejected_frame
+from tierlab.io.ordering import (
+    assemble,
+    first_of_each_id,
+    order_and_dedupe,
+    reason_codes,
+    rejected_frame,
+)
 from tierlab.io.reading import RawTable, read_source
 from tierlab.io.summary import summary_head, transaction_figures
 from tierlab.io.values import Ids, check_usable, encode_ids, parse_id, parse_number, to_text
@@ -144,7 +165,8 @@ class LoadResult:
         JSON-ready counts: ``file`` (path, or ``"<DataFrame>"``), ``format`` (``"text"``,
         ``"xlsx"``, ``"parquet"``, ``"dataframe"``), ``encoding``, ``sep`` and ``sheet`` (as
         detected or given; None when not applicable), ``rows_in``,
-        ``rows_accepted``, ``rows_rejected``, ``rejected_by_reason``, ``customers``; for
+        ``rows_accepted``, ``rows_rejected``, ``rejected_by_reason``, ``undecodable_lines``
+        (1-based lines of a text file rejected for their encoding), ``customers``; for
         transactions also ``identical_rows_kept``, ``first_date``, ``last_date``,
         ``total_spend`` and ``returns``.
     kind : str
@@ -282,7 +304,7 @@ def load_transactions(
                              ("customer_id", "timestamp", "amount"), raw.label,
                              header_row=has_header and raw.fmt in ("text", "xlsx"))
     ids, parsed, checks = _parse_transactions(raw, colmap, date_format=date_format, tz=tz)
-    checks = _read_checks(raw) + checks
+    checks = raw.checks() + checks
 
     codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate order line"]
@@ -358,12 +380,12 @@ def load_customers(
     colmap = resolve_columns(frame.columns, columns, CUSTOMER_COLUMNS, ("customer_id",),
                              raw.label, header_row=has_header and raw.fmt in ("text", "xlsx"))
     ids, parsed, checks = _parse_customers(raw, colmap, date_format=date_format)
-    checks = _read_checks(raw) + checks
+    checks = raw.checks() + checks
 
     codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate customer_id"]
     valid = np.flatnonzero(codes == 0)
-    keep, repeated = _first_of_each_id(ids, valid)
+    keep, repeated = first_of_each_id(ids, valid)
     codes[repeated] = len(reasons)
     parsed["customer_id"] = ids.take(keep)
 
@@ -425,16 +447,6 @@ def _parse_transactions(
     return ids, parsed, checks
 
 
-def _read_checks(raw: RawTable) -> list[tuple[str, np.ndarray]]:
-    """Rows rejected while reading (undecodable lines), first in order of precedence."""
-    checks = []
-    for reason, rows in raw.rejected_rows.items():
-        mask = np.zeros(len(raw.frame), dtype=bool)
-        mask[rows] = True
-        checks.append((reason, mask))
-    return checks
-
-
 def _order_transactions(
     valid: np.ndarray,
     ids: Ids,
@@ -483,15 +495,6 @@ def _parse_customers(
         parsed[name] = values
         checks.append((f"unparseable {name}", bad))
     return ids, parsed, checks
-
-
-def _first_of_each_id(ids: Ids, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows kept (first occurrence in file order, sorted by id) and the repeated rows."""
-    first = np.unique(ids.codes[valid], return_index=True)[1]
-    dup = np.ones(len(valid), dtype=bool)
-    dup[first] = False
-    keep = valid[~dup]
-    return keep[np.argsort(ids.codes[keep])], valid[dup]
 
 
 def _other_positions(frame: pd.DataFrame, colmap: dict[str, int]) -> list[int]:

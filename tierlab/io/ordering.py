@@ -21,6 +21,7 @@ from tierlab.io.values import Ids
 
 __all__ = [
     "assemble",
+    "first_of_each_id",
     "order_and_dedupe",
     "primary_order",
     "radix_argsort",
@@ -177,6 +178,15 @@ def _sort_ties(
     if len(duplicates):
         final = final[~np.isin(final, duplicates)]
     return final, duplicates, identical
+
+
+def first_of_each_id(ids: Ids, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows kept (first occurrence in file order, sorted by id) and the repeated rows."""
+    first = np.unique(ids.codes[valid], return_index=True)[1]
+    dup = np.ones(len(valid), dtype=bool)
+    dup[first] = False
+    keep = valid[~dup]
+    return keep[np.argsort(ids.codes[keep])], valid[dup]
 
 
 def assemble(

@@ -73,6 +73,15 @@ class RawTable:
     rejected_rows: dict[str, np.ndarray] = field(default_factory=dict)
     undecodable_lines: list[int] = field(default_factory=list)
 
+    def checks(self) -> list[tuple[str, np.ndarray]]:
+        """(reason, row mask) of the rows rejected while reading, for the loader's checks."""
+        out = []
+        for reason, rows in self.rejected_rows.items():
+            mask = np.zeros(len(self.frame), dtype=bool)
+            mask[rows] = True
+            out.append((reason, mask))
+        return out
+
 
 def read_source(
     source: str | Path | pd.DataFrame,
