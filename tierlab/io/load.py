@@ -222,7 +222,7 @@ class LoadResult:
 
 def load_transactions(
     source: str | Path | pd.DataFrame,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | int] | None = None,
     *,
     date_format: str | None = None,
     sep: str | None = None,
@@ -324,7 +324,7 @@ def load_transactions(
 
 def load_customers(
     source: str | Path | pd.DataFrame,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | int] | None = None,
     *,
     date_format: str | None = None,
     sep: str | None = None,
