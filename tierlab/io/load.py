@@ -82,9 +82,10 @@ Reading.
     (:mod:`tierlab.io.encodings`): GB18030 (a superset of GBK) for an export in it; in a file
     mixing encodings the lines of the minority are rejected with the reasons above and listed
     (1-based) in ``summary["undecodable_lines"]``, never decoded the wrong way. An explicit
-    ``encoding=`` or ``sep=`` wins. Blank and whitespace-only lines are not rows. A row with
-    the wrong number of fields, a quote that is never closed and an oversized field are errors
-    naming the line; a workbook, zip or Parquet file under a text name is named as such.
+    ``encoding=`` (every line in it) or ``sep=`` wins. Blank and whitespace-only lines are not
+    rows. A row with the wrong number of fields, a quote that is never closed and an oversized
+    field are errors naming the line; a workbook, zip or Parquet file under a text name is
+    named as such.
     ``.xlsx`` files are read with openpyxl (``sheet=`` name or 0-based index, default the
     first sheet; integers shown zero-padded by a ``00000`` number format keep the padding,
     ``00002``), Parquet with pyarrow. Single-character separators use Arrow's CSV reader,
