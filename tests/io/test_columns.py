@@ -50,3 +50,11 @@ def test_mapping_onto_a_name_already_used_is_an_error():
                           "timestamp": ["2025-01-01"]})
     with pytest.raises(DataError, match="also has a column named 'amount'"):
         load_transactions(frame, {"amount": "消费金额"})
+
+
+def test_a_missing_column_suggests_the_closest_unmapped_header_and_the_cli_form():
+    frame = pd.DataFrame({"customer_id": ["A"], "timestamp": ["2025-01-01"],
+                          "dollar_value": ["1"]})
+    with pytest.raises(DataError, match=r"'amount' not found \(did you mean 'dollar_value'\?\)"
+                       r".*--columns amount=dollar_value"):
+        load_transactions(frame)

@@ -251,3 +251,22 @@ def test_result_object():
     assert res._repr_html_().startswith("<b>LoadResult</b>")
     assert json.loads(json.dumps(res.summary)) == res.summary
     assert isinstance(res.data.index, pd.RangeIndex)
+
+
+# --------------------------------------------------------------------------------------------
+# a file without a header line, from the command line
+# --------------------------------------------------------------------------------------------
+
+
+def test_cli_tiers_no_header_maps_columns_by_position(tmp_path, capsys):
+    from tierlab.reporting.cli import main
+
+    rules = Path(__file__).resolve().parents[2] / "data" / "rules" / "monthly_spend.yaml"
+    path = tmp_path / "noheader.csv"
+    path.write_text("C1,2025-01-05,600\nC2,2025-01-06,50\nC1,2025-02-05,700\n", encoding="utf-8")
+    out = tmp_path / "tiers.csv"
+    code = main(["tiers", str(path), "--scheme", str(rules), "--no-header", "--out", str(out),
+                 "--columns", "customer_id=0", "timestamp=1", "amount=2"])
+    assert code == 0, capsys.readouterr().err
+    table = pd.read_csv(out, dtype=str)
+    assert sorted(table.iloc[:, 0]) == ["C1", "C2"]  # the first line is a customer, not a header

@@ -90,15 +90,29 @@ def test_order_lines_differing_in_quantity_are_not_duplicates():
     assert len(res.data) == 2 and res.rejected.empty
 
 
-def test_which_duplicate_is_kept_does_not_depend_on_row_order():
+def test_order_lines_differing_in_any_other_column_are_two_purchases():
+    # SPEC §1: only lines identical in every column (product/sku included) are duplicates;
+    # two products of one order at the same price are two purchases
+    frame = pd.DataFrame({"customer_id": ["A", "A", "A"], "timestamp": ["2025-01-01"] * 3,
+                          "amount": ["5", "5", "5"], "order_id": ["o1", "o1", "o1"],
+                          "sku": ["pen", "ink", "pen"]})
+    for f in (frame, frame.iloc[::-1]):
+        res = load_transactions(f)
+        assert res.data["sku"].tolist() == ["ink", "pen"]
+        assert res.data["amount"].sum() == 10.0
+        assert res.rejected["sku"].tolist() == ["pen"]
+        assert res.rejected["reason"].tolist() == ["duplicate order line"]
+
+
+def test_order_lines_differing_only_in_a_note_are_kept():
     frame = pd.DataFrame({"customer_id": ["A", "A"], "timestamp": ["2025-01-01"] * 2,
                           "amount": ["5", "5"], "order_id": ["o1", "o1"],
                           "note": ["second", "first"]})
     a = load_transactions(frame)
     b = load_transactions(frame.iloc[::-1])
     pd.testing.assert_frame_equal(a.data, b.data)
-    assert a.data["note"].tolist() == ["first"]
-    assert a.rejected["note"].tolist() == b.rejected["note"].tolist() == ["second"]
+    assert a.data["note"].tolist() == ["first", "second"]
+    assert a.rejected.empty and b.rejected.empty
 
 
 def test_kept_copy_of_a_duplicate_does_not_depend_on_how_it_was_written():

@@ -127,3 +127,51 @@ def test_encode_ids_matches_plain_python(kind, halves, monkeypatch):
     assert ids.uniques.to_pylist() == sorted({w for w in words if w is not None})
     got = [None if k < 0 else ids.uniques[int(k)].as_py() for k in ids.codes]
     assert got == words
+
+
+# --------------------------------------------------------------------------------------------
+# missing-value tokens: any case and spacing, whatever the other rows hold
+# --------------------------------------------------------------------------------------------
+
+NULL_SPELLINGS = ["NaN", "NaT", "#N/a", "nUll", "None", "NULL", "", " ", "\t", "  nan ",
+                  "\u3000None", "n/A", "nA", "--", " - "]
+
+
+@pytest.mark.parametrize("via_csv", [False, True], ids=["frame", "csv"])
+def test_null_tokens_are_missing_ids_never_customers(tmp_path, via_csv):
+    n = len(NULL_SPELLINGS)
+    frame = pd.DataFrame({"customer_id": [*NULL_SPELLINGS, "A"],
+                          "timestamp": ["2025-01-01"] * (n + 1), "amount": ["1"] * (n + 1)})
+    if via_csv:
+        path = tmp_path / "ids.csv"
+        frame.to_csv(path, index=False)
+        res = load_transactions(path)
+    else:
+        res = load_transactions(frame)
+    assert res.data["customer_id"].tolist() == ["A"]
+    assert res.summary["customers"] == 1
+    assert set(res.rejected["reason"]) == {"missing customer_id"}
+    assert len(res.rejected) == n
+
+
+@pytest.mark.parametrize("token", ["NaN", "nan", "nAn", " NaN ", "NULL", "none", "#N/a"])
+@pytest.mark.parametrize("other", ["2", "¥2", "2.5", "(2)"])
+def test_amount_null_token_reason_does_not_depend_on_other_rows(token, other):
+    frame = pd.DataFrame({"customer_id": ["A", "B"], "timestamp": ["2025-01-01"] * 2,
+                          "amount": [token, other]})
+    assert load_transactions(frame).rejected["reason"].tolist() == ["missing amount"]
+
+
+@pytest.mark.parametrize("text", ["-nan", "+nan", "nanx"])
+@pytest.mark.parametrize("other", ["2", "¥2"])
+def test_amount_nan_that_is_not_a_token_is_unparseable_whatever_the_other_rows(text, other):
+    frame = pd.DataFrame({"customer_id": ["A", "B"], "timestamp": ["2025-01-01"] * 2,
+                          "amount": [text, other]})
+    assert load_transactions(frame).rejected["reason"].tolist() == ["unparseable amount"]
+
+
+@pytest.mark.parametrize("token", ["NaT", "nat", "NULL", " None ", "#n/A"])
+def test_date_null_tokens_are_missing(token):
+    frame = pd.DataFrame({"customer_id": ["A", "B"], "timestamp": [token, "2025-01-01"],
+                          "amount": ["1", "2"]})
+    assert load_transactions(frame).rejected["reason"].tolist() == ["missing timestamp"]

@@ -5,19 +5,29 @@ A canonical column is found, in this order: through the ``columns=`` mapping the
 spaces and a BOM), else by its own name or one of its aliases (:data:`TRANSACTION_COLUMNS`,
 :data:`CUSTOMER_COLUMNS`; compared case-insensitively, ignoring spaces, ``_`` and ``-``). Every
 failure is one :class:`~tierlab.errors.DataError` that lists the columns present and suggests
-the closest header.
+the closest header. Without a header line (``header=None``) columns are mapped by position
+(``columns={"customer_id": 0, "timestamp": 1, "amount": 2}``); a header line that looks like data
+(a date or number in every mapped date/number column) is an error suggesting ``header=None``.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError, did_you_mean
+from tierlab.errors import ArgumentError, DataError, did_you_mean
+from tierlab.io.dates import parse_datetime
+from tierlab.io.values import parse_number
 
-__all__ = ["CUSTOMER_COLUMNS", "TRANSACTION_COLUMNS", "resolve_columns"]
+__all__ = ["CUSTOMER_COLUMNS", "TRANSACTION_COLUMNS", "check_header", "resolve_columns"]
+
+#: What the values of the typed canonical columns are (a header of that kind looks like data).
+_KINDS = {"timestamp": "date", "signup_date": "date", "amount": "number",
+          "quantity": "number", "satisfaction": "number"}
 
 #: Canonical transaction columns and the headers recognised for each without a mapping
 #: (compared case-insensitively, ignoring spaces, ``_`` and ``-``).
@@ -45,12 +55,67 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def check_header(header: int | None) -> bool:
+    """Whether the source has a header line: ``header=0`` (the default) or ``None``.
+
+    Raises
+    ------
+    ArgumentError
+        *header* is neither 0 nor None.
+    """
+    if header is None:
+        return False
+    if isinstance(header, int) and not isinstance(header, bool) and header == 0:
+        return True
+    raise ArgumentError(
+        f"header={header!r}: use header=0 (the first line holds the column names, the default) "
+        "or header=None (no header line; map columns by position, e.g. "
+        "columns={'customer_id': 0, 'timestamp': 1, 'amount': 2})"
+    )
+
+
+def _looks_like(names: list[str], kind: str) -> np.ndarray:
+    """Which *names* parse as a date or a number."""
+    s = pd.Series(names, dtype="str")
+    if kind == "date":
+        _, missing, bad = parse_datetime(s, date_format=None, tz=None)
+    else:
+        _, missing, bad = parse_number(s, currency=True)
+    return ~missing & ~bad
+
+
+def _data_hint(names: list[str]) -> str:
+    """A hint when the header line holds a date and a number, as data rows do."""
+    if len(names) > 1 and _looks_like(names, "date").any() and _looks_like(names, "number").any():
+        return (" The first line looks like data: if the file has no header line, pass "
+                "header=None and map columns by position, e.g. columns={'customer_id': 0, "
+                "'timestamp': 1, 'amount': 2} (CLI: --no-header --columns customer_id=0 ...).")
+    return ""
+
+
+def _check_header_row(names: list[str], out: dict[str, int], label: str) -> None:
+    """Refuse a header line whose mapped date/number columns all hold a date/number."""
+    typed = {k: pos for k, pos in out.items() if k in _KINDS}
+    if not typed:
+        return
+    if all(_looks_like([names[pos]], _KINDS[k])[0] for k, pos in typed.items()):
+        shown = ", ".join(f"{k}={names[pos]!r}" for k, pos in typed.items())
+        raise DataError(
+            f"{label}: the header line looks like a data row ({shown}): mapping columns by the "
+            "values of the first row would lose that row. If the file has no header line, "
+            "pass header=None and map columns by position, e.g. columns={'customer_id': 0, "
+            "'timestamp': 1, 'amount': 2} (CLI: --no-header --columns customer_id=0 ...)"
+        )
+
+
 def resolve_columns(
     headers: pd.Index,
-    columns: Mapping[str, str] | None,
+    columns: Mapping[str, str | int] | None,
     known: dict[str, tuple[str, ...]],
     required: tuple[str, ...],
     label: str,
+    *,
+    header_row: bool = False,
 ) -> dict[str, int]:
     """Map canonical name → position of its column in *headers*.
 
@@ -67,12 +132,15 @@ def resolve_columns(
         Canonical names that must be found.
     label : str
         The source as named in messages.
+    header_row : bool
+        The headers come from a header line of a file: refuse one that looks like data.
 
     Raises
     ------
     DataError
         A bad mapping, a mapped header not in the file, a column mapped twice, a mapped name
-        that clashes with a column of that name, or a required column not found.
+        that clashes with a column of that name, a required column not found, or a header line
+        that looks like data.
     """
     names = [str(h) for h in headers]
     listing = ", ".join(repr(h) for h in names) or "(none)"
@@ -97,21 +165,37 @@ def resolve_columns(
             )
     for key in required:
         if key not in out:
-            hint = ""
-            for candidate in (key, *known[key]):
-                hint = did_you_mean(candidate, names)
-                if hint:
-                    break
+            free = [h for i, h in enumerate(names) if i not in used and i not in out.values()]
+            hint = _closest(key, known[key], free)
+            guess = hint or "<header in the file>"
+            closest = f" (did you mean {hint!r}?)" if hint else ""
             raise DataError(
-                f"{label}: required column {key!r} not found{hint}. Columns present: "
-                f"{listing}. Map it with columns={{{key!r}: '<header in the file>'}}"
+                f"{label}: required column {key!r} not found{closest}. Columns present: "
+                f"{listing}. Map it with columns={{{key!r}: {guess!r}}} (CLI: --columns "
+                f"{key}={guess})"
+                + (_data_hint(names) if header_row else "")
             )
+    if header_row:
+        _check_header_row(names, out, label)
     return out
+
+
+def _closest(key: str, aliases: tuple[str, ...], free: list[str]) -> str:
+    """The header most like *key* or an alias among the unmapped ones ('' when none is close)."""
+    best, score = "", 0.0
+    for header in free:
+        for word in (key, *aliases):
+            r = difflib.SequenceMatcher(None, _norm(word), _norm(header)).ratio()
+            if r > score:
+                best, score = header, r
+    if score >= 0.5 or (len(free) == 1 and free[0]):
+        return best or free[0]
+    return ""
 
 
 def _mapped(
     names: list[str],
-    columns: Mapping[str, str] | None,
+    columns: Mapping[str, str | int] | None,
     known: dict[str, tuple[str, ...]],
     label: str,
     listing: str,
@@ -132,7 +216,15 @@ def _mapped(
                 f"{label}: columns= has an unknown canonical name {key!r}"
                 f"{did_you_mean(key, known)}; known names: " + ", ".join(known)
             )
-        pos = _find_header(names, str(header))
+        if isinstance(header, int) and not isinstance(header, bool):
+            if not 0 <= header < len(names):
+                raise DataError(
+                    f"{label}: columns= maps {key!r} to position {header}, but the file has "
+                    f"{len(names)} columns (positions 0 to {len(names) - 1})"
+                )
+            pos: int | None = header
+        else:
+            pos = _find_header(names, str(header))
         if pos is None:
             raise DataError(
                 f"{label}: column {str(header)!r} (mapped to {key!r}) is not in the file"

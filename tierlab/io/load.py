@@ -18,6 +18,9 @@ A file that cannot be used raises one :class:`~tierlab.errors.DataError`.
     that is not in the file, or a column in which *no* value could be parsed (a wrong
     ``date_format`` or a column mapped to the wrong header rather than a few bad rows).
 Rejection reasons, first match wins, in this order.
+    Both: a line that cannot be decoded like the rest of a text file (see Reading):
+    ``undecodable text (not UTF-8)``, ``undecodable text (not GB18030)``, ``mixed encoding
+    (UTF-8 line in a GB18030 file)``.
     Transactions: ``missing customer_id``, ``missing timestamp``, ``unparseable timestamp``,
     ``missing amount``, ``unparseable amount``, ``unparseable quantity``, ``duplicate order line``.
     Customers: ``missing customer_id``, ``unparseable signup_date``, ``unparseable satisfaction``,
@@ -33,13 +36,14 @@ Duplicates.
     Without an ``order_id`` column, identical rows are all kept (two equal purchases on one day
     are real); ``summary["identical_rows_kept"]`` counts the accepted rows that equal an earlier
     accepted row in every column (what ``data.duplicated().sum()`` gives). With an ``order_id``
-    column, a line repeating another line's ``order_id`` and every canonical field
-    (``customer_id``, ``timestamp``, ``amount``, ``quantity``, ``channel``, ``currency``, where
-    present) is rejected as ``duplicate order line``; one copy is kept. Rows whose ``order_id`` is
+    column, a line identical to another line in every column (the canonical fields as parsed,
+    every other column, e.g. a product or sku, exactly as read) is rejected as ``duplicate order
+    line``; one copy is kept. Two lines of one order that differ in any column (two products at
+    the same price) are two purchases and both kept. Rows whose ``order_id`` is
     missing are treated as in a file without order ids. Which copy is kept is decided by the
-    other columns and then by the text as read, never by position. In the customer table a
-    repeated ``customer_id`` is rejected as ``duplicate customer_id``; the first occurrence in
-    file order (among rows not rejected for another reason) is kept.
+    text of the canonical columns as read (``"10"`` before ``"10.0"``), never by position. In
+    the customer table a repeated ``customer_id`` is rejected as ``duplicate customer_id``; the
+    first occurrence in file order (among rows not rejected for another reason) is kept.
 Row order never matters (transactions).
     The accepted frame is sorted by ``customer_id`` (as text, code-point order), ``timestamp``,
     ``amount``, then by the remaining columns, and has a fresh ``RangeIndex``: shuffling the
@@ -73,12 +77,25 @@ Time zones (``tz``).
 Reading.
     The delimiter of text files is sniffed from the header line: comma, tab, semicolon or pipe
     (the most frequent wins; on a tie in that order), else runs of whitespace (``.tsv`` files
-    use tab). The encoding is UTF-8 (a BOM is fine), UTF-16 when the file starts with its BOM
-    (Excel's "Unicode text"), else GB18030 (a superset of GBK) when the bytes are not UTF-8;
-    an explicit ``encoding=`` or ``sep=`` wins. ``.xlsx`` files are read with openpyxl
-    (``sheet=`` name or 0-based index, default the first sheet), Parquet with pyarrow.
-    Single-character separators use pandas' pyarrow engine, ``r"\s+"`` the C engine, other
-    regular expressions the python engine.
+    use tab). The encoding is UTF-8 when the whole file is (a BOM is fine), UTF-16 when the
+    file starts with its BOM (Excel's "Unicode text"), else decided line by line
+    (:mod:`tierlab.io.encodings`): GB18030 (a superset of GBK) for an export in it; in a file
+    mixing encodings the lines of the minority are rejected with the reasons above and listed
+    (1-based) in ``summary["undecodable_lines"]``, never decoded the wrong way. An explicit
+    ``encoding=`` (every line in it) or ``sep=`` wins. Blank and whitespace-only lines are not
+    rows. A row with the wrong number of fields, a quote that is never closed and an oversized
+    field are errors naming the line; a workbook, zip or Parquet file under a text name is
+    named as such.
+    ``.xlsx`` files are read with openpyxl (``sheet=`` name or 0-based index, default the
+    first sheet; integers shown zero-padded by a ``00000`` number format keep the padding,
+    ``00002``), Parquet with pyarrow. Single-character separators use Arrow's CSV reader,
+    ``r"\s+"`` pandas' C engine, other regular expressions the python engine.
+Header line (``header``).
+    ``header=0`` (default): the first line holds the column names; when every mapped date or
+    number column has a date or number as its header, the line is data, and that is an error
+    suggesting ``header=None`` (mapping columns by the first row's values would lose it).
+    ``header=None``: no header line; columns are named 0, 1, ... and mapped by position,
+    ``columns={"customer_id": 0, "timestamp": 1, "amount": 2}``.
 
 Other columns are kept after the canonical ones, with their original names and values as read.
 
@@ -100,9 +117,20 @@ import numpy as np
 import pandas as pd
 
 from tierlab._kernels.overlap import beside
-from tierlab.io.columns import CUSTOMER_COLUMNS, TRANSACTION_COLUMNS, resolve_columns
+from tierlab.io.columns import (
+    CUSTOMER_COLUMNS,
+    TRANSACTION_COLUMNS,
+    check_header,
+    resolve_columns,
+)
 from tierlab.io.dates import check_tz, parse_datetime
-from tierlab.io.ordering import assemble, order_and_dedupe, reason_codes, rejected_frame
+from tierlab.io.ordering import (
+    assemble,
+    first_of_each_id,
+    order_and_dedupe,
+    reason_codes,
+    rejected_frame,
+)
 from tierlab.io.reading import RawTable, read_source
 from tierlab.io.summary import summary_head, transaction_figures
 from tierlab.io.values import Ids, check_usable, encode_ids, parse_id, parse_number, to_text
@@ -138,7 +166,8 @@ class LoadResult:
         JSON-ready counts: ``file`` (path, or ``"<DataFrame>"``), ``format`` (``"text"``,
         ``"xlsx"``, ``"parquet"``, ``"dataframe"``), ``encoding``, ``sep`` and ``sheet`` (as
         detected or given; None when not applicable), ``rows_in``,
-        ``rows_accepted``, ``rows_rejected``, ``rejected_by_reason``, ``customers``; for
+        ``rows_accepted``, ``rows_rejected``, ``rejected_by_reason``, ``undecodable_lines``
+        (1-based lines of a text file rejected for their encoding), ``customers``; for
         transactions also ``identical_rows_kept``, ``first_date``, ``last_date``,
         ``total_spend`` and ``returns``.
     kind : str
@@ -194,13 +223,14 @@ class LoadResult:
 
 def load_transactions(
     source: str | Path | pd.DataFrame,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | int] | None = None,
     *,
     date_format: str | None = None,
     sep: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
     tz: str | None = None,
+    header: int | None = 0,
 ) -> LoadResult:
     r"""Load a transaction log into the canonical transactions frame.
 
@@ -211,9 +241,11 @@ def load_transactions(
         file, or a DataFrame (never modified).
     columns : mapping, optional
         Canonical name → header in the file, e.g. ``{"customer_id": "客户ID", "timestamp":
-        "日期", "amount": "消费金额"}``. Unmapped canonical columns are found by name or by
-        :data:`TRANSACTION_COLUMNS` aliases. ``customer_id``, ``timestamp`` and ``amount`` are
-        required; ``order_id``, ``quantity``, ``channel`` and ``currency`` are optional.
+        "日期", "amount": "消费金额"}``, or → 0-based column position (``{"customer_id": 0,
+        "timestamp": 1, "amount": 2}``, what a file without a header line needs). Unmapped
+        canonical columns are found by name or by :data:`TRANSACTION_COLUMNS` aliases.
+        ``customer_id``, ``timestamp`` and ``amount`` are required; ``order_id``,
+        ``quantity``, ``channel`` and ``currency`` are optional.
     date_format : str, optional
         ``strftime`` format tried first for ``timestamp`` (e.g. ``"%d/%m/%Y"``).
     sep : str, optional
@@ -226,6 +258,10 @@ def load_transactions(
     tz : str, optional
         Time zone for values written with a UTC offset: they are converted to ``tz`` and made
         naive. Without ``tz`` the offset is dropped, keeping the wall-clock time as written.
+    header : 0 or None, default 0
+        0: the first line (row of a worksheet) holds the column names; a first line that looks
+        like data (a date/number in every mapped date/number column) is an error. None: the
+        file has no header line; its columns are named 0, 1, ... and mapped by position.
 
     Returns
     -------
@@ -241,7 +277,7 @@ def load_transactions(
     DataError
         The file cannot be used (see the module documentation).
     ArgumentError
-        ``tz`` is not a known time zone.
+        ``tz`` is not a known time zone, or ``header`` is neither 0 nor None.
 
     Examples
     --------
@@ -262,11 +298,14 @@ def load_transactions(
     """
     # long for its docstring (the public contract); the body is the steps of the load
     check_tz(tz)
-    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet)
+    has_header = check_header(header)
+    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet, header=has_header)
     frame = raw.frame
     colmap = resolve_columns(frame.columns, columns, TRANSACTION_COLUMNS,
-                             ("customer_id", "timestamp", "amount"), raw.label)
+                             ("customer_id", "timestamp", "amount"), raw.label,
+                             header_row=has_header and raw.fmt in ("text", "xlsx"))
     ids, parsed, checks = _parse_transactions(raw, colmap, date_format=date_format, tz=tz)
+    checks = raw.checks() + checks
 
     codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate order line"]
@@ -286,12 +325,13 @@ def load_transactions(
 
 def load_customers(
     source: str | Path | pd.DataFrame,
-    columns: Mapping[str, str] | None = None,
+    columns: Mapping[str, str | int] | None = None,
     *,
     date_format: str | None = None,
     sep: str | None = None,
     encoding: str | None = None,
     sheet: str | int | None = None,
+    header: int | None = 0,
 ) -> LoadResult:
     """Load a customer table into the canonical customers frame.
 
@@ -305,7 +345,7 @@ def load_customers(
         are optional and also found by :data:`CUSTOMER_COLUMNS` aliases.
     date_format : str, optional
         ``strftime`` format tried first for ``signup_date``.
-    sep, encoding, sheet
+    sep, encoding, sheet, header
         As in :func:`load_transactions`.
 
     Returns
@@ -335,16 +375,18 @@ def load_customers(
     ['duplicate customer_id']
     """
     # long for its docstring (the public contract); the body is the steps of the load
-    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet)
+    has_header = check_header(header)
+    raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet, header=has_header)
     frame = raw.frame
     colmap = resolve_columns(frame.columns, columns, CUSTOMER_COLUMNS, ("customer_id",),
-                             raw.label)
+                             raw.label, header_row=has_header and raw.fmt in ("text", "xlsx"))
     ids, parsed, checks = _parse_customers(raw, colmap, date_format=date_format)
+    checks = raw.checks() + checks
 
     codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate customer_id"]
     valid = np.flatnonzero(codes == 0)
-    keep, repeated = _first_of_each_id(ids, valid)
+    keep, repeated = first_of_each_id(ids, valid)
     codes[repeated] = len(reasons)
     parsed["customer_id"] = ids.take(keep)
 
@@ -416,7 +458,6 @@ def _order_transactions(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The canonical order of the valid rows, the duplicate order lines, identical rows kept."""
     tie_keys = [parsed[k] for k in ("order_id", "quantity", "channel", "currency") if k in parsed]
-    n_canonical_ties = len(tie_keys)
     tie_keys += [frame.iloc[:, i] for i in other_pos]
     n_output_ties = len(tie_keys)
     # last resort among equal parsed rows: the text as read, so the copy kept never depends
@@ -424,8 +465,8 @@ def _order_transactions(
     tie_keys += [frame.iloc[:, i] for i in sorted(colmap.values())]
     order_ids = parsed.get("order_id")
     return order_and_dedupe(
-        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_canonical_ties,
-        n_output_ties, None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
+        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_output_ties,
+        None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
     )
 
 
@@ -455,15 +496,6 @@ def _parse_customers(
         parsed[name] = values
         checks.append((f"unparseable {name}", bad))
     return ids, parsed, checks
-
-
-def _first_of_each_id(ids: Ids, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows kept (first occurrence in file order, sorted by id) and the repeated rows."""
-    first = np.unique(ids.codes[valid], return_index=True)[1]
-    dup = np.ones(len(valid), dtype=bool)
-    dup[first] = False
-    keep = valid[~dup]
-    return keep[np.argsort(ids.codes[keep])], valid[dup]
 
 
 def _other_positions(frame: pd.DataFrame, colmap: dict[str, int]) -> list[int]:

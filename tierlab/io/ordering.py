@@ -21,6 +21,7 @@ from tierlab.io.values import Ids
 
 __all__ = [
     "assemble",
+    "first_of_each_id",
     "order_and_dedupe",
     "primary_order",
     "radix_argsort",
@@ -112,17 +113,18 @@ def order_and_dedupe(
     ts: np.ndarray,
     amount: np.ndarray,
     tie_keys: list[Any],
-    n_canonical: int,
     n_output: int,
     has_order_id: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Sort valid rows deterministically and find duplicate order lines.
 
     Rows are ordered by (customer_id, timestamp, amount); only rows tied on customer and
-    timestamp are ordered further, by amount, then by *tie_keys* (the first *n_canonical* are
-    the optional canonical columns, the first *n_output* are all output columns, then the raw
-    text of the mapped columns) and finally by position, so the common case costs one integer
-    sort.
+    timestamp are ordered further, by amount, then by *tie_keys* (the first *n_output* are the
+    other output columns: the optional canonical ones, then the other columns as read; after
+    them the raw text of the mapped columns) and finally by position, so the common case costs
+    one integer sort. A duplicate order line equals another line with an order id in every
+    output column (SPEC §1: product/sku included); lines that differ in any column, e.g. two
+    products at one price, are two purchases.
 
     Returns (accepted positions in output order, duplicate positions, identical rows kept).
     """
@@ -137,15 +139,13 @@ def order_and_dedupe(
     final = valid.copy() if order is None else valid[order]
     if not same.any():
         return final, empty, 0
-    return _sort_ties(final, same, [amount, *tie_keys], n_canonical + 1, n_output + 1,
-                      has_order_id)
+    return _sort_ties(final, same, [amount, *tie_keys], n_output + 1, has_order_id)
 
 
 def _sort_ties(
     final: np.ndarray,
     same: np.ndarray,
     tie_keys: list[Any],
-    n_canonical: int,
     n_output: int,
     has_order_id: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
@@ -167,10 +167,9 @@ def _sort_ties(
     ties["row"] = rows
     tied = pd.DataFrame(ties).sort_values(list(ties), kind="stable", na_position="last")
     final[slots] = tied["row"].to_numpy()
-    canonical = ["g"] + [f"k{i}" for i in range(n_canonical)]
     everything = ["g"] + [f"k{i}" for i in range(n_output)]
     if has_order_id is not None:
-        dup = tied.duplicated(subset=canonical, keep="first").to_numpy(dtype=bool)
+        dup = tied.duplicated(subset=everything, keep="first").to_numpy(dtype=bool)
         dup = dup & has_order_id[tied["row"].to_numpy()]
     else:
         dup = np.zeros(len(tied), dtype=bool)
@@ -179,6 +178,15 @@ def _sort_ties(
     if len(duplicates):
         final = final[~np.isin(final, duplicates)]
     return final, duplicates, identical
+
+
+def first_of_each_id(ids: Ids, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows kept (first occurrence in file order, sorted by id) and the repeated rows."""
+    first = np.unique(ids.codes[valid], return_index=True)[1]
+    dup = np.ones(len(valid), dtype=bool)
+    dup[first] = False
+    keep = valid[~dup]
+    return keep[np.argsort(ids.codes[keep])], valid[dup]
 
 
 def assemble(

@@ -29,6 +29,7 @@ def summary_head(
         "rows_accepted": int(accepted),
         "rows_rejected": int(counts.sum()),
         "rejected_by_reason": by_reason,
+        "undecodable_lines": list(raw.undecodable_lines),
     }
 
 

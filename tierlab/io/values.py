@@ -1,9 +1,10 @@
 """Parsing the values of an export: ids, free text and numbers (amounts, quantities).
 
 Every parser is vectorized and returns NumPy masks beside the values, so the loader can give
-each rejected row its reason. Missing means an empty cell or one of the null tokens (``NA``,
-``N/A``, ``#N/A``, ``NaN``, ``NaT``, ``null``, ``None``, ``-``, ``--``; any case, surrounding
-whitespace ignored). Ids stay text exactly as written, less surrounding whitespace. Numbers
+each rejected row its reason. Missing means an empty or blank cell or one of the null tokens
+(``NA``, ``N/A``, ``#N/A``, ``NaN``, ``NaT``, ``null``, ``None``, ``-``, ``--``; in any case —
+``nUll``, ``#N/a`` — with surrounding whitespace ignored), in every column and whatever the other
+rows hold. Ids stay text exactly as written, less surrounding whitespace. Numbers
 understand currency signs and words, thousands separators in groups of three, ``(50)`` for -50
 and Unicode minus signs; anything else with a comma is unparseable, never misread.
 """
@@ -24,7 +25,7 @@ from tierlab.errors import DataError
 
 __all__ = [
     "Ids",
-    "NULL_VARIANTS",
+    "NULL_TOKENS",
     "check_usable",
     "encode_ids",
     "missing_text",
@@ -35,11 +36,10 @@ __all__ = [
     "to_text",
 ]
 
-_NULL_TOKENS = ("", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--")
-#: Every spelling of a missing value that the parsers recognise (after stripping).
-NULL_VARIANTS = sorted(
-    {v for t in _NULL_TOKENS for v in (t, t.upper(), t.title(), t.capitalize())}
-)
+#: The missing-value tokens, lower case: a stripped value is missing when its lower-case form is
+#: one of them (so ``NULL``, ``nUll`` and `` None `` are all missing).
+NULL_TOKENS = ("", "na", "n/a", "#n/a", "nan", "nat", "null", "none", "-", "--")
+_LONGEST_TOKEN = max(len(t) for t in NULL_TOKENS)
 
 # Regular expressions are RE2-compatible so pandas runs them in pyarrow (no look-arounds).
 _CURRENCY_RE = r"(?i)(?:rmb|cny|usd|hkd|eur|[¥￥$€£]|元)"
@@ -55,8 +55,18 @@ def strip_text(s: pd.Series) -> pd.Series:
 
 
 def missing_text(t: pd.Series) -> np.ndarray:
-    """Mask of the missing values of stripped text (NaN or a null token)."""
-    return (t.isna() | t.isin(NULL_VARIANTS)).to_numpy(dtype=bool)
+    """Mask of the missing values of stripped text (NaN or a null token in any case)."""
+    missing = t.isna().to_numpy(dtype=bool, copy=True)
+    short = np.flatnonzero(~missing & (t.str.len() <= _LONGEST_TOKEN).to_numpy(dtype=bool,
+                                                                             na_value=False))
+    if len(short):
+        missing[short] = t.iloc[short].str.lower().isin(NULL_TOKENS).to_numpy(dtype=bool)
+    return missing
+
+
+def null_tokens(words: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Boolean Arrow mask: which stripped *words* are a null token (in any case)."""
+    return pc.is_in(pc.utf8_lower(words), value_set=pa.array(NULL_TOKENS, type=words.type))
 
 
 def numeric_as_text(s: pd.Series) -> pd.Series:
@@ -106,8 +116,7 @@ def encode_ids(s: pd.Series) -> Ids:
     del arr
     raw = words.cast(pa.large_string())
     words = pc.utf8_trim_whitespace(raw)
-    nulls = pa.array(NULL_VARIANTS, type=pa.large_string())
-    usable = pc.invert(pc.is_in(words, value_set=nulls))
+    usable = pc.invert(null_tokens(words))
     if found is not None and pc.all(usable).as_py() is not False and words.equals(raw):
         # clean ids (the usual case): the keys' order is the text order already
         codes, uniques = in_id_order((indices, words, found[2]))
@@ -171,6 +180,12 @@ def parse_number(s: pd.Series, *, currency: bool) -> tuple[np.ndarray, np.ndarra
                 values = values.copy()
             missing = np.isnan(values)
             bad = np.isinf(values)
+            nan = np.flatnonzero(missing)
+            if len(nan):  # "NaN" is a null token, "-nan" is not: the same reason as the slow path
+                text = strip_text(s.iloc[nan])
+                token = missing_text(text)
+                missing[nan] = token
+                bad[nan] = ~token
             values[bad] = np.nan
             return values, missing, bad
     t = strip_text(s)

@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="NAME=HEADER[,...]",
                        help="customer table column mapping (repeatable)")
     tiers.add_argument("--date-format", metavar="FMT", help="date format, e.g. %%d/%%m/%%Y")
+    tiers.add_argument("--no-header", action="store_true",
+                       help="the transaction file has no header line: map --columns by "
+                            "position, e.g. customer_id=0 timestamp=1 amount=2")
     tiers.add_argument("--overrides", metavar="FILE",
                        help="manual overrides (customer_id, tier, from, until, reason)")
     tiers.add_argument("--as-of", metavar="DATE", type=_date,
@@ -245,7 +248,8 @@ def _load_transactions(args: argparse.Namespace, file: str) -> Any:
     args.current_file = file
     mapping = dict(args.columns)
     try:
-        return load_transactions(file, columns=mapping or None, date_format=args.date_format)
+        return load_transactions(file, columns=mapping or None, date_format=args.date_format,
+                                 header=None if args.no_header else 0)
     except DataError as exc:
         raise DataError(cli_column_message(str(exc), "--columns", mapping,
                                            TRANSACTION_COLUMNS)) from exc
