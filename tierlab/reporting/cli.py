@@ -249,7 +249,7 @@ def _load_transactions(args: argparse.Namespace, file: str) -> Any:
     mapping = dict(args.columns)
     try:
         return load_transactions(file, columns=mapping or None, date_format=args.date_format,
-                                 header=None if args.no_header else 0)
+                                 header=None if getattr(args, "no_header", False) else 0)
     except DataError as exc:
         raise DataError(cli_column_message(str(exc), "--columns", mapping,
                                            TRANSACTION_COLUMNS)) from exc
