@@ -9,6 +9,7 @@ ids; a template takes ``str.format`` fields. :func:`column_label` turns a table 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -232,8 +233,47 @@ _PLOT: dict[str, str] = {
     "predicted": "预测", "actual": "实际", "Predicted": "预测", "Actual": "实际",
     "Mean holdout spend": "验证期平均消费", "holdout spend": "验证期消费",
     "Cumulative share of customers": "客户累计占比", "Cumulative share of revenue": "收入累计占比",
-    "equality": "完全平均",
+    "equality": "完全平均", "Equality": "完全平均", "Share of total": "占总体比例",
+    "Feature (cell text: cluster mean)": "特征（单元格：群组均值）",
+    "Cluster (customers)": "群组（客户数）",
+    "Cluster profiles relative to all customers": "各群组相对全体客户的特征",
+    "Perfect calibration": "完美校准", "Model": "模型", "To tier": "新等级",
+    "From tier": "原等级", "Current value": "当前值", "Threshold value": "阈值",
+    "Share of customers (lowest spend first)": "客户占比（按消费从低到高）",
+    "F score (frequency, higher = more orders)": "F得分（频次，越高订单越多）",
+    "R score (recency, higher = more recent)": "R得分（最近购买，越高越近）",
+    "Tier mean": "等级平均", "All customers": "全体客户",
+    "Mean holdout spend per customer": "验证期每位客户平均消费",
+    "Holdout spend per tier (bar labels: lift)": "各等级验证期消费（柱标：提升倍数）",
+    "Share of customers and revenue by tier": "各等级的客户与收入占比",
+    "Share of customers by tier": "各等级的客户占比", "Share of revenue by tier": "各等级的收入占比",
+    "Tier migration (customers)": "等级变动（客户数）",
+    "Tier migration (share of customers)": "等级变动（客户占比）",
+    "Customers by R and F score": "按R、F得分的客户数",
+    "Share of customers per tier as the threshold varies": "阈值变化时各等级的客户占比",
+    "Share of revenue per tier as the threshold varies": "阈值变化时各等级的收入占比",
+    "Customers per tier as the threshold varies": "阈值变化时各等级的客户数",
+    "Share of revenue per tier under each scheme": "各方案下各等级的收入占比",
+    "Customers per tier under each scheme": "各方案下各等级的客户数",
+    "Benefit cost per tier under each scheme": "各方案下各等级的权益成本",
+    "Revenue per tier under each scheme": "各方案下各等级的收入",
+    "Share of customers per tier": "各等级的客户占比",
+    "spend": "消费", "no purchase": "不再购买", "(none)": "（无等级）",
+    "new": "新增", "up": "升级", "down": "降级",
 }
+
+# dynamic plot texts: (pattern, Chinese template using the groups)
+_PLOT_PATTERNS: list[tuple[str, str]] = [
+    (r"Revenue concentration \(Gini (?P<g>[\d.]+)\)", "收入集中度（基尼系数 {g}）"),
+    (r"Customers per tier — (?P<s>.+)", "各等级客户数 — {s}"),
+    (r"Share of customers per tier — (?P<s>.+)", "各等级客户占比 — {s}"),
+    (r"Mean predicted (?P<w>.+)", "平均预测{w}"),
+    (r"Mean actual (?P<w>.+) \(holdout\)", "平均实际{w}（验证期）"),
+    (r"Calibration by decile of predicted (?P<w>.+)", "按预测{w}十分位的校准"),
+    (r"Spearman \u03c1 = (?P<r>[-\d.]+)", "斯皮尔曼相关系数 \u03c1 = {r}"),
+    (r"(?P<w>Sum|Mean|Median) monetary total by R and F score", "按R、F得分的消费金额"),
+    (r"(?P<w>Sum|Mean|Median) monetary total", "消费金额"),
+]
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -286,10 +326,23 @@ def column_labels(names: Iterable[object], lang: str = "en") -> list[str]:
 
 
 def plot_text(value: str, lang: str = "en") -> str:
-    """A fixed plot text in *lang* (unchanged when English or not in the catalogue)."""
-    if check_lang(lang) == "en":
+    """A plot text in *lang* (unchanged when English or not in the catalogue).
+
+    Multi-line texts are translated line by line; texts with numbers or names in them
+    (``Revenue concentration (Gini 0.41)``) by pattern.
+    """
+    if check_lang(lang) == "en" or not value:
         return value
-    return _PLOT.get(value, value)
+    if "\n" in value:
+        return "\n".join(plot_text(line, lang) for line in value.split("\n"))
+    if value in _PLOT:
+        return _PLOT[value]
+    for pattern, template in _PLOT_PATTERNS:
+        m = re.fullmatch(pattern, value)
+        if m:
+            fields = {k: _PLOT.get(v, v) for k, v in m.groupdict().items()}
+            return template.format(**fields)
+    return value
 
 
 def month_label(date: Any, lang: str = "en") -> str:

@@ -23,7 +23,7 @@ from tierlab.tiers.scheme import TierScheme
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["describe_condition", "sentences", "review_labels"]
+__all__ = ["describe_condition", "metric_words", "sentences", "review_labels"]
 
 _MONEY = {"spend", "avg_order_value"}
 
@@ -198,6 +198,11 @@ def describe_condition(cond: Condition, lang: str = "en") -> str:
     joiner = "且" if cond.key == "all" else "或"
     return joiner.join(f"（{describe_condition(p, lang)}）" if not isinstance(p, Metric | Attribute)
                        else describe_condition(p, lang) for p in cond.parts)
+
+
+def metric_words(leaf: Metric, lang: str = "en") -> str:
+    """A metric and its window in words: ``3-month spend`` / ``近3个月消费``."""
+    return _metric_zh(leaf) if check_lang(lang) == "zh" else leaf.label()
 
 
 def _metric_zh(leaf: Metric) -> str:
