@@ -18,7 +18,7 @@ import pandas as pd
 from tierlab.errors import ArgumentError, did_you_mean
 
 __all__ = ["LANGS", "check_lang", "column_label", "column_labels", "date_label", "has_text",
-           "month_label", "plot_text", "text"]
+           "month_label", "plot_text", "text", "value_label"]
 
 #: The report languages.
 LANGS = ("en", "zh")
@@ -65,8 +65,8 @@ _TEXT: dict[str, tuple[str, str]] = {
                   "与上次评审（{previous}）相比：{up}位客户升级，{down}位客户降级，{new}位新客户获得等级。"),
     "s_single_review": ("There is only one review so far, so there is nothing to compare yet.",
                         "目前只有一次评审，暂无可比较的变化。"),
-    "s_no_warnings": ("No warnings: the tiers, the customer table and the thresholds look "
-                      "plausible.", "无警示：客户等级、客户表和阈值均无异常。"),
+    "s_no_warnings": ("Nothing to flag: the tiers, the customer table and the thresholds look "
+                      "plausible.", "无需注意的问题：客户等级、客户表和阈值均无异常。"),
     "s_warnings": ("Points to check:", "需要注意："),
     "review_monthly": ("monthly", "每月"),
     "review_quarterly": ("quarterly", "每季度"),
@@ -213,6 +213,47 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "unchanged": ("Unchanged", "不变"), "baseline": ("Baseline", "基准"),
     "reason_baseline": ("Reason (baseline)", "原因（基准）"),
     "customers_share": ("Share of customers", "客户占比"),
+    "dimension": ("Dimension", "维度"), "score": ("Score", "得分"), "range": ("Range", "取值范围"),
+    "source_row": ("Row in file", "文件行号"), "n_customers": ("Customers", "客户数"),
+    "mean_orders": ("Mean orders", "平均订单数"), "mean_recency_days": ("Mean days since last purchase",
+                                                                   "距上次购买平均天数"),
+    "mean_satisfaction": ("Mean satisfaction", "平均满意度"),
+    "stability_ari": ("Stability (ARI)", "稳定性（ARI）"), "chosen": ("Chosen", "选定"),
+    "changed": ("Changed", "变动"), "share_changed": ("Share changed", "变动占比"),
+    "mae": ("Mean absolute error", "平均绝对误差"), "rmse": ("RMSE", "均方根误差"),
+    "auc": ("AUC", "AUC"), "target": ("Target", "目标"),
+    "spearman_pvalue": ("p-value", "p值"), "mean_share_changed": ("Mean share changed", "平均变动占比"),
+    "benefit_cost_per_review": ("Benefit cost per review", "每次评审权益成本"),
+    "total": ("Total", "合计"), "only_one": ("Tier under one scheme only", "仅在一个方案下有等级"),
+    "scaled": ("Positions scaled", "位置按比例比较"),
+    "region": ("Region", "地区"), "industry": ("Industry", "行业"), "province": ("Province", "省份"),
+    "condition": ("Condition", "条件"), "promote_after": ("Reviews to qualify", "升级所需连续评审次数"),
+    "first_review": ("First review", "首次评审"), "last_review": ("Last review", "最近评审"),
+    "timestamp": ("Time", "时间"), "amount": ("Amount", "金额"), "order_id": ("Order", "订单号"),
+    "quantity": ("Quantity", "数量"), "channel": ("Channel", "渠道"), "phone": ("Phone", "电话"),
+    "email": ("E-mail", "电子邮箱"), "signup_date": ("Signed up", "注册日期"),
+    "satisfaction": ("Satisfaction", "满意度"),
+    "recency_days_mean": ("Days since last purchase (mean)", "距上次购买天数（均值）"),
+    "recency_days_median": ("Days since last purchase (median)", "距上次购买天数（中位数）"),
+    "frequency_mean": ("Orders (mean)", "订单数（均值）"),
+    "frequency_median": ("Orders (median)", "订单数（中位数）"),
+    "monetary_total_mean": ("Net spend (mean)", "净消费（均值）"),
+    "monetary_total_median": ("Net spend (median)", "净消费（中位数）"),
+}
+
+# cell values that are words: (English, Chinese)
+_VALUES: dict[str, tuple[str, str]] = {
+    "new": ("new", "新增"), "up": ("up", "升级"), "down": ("down", "降级"),
+    "same": ("same", "不变"), "initial": ("first review", "首次评审"),
+    "promotion": ("promotion", "升级"), "demotion": ("demotion", "降级"),
+    "override": ("manual override", "人工调整"),
+    "missing customer_id": ("missing customer id", "缺少客户编号"),
+    "duplicate customer_id": ("duplicate customer id", "客户编号重复"),
+    "duplicate order line": ("duplicate order line", "订单行重复"),
+    "missing amount": ("missing amount", "缺少金额"), "missing timestamp": ("missing date", "缺少日期"),
+    "unparseable amount": ("amount is not a number", "金额无法识别"),
+    "unparseable quantity": ("quantity is not a number", "数量无法识别"),
+    "unparseable timestamp": ("date not recognised", "日期无法识别"),
 }
 
 # fixed texts of the plots (English as drawn) -> Chinese
@@ -233,6 +274,8 @@ _PLOT: dict[str, str] = {
     "predicted": "预测", "actual": "实际", "Predicted": "预测", "Actual": "实际",
     "Mean holdout spend": "验证期平均消费", "holdout spend": "验证期消费",
     "Cumulative share of customers": "客户累计占比", "Cumulative share of revenue": "收入累计占比",
+    "recency days": "距上次购买天数", "frequency": "订单数", "monetary total": "净消费",
+    "log2(cluster mean / overall mean)": "log2（群组均值 / 总体均值）",
     "equality": "完全平均", "Equality": "完全平均", "Share of total": "占总体比例",
     "Feature (cell text: cluster mean)": "特征（单元格：群组均值）",
     "Cluster (customers)": "群组（客户数）",
@@ -323,6 +366,13 @@ def column_label(name: object, lang: str = "en") -> str:
 def column_labels(names: Iterable[object], lang: str = "en") -> list[str]:
     """:func:`column_label` of each name."""
     return [column_label(n, lang) for n in names]
+
+
+def value_label(value: object, lang: str = "en") -> str:
+    """A word in a table cell (``up``, ``promotion``) in *lang*; other values as text."""
+    i = LANGS.index(check_lang(lang))
+    key = str(value)
+    return _VALUES[key][i] if key in _VALUES else key
 
 
 def plot_text(value: str, lang: str = "en") -> str:

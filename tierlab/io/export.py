@@ -23,7 +23,6 @@ rules); its public functions are importable from here too.
 from __future__ import annotations
 
 import secrets
-import warnings
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -279,20 +278,10 @@ def _write_csv(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
 
 def _write_workbook(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
                     changes: pd.DataFrame) -> None:
-    """Sheets ``tiers``, ``summary`` and ``changes`` (the latest changes if too many)."""
-    if len(table) >= _EXCEL_MAX_ROWS:
-        raise DataError(f"{path}: {len(table):,} customers do not fit in an Excel sheet "
-                        f"({_EXCEL_MAX_ROWS - 1:,} rows at most); write a .csv instead")
-    if len(changes) >= _EXCEL_MAX_ROWS:
-        warnings.warn(f"{path}: the change history has {len(changes):,} rows; the 'changes' "
-                      f"sheet keeps the latest {_EXCEL_MAX_ROWS - 1:,} (write a .csv for all)",
-                      UserWarning, stacklevel=3)
-        changes = changes.sort_values("review", kind="stable").iloc[-(_EXCEL_MAX_ROWS - 1):]
-    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD",
-                        datetime_format="YYYY-MM-DD") as writer:
-        for sheet, frame in (("tiers", table), ("summary", summary), ("changes", changes)):
-            frame.to_excel(writer, sheet_name=sheet, index=False)
-            _format_sheet(writer.sheets[sheet], frame)
+    """Sheets ``tiers``, ``summary`` and ``changes`` (see :mod:`tierlab.io.excel`)."""
+    from tierlab.io.excel import write_tier_workbook
+
+    write_tier_workbook(path, table, summary, changes)
 
 
 def _display_width(s: pd.Series) -> int:

@@ -82,6 +82,10 @@ class NoteTaker:
         if self._show is not None:
             self._show(note)
 
+    def show_with(self, show: Callable[[str], Any] | None) -> None:
+        """Show each later note with *show* (None: only keep them)."""
+        self._show = show
+
     def warning(self, message: Warning | str, category: type[Warning], filename: str,
                 lineno: int, file: Any = None, line: str | None = None) -> None:
         """A :func:`warnings.showwarning` replacement: the warning becomes a note."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from tierlab.i18n import check_lang, text
+from tierlab.i18n import check_lang, column_label, text
 from tierlab.reporting.notes import NoteTaker
 from tierlab.reporting.tables import Note, people_table
 
@@ -71,7 +71,7 @@ class ReportPage:
     def __init__(self, lang: str = "en", tier_labels: Mapping[str, str] | None = None):
         self.lang = check_lang(lang)
         self.tier_labels = dict(tier_labels or {})
-        self.notes = NoteTaker(self.lang, show=self._show_note)
+        self.notes = NoteTaker(self.lang)  # notes are shown live once the summary is out
 
     # ----------------------------------------------------------------- set-up
     def start(self) -> ReportPage:
@@ -88,6 +88,16 @@ class ReportPage:
     def words(self, key: str, **fields: Any) -> str:
         """The catalogue text *key* in the page's language."""
         return text(key, self.lang, **fields)
+
+    def column(self, name: object) -> str:
+        """A column name for people in the page's language (``region`` → ``地区``)."""
+        return column_label(name, self.lang)
+
+    def show(self, obj: object) -> None:
+        """Display *obj* (a table) where the cell is, e.g. inside a loop."""
+        from IPython.display import display
+
+        display(obj)
 
     def tier(self, name: object) -> str:
         """A tier as the page names it (its label in Chinese)."""
@@ -113,6 +123,11 @@ class ReportPage:
     def say(self, key: str, **fields: Any) -> None:
         """A paragraph from the catalogue."""
         self._display(self.words(key, **fields))
+
+    def summary(self, markdown: str) -> None:
+        """The summary section (heading and sentences); later notes show where they arise."""
+        self._display(f"## {self.words('h_summary')}\n\n{markdown}")
+        self.notes.show_with(self._show_note)
 
     def markdown(self, markdown: str) -> None:
         """A paragraph already in the page's language (e.g. a summary)."""

@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from tierlab.i18n import check_lang, column_label, text
+from tierlab.i18n import check_lang, column_label, text, value_label
 
 __all__ = ["MISSING", "Note", "people_table", "percent_columns"]
 
 #: What a missing value looks like in a report.
 MISSING = "—"
 _PERCENT_NAMES = {"share", "revenue_share", "flicker_rate", "customers_share", "silhouette_share"}
+_WORD_COLUMNS = {"direction", "rule"}
 _TEXT_CSS = "white-space: normal; overflow-wrap: anywhere; max-width: 32em; text-align: left"
 
 
@@ -84,6 +85,8 @@ def _formatter(series: pd.Series, percent: bool, decimals: int, lang: str,
         return lambda v: f"{float(v):,.{decimals}f}" if np.isfinite(v) else MISSING
     if tier_labels:
         return lambda v: str(tier_labels.get(str(v), v))
+    if str(series.name) in _WORD_COLUMNS or str(series.name) == "reason" and lang != "en" or str(series.name).startswith("move_"):
+        return lambda v: value_label(v, lang)
     return str
 
 
@@ -140,9 +143,11 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
     for col, name in zip(data.columns, names, strict=True):
         key = col[-1] if isinstance(col, tuple) else col
         is_pct = str(key) in pct or (isinstance(col, tuple) and str(col[0]) in pct)
-        tier_col = str(key) in ("tier", "from_tier", "to_tier", "previous_tier", "from", "to")
+        tier_col = str(key) in ("tier", "from_tier", "to_tier", "previous_tier", "from", "to") \
+            or str(key).startswith("tier_")
+        # the tier column keeps the tier's name when a label column is beside it
         formats[name] = _formatter(data[col], is_pct, decimals, lang,
-                                   labels if tier_col else {})
+                                   labels if tier_col and "label" not in data.columns else {})
         if not (pd.api.types.is_numeric_dtype(data[col]) or
                 pd.api.types.is_datetime64_any_dtype(data[col])):
             text_cols.append(name)
@@ -150,8 +155,10 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
     styler = data.style.format(formats, na_rep=MISSING, escape="html").hide(axis="index")
     styler = styler.set_table_styles([
         {"selector": "th", "props": "text-align: left; white-space: normal"},
-        {"selector": "td", "props": "text-align: right"},
     ])
+    numbers = [n for n in data.columns if n not in text_cols]
+    if numbers:
+        styler = styler.set_properties(subset=numbers, **{"text-align": "right"})
     if text_cols:
         styler = styler.set_properties(subset=text_cols, **{
             k.strip(): v.strip() for k, v in (p.split(":") for p in _TEXT_CSS.split(";"))})
