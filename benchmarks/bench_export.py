@@ -66,7 +66,8 @@ def main() -> None:
 
     table = tier_frame(args.customers)
     changes = change_frame(args.changes)
-    summary = pd.DataFrame({"tier": ["High", "Mid", "Low"], "label": ["高级客户", "中级客户", "低级客户"],
+    summary = pd.DataFrame({"tier": ["High", "Mid", "Low"],
+                            "label": ["高级客户", "中级客户", "低级客户"],
                             "customers": [1, 2, 3], "share": [0.2, 0.3, 0.5]})
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.out or Path(tmp)

@@ -51,10 +51,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "s_study_date": ("Study date: {date}.", "研究日期：{date}。"),
     "s_data": ("Data used: {rows} transactions of {customers} customers from {start} to {end}; "
                "{rejected} rows were set aside.",
-               "使用数据：{start}至{end}期间{customers}位客户的{rows}笔交易；另有{rejected}行数据被剔除。"),
+               "使用数据：{start}至{end}期间{customers}位"
+               "客户的{rows}笔交易；另有{rejected}行数据被剔除。"),
     "s_no_rejected": ("Data used: {rows} transactions of {customers} customers from {start} to "
                       "{end}; every row of the file was usable.",
-                      "使用数据：{start}至{end}期间{customers}位客户的{rows}笔交易；文件中所有行均可使用。"),
+                      "使用数据：{start}至{end}期间{custome"
+                      "rs}位客户的{rows}笔交易；文件中所有行均可使用。"),
     "s_scheme": ("Tier scheme: {scheme} ({tiers} tiers, reviewed {review}).",
                  "分级方案：{scheme}（{tiers}个等级，{review}评审）。"),
     "s_mix": ("At the review of {date}: {mix}.", "在{date}的评审中：{mix}。"),
@@ -62,7 +64,8 @@ _TEXT: dict[str, tuple[str, str]] = {
                    "{tier}{customers}位客户（占{share}，贡献{revenue_share}的收入）"),
     "s_changes": ("Since the previous review ({previous}): {up} customers moved up, {down} moved "
                   "down and {new} new customers got a tier.",
-                  "与上次评审（{previous}）相比：{up}位客户升级，{down}位客户降级，{new}位新客户获得等级。"),
+                  "与上次评审（{previous}）相比：{up}位客户升"
+                  "级，{down}位客户降级，{new}位新客户获得等级。"),
     "s_single_review": ("There is only one review so far, so there is nothing to compare yet.",
                         "目前只有一次评审，暂无可比较的变化。"),
     "s_no_warnings": ("Nothing to flag: the tiers, the customer table and the thresholds look "
@@ -77,7 +80,8 @@ _TEXT: dict[str, tuple[str, str]] = {
                      "等级「{tier}」中没有客户，请检查其条件。"),
     "w_tier_dominant": ("{share} of the customers are in the tier {tier}: the scheme barely "
                         "separates them; check the thresholds against this data.",
-                        "{share}的客户处于等级「{tier}」，方案几乎无法区分客户；请根据本数据检查阈值。"),
+                        "{share}的客户处于等级「{tier}」"
+                        "，方案几乎无法区分客户；请根据本数据检查阈值。"),
     "w_customer_match": ("Only {share} of the customers in the transactions appear in the "
                          "customer table: is it the table for this data?",
                          "交易中的客户只有{share}出现在客户表中：客户表是否与本数据对应？"),
@@ -86,14 +90,17 @@ _TEXT: dict[str, tuple[str, str]] = {
                            "未使用内置示例的客户表：它只适用于示例交易数据。"),
     "w_threshold_high": ("The threshold of {tier} ({condition}) is above every value in the "
                          "data (highest {highest}): no customer can reach it.",
-                         "等级「{tier}」的阈值（{condition}）高于数据中的所有值（最高为{highest}）：没有客户能达到。"),
+                         "等级「{tier}」的阈值（{condition}）高于数"
+                         "据中的所有值（最高为{highest}）：没有客户能达到。"),
     "w_threshold_low": ("The threshold of {tier} ({condition}) is below every value in the "
                         "data (lowest {lowest}): every customer meets it.",
-                        "等级「{tier}」的阈值（{condition}）低于数据中的所有值（最低为{lowest}）：所有客户都满足。"),
+                        "等级「{tier}」的阈值（{condition}）低于"
+                        "数据中的所有值（最低为{lowest}）：所有客户都满足。"),
     "w_lint": ("Scheme check: {message}", "方案检查：{message}"),
     # ------------------------------------------------------------------ notes from warnings
     "n_rfm_levels": ("Many customers share the same {dimension}, so its score has {k} levels, "
-                     "not {bins}.", "许多客户的{dimension}相同，因此该得分只有{k}档，而不是{bins}档。"),
+                     "not {bins}.", "许多客户的{dimension}相同，因此"
+                                    "该得分只有{k}档，而不是{bins}档。"),
     "n_fit": ("The {model} model's fit is uncertain (few repeat buyers); read its predictions "
               "with care.", "{model}模型的拟合不够可靠（回购客户较少），请谨慎看待其预测。"),
     "n_overrides": ("Some manual tier overrides name customers without transactions; they are "
@@ -115,14 +122,16 @@ _TEXT: dict[str, tuple[str, str]] = {
     "p_customers": ("The customer table (contact details masked):", "客户表（联系方式已遮蔽）："),
     "p_no_customers": ("No customer table was used.", "未使用客户表。"),
     "p_rfm": ("Scores 1–5 per dimension (cut points learned from these customers) and the "
-              "classic RFM segments.", "每个维度1–5分（分界点由这些客户的数据得出）以及经典的RFM客户细分。"),
+              "classic RFM segments.", "每个维度1–5分（分界点由这些客户的"
+                                       "数据得出）以及经典的RFM客户细分。"),
     "p_clusters": ("Customers grouped by their recency, orders and spend; each group is named "
                    "after its typical customer ({k} groups).",
                    "按最近购买、订单数和消费金额对客户分组；每组以其典型客户命名（共{k}组）。"),
     "p_stability": ("Tier changes per customer per year: {changes}; customers switching back "
                     "and forth within {window} reviews: {flicker}; average stay in a tier: "
                     "{stay} reviews.",
-                    "每位客户每年的等级变动次数：{changes}；在{window}次评审内来回变动的客户：{flicker}；"
+                    "每位客户每年的等级变动次数：{changes}；在{w"
+                    "indow}次评审内来回变动的客户：{flicker}；"
                     "平均在同一等级停留{stay}次评审。"),
     "p_migration": ("Tiers at {previous} (rows) and {last} (columns).",
                     "{previous}（行）与{last}（列）的客户等级。"),
@@ -134,11 +143,13 @@ _TEXT: dict[str, tuple[str, str]] = {
                         "基尼系数{gini}；前10%的客户贡献{top10}的净收入，前20%的客户贡献{top20}。"),
     "p_validity": ("Holdout {start} – {end}: rank correlation of tier and spend {spearman}; "
                    "spend rises with the tier: {ordered}; top-tier lift {lift}×.",
-                   "验证期{start}至{end}：等级与消费的等级相关系数为{spearman}；消费随等级升高：{ordered}；"
+                   "验证期{start}至{end}：等级与消费的等级相关系数"
+                   "为{spearman}；消费随等级升高：{ordered}；"
                    "最高等级的提升倍数为{lift}倍。"),
     "p_validity_intro": ("The scheme runs on the data up to {months} months before the study "
                          "date; the tiers then are compared with the spend in those months.",
-                         "方案使用研究日期前{months}个月之前的数据运行；再将当时的等级与这些月份的消费进行比较。"),
+                         "方案使用研究日期前{months}个月之前的数"
+                         "据运行；再将当时的等级与这些月份的消费进行比较。"),
     "p_potential": ("{stars} rising stars (low tier, high predicted spend) and {risk} top-tier "
                     "customers at risk of stopping.",
                     "{stars}位潜力客户（等级低但预测消费高），{risk}位高等级客户有流失风险。"),
@@ -146,28 +157,33 @@ _TEXT: dict[str, tuple[str, str]] = {
     "p_table": ("One row per customer: tier, since when, previous tier and the reason; contact "
                 "details masked. The full table, a summary and the change history are in the "
                 "workbook {file}.",
-                "每位客户一行：等级、起始日期、之前的等级及原因；联系方式已遮蔽。完整表格、汇总和变动历史见工作簿{file}。"),
+                "每位客户一行：等级、起始日期、之前的等级及原因；联系方"
+                "式已遮蔽。完整表格、汇总和变动历史见工作簿{file}。"),
     "p_files": ("Files written: {files}.", "已生成的文件：{files}。"),
     "p_impact_intro": ("{n} schemes run on the same data; {baseline} is the baseline.",
                        "{n}个方案在相同数据上运行；{baseline}为基准方案。"),
     "p_who_changes": ("Under {other}, compared with {baseline}: {up} customers would move up, "
                       "{down} would move down and {same} keep their tier.",
-                      "与{baseline}相比，在{other}下：{up}位客户将升级，{down}位客户将降级，{same}位客户等级不变。"),
+                      "与{baseline}相比，在{other}下：{up}位客户"
+                      "将升级，{down}位客户将降级，{same}位客户等级不变。"),
     "p_who_changes_tier": ("{tier}: {before} → {after} customers.",
                            "{tier}：{before} → {after}位客户。"),
     "p_revenue_cost": ("Revenue: net spend of the customers in each tier at the last review. "
                        "Benefit cost: members × the tier's benefit cost per review × reviews "
-                       "per year.", "收入：最近一次评审时各等级客户的净消费。权益成本：会员数 × 每次评审的权益成本 × 每年评审次数。"),
+                       "per year.", "收入：最近一次评审时各等级客户的净消费。权益成本："
+                                    "会员数 × 每次评审的权益成本 × 每年评审次数。"),
     "p_sweep": ("Tier sizes at the last review as {setting} of {baseline} varies (the scheme "
                 "file is not changed).",
                 "当{baseline}的「{setting}」变化时，最近一次评审的各等级客户数（方案文件不变）。"),
-    "p_no_holdout": ("No holdout was run (holdout months = 0).", "未进行验证期检验（验证月数为0）。"),
+    "p_no_holdout": ("No holdout was run ("
+                     "holdout months = 0).", "未进行验证期检验（验证月数为0）。"),
     "yes": ("yes", "是"),
     "no": ("no", "否"),
     "empty_rejected": ("No rejected rows.", "没有被剔除的行。"),
     "empty_table": ("Nothing to show.", "没有可显示的内容。"),
     "empty_flags": ("No customer is flagged.", "没有被标记的客户。"),
-    "empty_affected": ("No customer's tier differs from the baseline.", "没有客户的等级与基准方案不同。"),
+    "empty_affected": ("No customer's tier dif"
+                       "fers from the baseline.", "没有客户的等级与基准方案不同。"),
     "missing": ("unknown", "未知"),
     "none_tier": ("(no tier)", "（无等级）"),
     "sweep_label": ("{tier}: {metric} {op}", "{tier}：{metric}{op}"),
@@ -215,19 +231,23 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "customers_share": ("Share of customers", "客户占比"),
     "dimension": ("Dimension", "维度"), "score": ("Score", "得分"), "range": ("Range", "取值范围"),
     "source_row": ("Row in file", "文件行号"), "n_customers": ("Customers", "客户数"),
-    "mean_orders": ("Mean orders", "平均订单数"), "mean_recency_days": ("Mean days since last purchase",
+    "mean_orders": ("Mean orders", "平均订单数"), "mean_recency_days": ("Mean days sinc"
+                                                                   "e last purchase",
                                                                    "距上次购买平均天数"),
     "mean_satisfaction": ("Mean satisfaction", "平均满意度"),
     "stability_ari": ("Stability (ARI)", "稳定性（ARI）"), "chosen": ("Chosen", "选定"),
     "changed": ("Changed", "变动"), "share_changed": ("Share changed", "变动占比"),
     "mae": ("Mean absolute error", "平均绝对误差"), "rmse": ("RMSE", "均方根误差"),
     "auc": ("AUC", "AUC"), "target": ("Target", "目标"),
-    "spearman_pvalue": ("p-value", "p值"), "mean_share_changed": ("Mean share changed", "平均变动占比"),
+    "spearman_pvalue": ("p-value", "p值"), "mean_shar"
+                                          "e_changed": ("Mean share changed", "平均变动占比"),
     "benefit_cost_per_review": ("Benefit cost per review", "每次评审权益成本"),
     "total": ("Total", "合计"), "only_one": ("Tier under one scheme only", "仅在一个方案下有等级"),
     "scaled": ("Positions scaled", "位置按比例比较"),
-    "region": ("Region", "地区"), "industry": ("Industry", "行业"), "province": ("Province", "省份"),
-    "condition": ("Condition", "条件"), "promote_after": ("Reviews to qualify", "升级所需连续评审次数"),
+    "region": ("Region", "地区"), "indu"
+                                "stry": ("Industry", "行业"), "province": ("Province", "省份"),
+    "condition": ("Condition", "条件"), "promote_after": ("Reviews to qualify", "升级所需连"
+                                                                              "续评审次数"),
     "first_review": ("First review", "首次评审"), "last_review": ("Last review", "最近评审"),
     "timestamp": ("Time", "时间"), "amount": ("Amount", "金额"), "order_id": ("Order", "订单号"),
     "quantity": ("Quantity", "数量"), "channel": ("Channel", "渠道"), "phone": ("Phone", "电话"),
@@ -250,7 +270,8 @@ _VALUES: dict[str, tuple[str, str]] = {
     "missing customer_id": ("missing customer id", "缺少客户编号"),
     "duplicate customer_id": ("duplicate customer id", "客户编号重复"),
     "duplicate order line": ("duplicate order line", "订单行重复"),
-    "missing amount": ("missing amount", "缺少金额"), "missing timestamp": ("missing date", "缺少日期"),
+    "missing amount": ("missing amount", "缺少金额"), "missing "
+                                                  "timestamp": ("missing date", "缺少日期"),
     "unparseable amount": ("amount is not a number", "金额无法识别"),
     "unparseable quantity": ("quantity is not a number", "数量无法识别"),
     "unparseable timestamp": ("date not recognised", "日期无法识别"),
@@ -289,7 +310,8 @@ _PLOT: dict[str, str] = {
     "Mean holdout spend per customer": "验证期每位客户平均消费",
     "Holdout spend per tier (bar labels: lift)": "各等级验证期消费（柱标：提升倍数）",
     "Share of customers and revenue by tier": "各等级的客户与收入占比",
-    "Share of customers by tier": "各等级的客户占比", "Share of revenue by tier": "各等级的收入占比",
+    "Share of cust"
+    "omers by tier": "各等级的客户占比", "Share of revenue by tier": "各等级的收入占比",
     "Tier migration (customers)": "等级变动（客户数）",
     "Tier migration (share of customers)": "等级变动（客户占比）",
     "Customers by R and F score": "按R、F得分的客户数",
@@ -324,7 +346,8 @@ _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 def check_lang(lang: object) -> str:
     """*lang* when it is a report language, else an :class:`ArgumentError` naming the choices."""
     if not isinstance(lang, str) or lang not in LANGS:
-        raise ArgumentError(f"lang={lang!r} is not a report language{did_you_mean(str(lang), LANGS)}"
+        raise ArgumentError(f"lang={lang!r} is not a report langu"
+                             "age{did_you_mean(str(lang), LANGS)}"
                             f"; use one of {', '.join(LANGS)}")
     return lang
 

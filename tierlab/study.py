@@ -8,8 +8,8 @@ Notebooks call everything as ``study.<name>``, so the helpers they use from lowe
 re-exported here: the report page (:class:`~tierlab.reporting.page.ReportPage`: headings,
 sentences, tables and figures in the report's language), the executive summaries and sanity
 checks (:mod:`tierlab.reporting.summary`), paths (:mod:`tierlab.reporting.paths`; see there how
-relative paths are resolved), output writers (:mod:`tierlab.reporting.outputs`), :func:`limit_threads`
-(:mod:`tierlab.reporting.threads`), threshold paths and sweeps (:mod:`tierlab.sweeps`),
+relative paths are resolved), output writers (:mod:`tierlab.reporting.outputs`),
+:func:`limit_threads` (:mod:`tierlab.reporting.threads`), threshold paths and sweeps (:mod:`tierlab.sweeps`),
 :func:`~tierlab.evaluate.holdout_cutoff` and :func:`~tierlab.jsonable.to_jsonable`.
 """
 
@@ -25,8 +25,8 @@ import pandas as pd
 
 from tierlab.errors import ArgumentError, DataError
 from tierlab.evaluate import holdout_cutoff
-from tierlab.jsonable import to_jsonable
 from tierlab.i18n import check_lang, text
+from tierlab.jsonable import to_jsonable
 from tierlab.reporting.outputs import write_metrics, write_table
 from tierlab.reporting.page import ReportPage, sweep_label
 from tierlab.reporting.paths import PROJECT_ROOT_ENV, project_root, resolve_input, resolve_output

@@ -20,7 +20,6 @@ def export_html(notebook: str | os.PathLike[str], html: str | os.PathLike[str], 
     """
     import nbformat
     from nbconvert import HTMLExporter
-
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(str(notebook), as_version=4)

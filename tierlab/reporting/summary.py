@@ -154,10 +154,11 @@ def segmentation_summary(history: TierHistory, tx: pd.DataFrame,
     lang = check_lang(lang)
     scheme = history.scheme
     mix = tier_mix(history, tx)
-    items = [text("s_mix_item", lang, tier=tier_name(scheme, row.tier, lang),
-                  customers=_n(row.customers), share=_pct(row.share),
-                  revenue_share=_pct(row.revenue_share))
-             for row in mix.itertuples()]  # one item per tier
+    items = [text("s_mix_item", lang, tier=tier_name(scheme, str(tier), lang),
+                  customers=_n(float(n)), share=_pct(float(share)),
+                  revenue_share=_pct(float(rshare)))
+             for tier, n, share, rshare in zip(mix["tier"], mix["customers"], mix["share"],
+                                               mix["revenue_share"], strict=True)]  # per tier
     sep = "；" if lang == "zh" else "; "
     lines = [
         text("s_study_date", lang, date=date_label(as_of, lang)),
@@ -185,7 +186,7 @@ def who_changes(comparison: Comparison, lang: str = "en") -> str:
     blocks = []
     for other in comparison.names[1:]:  # a loop over schemes
         out: list[str] = []
-        mv = comparison.movement.loc[other]
+        mv = {k: float(comparison.movement.at[other, k]) for k in ("up", "down", "unchanged")}
         out.append(text("p_who_changes", lang, other=other, baseline=base, up=_n(mv["up"]),
                         down=_n(mv["down"]), same=_n(mv["unchanged"])))
         a, b = comparison.summaries[base], comparison.summaries[other]

@@ -85,7 +85,8 @@ def _formatter(series: pd.Series, percent: bool, decimals: int, lang: str,
         return lambda v: f"{float(v):,.{decimals}f}" if np.isfinite(v) else MISSING
     if tier_labels:
         return lambda v: str(tier_labels.get(str(v), v))
-    if str(series.name) in _WORD_COLUMNS or str(series.name) == "reason" and lang != "en" or str(series.name).startswith("move_"):
+    name = str(series.name)
+    if name in _WORD_COLUMNS or name.startswith("move_") or (name == "reason" and lang != "en"):
         return lambda v: value_label(v, lang)
     return str
 
@@ -138,8 +139,8 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
     for i, n in enumerate(names):  # two columns with one header keep both, numbered
         seen[n] = seen.get(n, 0) + 1
         names[i] = n if seen[n] == 1 else f"{n} ({seen[n]})"
-    formats = {}
-    text_cols = []
+    formats: dict[Any, str | Callable[[object], str] | None] = {}
+    text_cols: list[str] = []
     for col, name in zip(data.columns, names, strict=True):
         key = col[-1] if isinstance(col, tuple) else col
         is_pct = str(key) in pct or (isinstance(col, tuple) and str(col[0]) in pct)
@@ -158,8 +159,8 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
     ])
     numbers = [n for n in data.columns if n not in text_cols]
     if numbers:
-        styler = styler.set_properties(subset=numbers, **{"text-align": "right"})
+        styler = styler.set_properties(subset=pd.Index(numbers), **{"text-align": "right"})
     if text_cols:
-        styler = styler.set_properties(subset=text_cols, **{
+        styler = styler.set_properties(subset=pd.Index(text_cols), **{
             k.strip(): v.strip() for k, v in (p.split(":") for p in _TEXT_CSS.split(";"))})
     return styler

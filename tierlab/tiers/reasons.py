@@ -1,7 +1,8 @@
 """The sentences that explain each tier change.
 
 Sentences a customer could be told — "spend above 500 in Mar, Apr, May 2025: 612.00, 540.00,
-980.00", in Chinese "连续3个月消费高于500元：3月 612.00、4月 540.00、5月 980.00" — are built from the :class:`~tierlab.tiers.changelog.ChangeLog` only when asked for,
+980.00", in Chinese "连续3个月消费高于500元：3月 612.00、4月 540.00、5月 980.00" — are
+built from the :class:`~tierlab.tiers.changelog.ChangeLog` only when asked for,
 group by group (rule × from × to) with pyarrow's string kernels, so a run with millions of
 changes formats no string it does not show.
 """
