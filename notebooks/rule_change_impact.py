@@ -102,7 +102,7 @@ page.figure(fig)
 # %%
 page.heading("h_affected", 4)
 study.write_table(out, "affected", comparison.affected, index=False)
-page.table(comparison.affected, empty="empty_affected")
+page.table(study.affected_in(comparison, lang), empty="empty_affected")
 
 # %%
 page.heading("h_stability", 5)

@@ -330,6 +330,7 @@ _PLOT: dict[str, str] = {
 # dynamic plot texts: (pattern, Chinese template using the groups)
 _PLOT_PATTERNS: list[tuple[str, str]] = [
     (r"Revenue concentration \(Gini (?P<g>[\d.]+)\)", "收入集中度（基尼系数 {g}）"),
+    (r"Revenue \(Gini (?P<g>[\d.]+)\)", "收入（基尼系数 {g}）"),
     (r"Customers per tier — (?P<s>.+)", "各等级客户数 — {s}"),
     (r"Share of customers per tier — (?P<s>.+)", "各等级客户占比 — {s}"),
     (r"Mean predicted (?P<w>.+)", "平均预测{w}"),

@@ -45,13 +45,14 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
 
-    from tierlab import LoadResult, RFMScorer, TierHistory, TierScheme
+    from tierlab import Comparison, LoadResult, RFMScorer, TierHistory, TierScheme
     from tierlab.evaluate import Validity
 
 __all__ = [
     "PROJECT_ROOT_ENV",
     "ReportPage",
     "StudyData",
+    "affected_in",
     "ThresholdPath",
     "default_sweep",
     "holdout_cutoff",
@@ -244,6 +245,21 @@ def tier_table_in(history: TierHistory, customers: pd.DataFrame | None,
         reasons = history.current_in(lang)["reason"]
         reasons.index = reasons.index.astype(str)
         table["reason"] = reasons.reindex(table["customer_id"].astype(str)).to_numpy()
+    return table
+
+
+def affected_in(comparison: Comparison, lang: str = "en") -> pd.DataFrame:
+    """The comparison's most affected customers, with each scheme's reason in *lang*."""
+    table = comparison.affected.copy()
+    if lang == "en" or not len(table):
+        return table
+    ids = table["customer_id"].astype(str)
+    for name, hist in comparison.histories.items():  # a loop over schemes
+        col = f"reason_{name}"
+        if col in table.columns:
+            reasons = hist.current_in(lang)["reason"]
+            reasons.index = reasons.index.astype(str)
+            table[col] = reasons.reindex(ids).to_numpy()
     return table
 
 

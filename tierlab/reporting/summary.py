@@ -186,7 +186,7 @@ def who_changes(comparison: Comparison, lang: str = "en") -> str:
     blocks = []
     for other in comparison.names[1:]:  # a loop over schemes
         out: list[str] = []
-        mv = {k: float(comparison.movement.at[other, k]) for k in ("up", "down", "unchanged")}
+        mv = comparison.movement.loc[other, ["up", "down", "unchanged"]].astype(float).to_dict()
         out.append(text("p_who_changes", lang, other=other, baseline=base, up=_n(mv["up"]),
                         down=_n(mv["down"]), same=_n(mv["unchanged"])))
         a, b = comparison.summaries[base], comparison.summaries[other]

@@ -30,6 +30,9 @@ __all__ = ["MISSING", "Note", "people_table", "percent_columns"]
 MISSING = "—"
 _PERCENT_NAMES = {"share", "revenue_share", "flicker_rate", "customers_share", "silhouette_share"}
 _WORD_COLUMNS = {"direction", "rule"}
+_WRAP_FROM = 24  # texts longer than this wrap; shorter ones (ids, tiers, dates) stay on a line
+# per-scheme columns of a comparison: tier_<scheme>, reason_<scheme>, move_<scheme>
+_PER_SCHEME = {"tier_": "tier", "reason_": "reason", "move_": "direction"}
 _TEXT_CSS = "white-space: normal; overflow-wrap: anywhere; max-width: 32em; text-align: left"
 
 
@@ -55,11 +58,21 @@ def percent_columns(frame: pd.DataFrame) -> list[str]:
             if str(c) in _PERCENT_NAMES or str(c).endswith(("_share", "_rate"))]
 
 
+def _header(name: str, lang: str, labels: Mapping[Any, str]) -> str:
+    """A header for one column name (``reason_strict`` → ``Reason (strict)``)."""
+    if name in labels:
+        return labels[name]
+    for prefix, base in _PER_SCHEME.items():
+        if name.startswith(prefix) and name not in ("tier_since",):
+            return f"{column_label(base, lang)} ({name[len(prefix):]})"
+    return column_label(name, lang)
+
+
 def _flat_columns(frame: pd.DataFrame, lang: str, labels: Mapping[Any, str]) -> list[str]:
     out = []
     for col in frame.columns:
         parts = col if isinstance(col, tuple) else (col,)
-        out.append(" · ".join(labels.get(p, column_label(p, lang)) if isinstance(p, str)
+        out.append(" · ".join(_header(p, lang, labels) if isinstance(p, str)
                               else str(p) for p in parts if str(p) != ""))
     return out
 
@@ -140,7 +153,8 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
         seen[n] = seen.get(n, 0) + 1
         names[i] = n if seen[n] == 1 else f"{n} ({seen[n]})"
     formats: dict[Any, str | Callable[[object], str] | None] = {}
-    text_cols: list[str] = []
+    text_cols: list[str] = []  # long texts: wrapped
+    short_cols: list[str] = []  # short texts (ids, tiers): on one line
     for col, name in zip(data.columns, names, strict=True):
         key = col[-1] if isinstance(col, tuple) else col
         is_pct = str(key) in pct or (isinstance(col, tuple) and str(col[0]) in pct)
@@ -151,15 +165,19 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
                                    labels if tier_col and "label" not in data.columns else {})
         if not (pd.api.types.is_numeric_dtype(data[col]) or
                 pd.api.types.is_datetime64_any_dtype(data[col])):
-            text_cols.append(name)
+            longest = data[col].dropna().astype(str).str.len().max()
+            (text_cols if longest and longest > _WRAP_FROM else short_cols).append(name)
     data = pd.DataFrame({n: data[c] for n, c in zip(names, data.columns, strict=True)})
     styler = data.style.format(formats, na_rep=MISSING, escape="html").hide(axis="index")
     styler = styler.set_table_styles([
         {"selector": "th", "props": "text-align: left; white-space: normal"},
     ])
-    numbers = [n for n in data.columns if n not in text_cols]
+    numbers = [n for n in data.columns if n not in text_cols and n not in short_cols]
     if numbers:
         styler = styler.set_properties(subset=pd.Index(numbers), **{"text-align": "right"})
+    if short_cols:
+        styler = styler.set_properties(subset=pd.Index(short_cols),
+                                       **{"text-align": "left", "white-space": "nowrap"})
     if text_cols:
         styler = styler.set_properties(subset=pd.Index(text_cols), **{
             k.strip(): v.strip() for k, v in (p.split(":") for p in _TEXT_CSS.split(";"))})
