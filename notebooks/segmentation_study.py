@@ -227,7 +227,7 @@ metrics["potential"] = {"cutoff": cutoff, "models": evaluation.metrics,
                         "rising_stars": flags["rising_star"].sum(),
                         "at_risk": flags["at_risk"].sum()}
 page.say("p_potential", stars=f"{flags['rising_star'].sum():,}", risk=f"{flags['at_risk'].sum():,}")
-page.table(flagged.head(20), empty="empty_flags")
+page.table(study.flags_table(flagged, lang), empty="empty_flags")
 
 # %%
 page.heading("h_cross", 10)
@@ -246,5 +246,5 @@ table_path = export_tier_table(history, cust, out / "tiers.xlsx")
 metrics["files"] = sorted(p.name for p in out.iterdir() if p.is_file()) + ["metrics.json"]
 study.write_metrics(out, metrics)
 page.say("p_table", file=table_path.name)
-page.say("p_files", files=", ".join(metrics["files"]))
+page.say("p_files", files=", ".join(f for f in metrics["files"] if not f.endswith(".ipynb")))
 page.table(study.tier_table_in(history, cust, lang).head(15))

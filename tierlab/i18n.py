@@ -267,6 +267,12 @@ _VALUES: dict[str, tuple[str, str]] = {
     "same": ("same", "不变"), "initial": ("first review", "首次评审"),
     "promotion": ("promotion", "升级"), "demotion": ("demotion", "降级"),
     "override": ("manual override", "人工调整"),
+    "Champions": ("Champions", "冠军客户"), "Loyal": ("Loyal", "忠诚客户"),
+    "Potential loyalists": ("Potential loyalists", "潜在忠诚客户"), "New": ("New", "新客户"),
+    "Promising": ("Promising", "有潜力客户"), "Need attention": ("Need attention", "需要关注"),
+    "About to sleep": ("About to sleep", "即将沉睡"), "At risk": ("At risk", "有流失风险"),
+    "Can't lose": ("Can't lose", "不能失去"), "Hibernating": ("Hibernating", "休眠客户"),
+    "Lost": ("Lost", "已流失"),
     "missing customer_id": ("missing customer id", "缺少客户编号"),
     "duplicate customer_id": ("duplicate customer id", "客户编号重复"),
     "duplicate order line": ("duplicate order line", "订单行重复"),
@@ -323,7 +329,8 @@ _PLOT: dict[str, str] = {
     "Benefit cost per tier under each scheme": "各方案下各等级的权益成本",
     "Revenue per tier under each scheme": "各方案下各等级的收入",
     "Share of customers per tier": "各等级的客户占比",
-    "spend": "消费", "no purchase": "不再购买", "(none)": "（无等级）",
+    "spend": "消费", "no purchase": "不再购买", "probability of no purchase": "不再购买概率",
+    "purchases": "购买次数", "(none)": "（无等级）",
     "new": "新增", "up": "升级", "down": "降级",
 }
 

@@ -53,6 +53,7 @@ __all__ = [
     "ReportPage",
     "StudyData",
     "affected_in",
+    "flags_table",
     "ThresholdPath",
     "default_sweep",
     "holdout_cutoff",
@@ -260,6 +261,14 @@ def affected_in(comparison: Comparison, lang: str = "en") -> pd.DataFrame:
             reasons = hist.current_in(lang)["reason"]
             reasons.index = reasons.index.astype(str)
             table[col] = reasons.reindex(ids).to_numpy()
+    return table
+
+
+def flags_table(flagged: pd.DataFrame, lang: str = "en", rows: int = 20) -> pd.DataFrame:
+    """The first flagged customers for a report (the English flag sentences only in English)."""
+    table = flagged.head(rows)
+    if lang != "en":
+        table = table.drop(columns=[c for c in ("flag_reason",) if c in table.columns])
     return table
 
 

@@ -29,7 +29,7 @@ __all__ = ["MISSING", "Note", "people_table", "percent_columns"]
 #: What a missing value looks like in a report.
 MISSING = "—"
 _PERCENT_NAMES = {"share", "revenue_share", "flicker_rate", "customers_share", "silhouette_share"}
-_WORD_COLUMNS = {"direction", "rule"}
+_WORD_COLUMNS = {"direction", "rule", "segment"}
 _WRAP_FROM = 24  # texts longer than this wrap; shorter ones (ids, tiers, dates) stay on a line
 # per-scheme columns of a comparison: tier_<scheme>, reason_<scheme>, move_<scheme>
 _PER_SCHEME = {"tier_": "tier", "reason_": "reason", "move_": "direction"}
@@ -54,8 +54,8 @@ class Note:
 
 def percent_columns(frame: pd.DataFrame) -> list[str]:
     """Columns shown as percentages: shares and rates (``share``, ``revenue_share``, ``*_rate``)."""
-    return [str(c) for c in frame.columns
-            if str(c) in _PERCENT_NAMES or str(c).endswith(("_share", "_rate"))]
+    names = [str(c[0] if isinstance(c, tuple) else c) for c in frame.columns]
+    return sorted({n for n in names if n in _PERCENT_NAMES or n.endswith(("_share", "_rate"))})
 
 
 def _header(name: str, lang: str, labels: Mapping[Any, str]) -> str:
@@ -72,8 +72,10 @@ def _flat_columns(frame: pd.DataFrame, lang: str, labels: Mapping[Any, str]) -> 
     out = []
     for col in frame.columns:
         parts = col if isinstance(col, tuple) else (col,)
-        out.append(" · ".join(_header(p, lang, labels) if isinstance(p, str)
-                              else str(p) for p in parts if str(p) != ""))
+        # the first level is a column name; further levels are values (regions, tiers)
+        words = [_header(str(parts[0]), lang, labels)] if str(parts[0]) != "" else []
+        words += [labels.get(p, str(p)) for p in parts[1:] if str(p) != ""]
+        out.append(" · ".join(words))
     return out
 
 
@@ -156,7 +158,7 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
     text_cols: list[str] = []  # long texts: wrapped
     short_cols: list[str] = []  # short texts (ids, tiers): on one line
     for col, name in zip(data.columns, names, strict=True):
-        key = col[-1] if isinstance(col, tuple) else col
+        key = next((p for p in col if str(p) != ""), "") if isinstance(col, tuple) else col
         is_pct = str(key) in pct or (isinstance(col, tuple) and str(col[0]) in pct)
         tier_col = str(key) in ("tier", "from_tier", "to_tier", "previous_tier", "from", "to") \
             or str(key).startswith("tier_")
