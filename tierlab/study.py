@@ -10,7 +10,8 @@ sentences, tables and figures in the report's language), the executive summaries
 checks (:mod:`tierlab.reporting.summary`), paths (:mod:`tierlab.reporting.paths`; see there how
 relative paths are resolved), output writers (:mod:`tierlab.reporting.outputs`),
 :func:`limit_threads` (:mod:`tierlab.reporting.threads`), threshold paths and sweeps
-(:mod:`tierlab.sweeps`), :func:`~tierlab.evaluate.holdout_cutoff` and :func:`~tierlab.jsonable.to_jsonable`.
+(:mod:`tierlab.sweeps`), :func:`~tierlab.evaluate.holdout_cutoff` and
+:func:`~tierlab.jsonable.to_jsonable`.
 """
 
 from __future__ import annotations
