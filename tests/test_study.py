@@ -137,6 +137,7 @@ def test_score_ranges_and_scheme_table_for_people(small):
     assert not ranges["range"].str.contains("inf").any()
     assert ranges["range"].iloc[0].startswith((">", "≤"))
     assert ranges["customers"].sum() == 3 * len(tl.rfm(tx))
-    assert set(study.score_ranges(scorer, "zh")["dimension"]) == {"最近购买时间", "订单数", "消费金额"}
+    dims = set(study.score_ranges(scorer, "zh")["dimension"])
+    assert dims == {"最近购买时间", "订单数", "消费金额"}
     table = study.scheme_table(tl.TierScheme.from_yaml("data/rules/monthly_spend.yaml"), "zh")
     assert table["condition"].tolist()[:2] == ["消费高于500元", "消费不低于100元"]
