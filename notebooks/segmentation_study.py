@@ -33,7 +33,7 @@ import matplotlib.pyplot as plt
 
 import tierlab as tl
 from tierlab import plots, study
-from tierlab.io.export import export_tier_table, mask_contacts
+from tierlab.io.export import mask_contacts
 
 threads = study.limit_threads(1)  # scikit-learn's threads only slow small fits down on a busy machine
 
@@ -242,7 +242,7 @@ page.say("p_no_customers") if not crosses else None
 
 # %%
 page.heading("h_table", 11)
-table_path = export_tier_table(history, cust, out / "tiers.xlsx")
+table_path = study.export_tier_workbook(history, cust, out / "tiers.xlsx", lang)
 metrics["files"] = sorted(p.name for p in out.iterdir() if p.is_file()) + ["metrics.json"]
 study.write_metrics(out, metrics)
 page.say("p_table", file=table_path.name)

@@ -54,6 +54,7 @@ __all__ = [
     "ReportPage",
     "StudyData",
     "affected_in",
+    "export_tier_workbook",
     "flags_table",
     "ThresholdPath",
     "default_sweep",
@@ -248,6 +249,26 @@ def tier_table_in(history: TierHistory, customers: pd.DataFrame | None,
         reasons.index = reasons.index.astype(str)
         table["reason"] = reasons.reindex(table["customer_id"].astype(str)).to_numpy()
     return table
+
+
+def export_tier_workbook(history: TierHistory, customers: pd.DataFrame | None,
+                         path: str | os.PathLike[str], lang: str = "en") -> Path:
+    """The tier workbook (contacts masked) with the change reasons in *lang*.
+
+    English: :func:`tierlab.io.export.export_tier_table`; other languages write the same
+    sheets with :func:`tierlab.io.excel.write_tier_workbook`.
+    """
+    from tierlab.io.excel import write_tier_workbook
+    from tierlab.io.export import CHANGE_COLUMNS, export_tier_table, tier_table_summary
+
+    out = Path(path)
+    if lang == "en":
+        return export_tier_table(history, customers, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_tier_workbook(out, tier_table_in(history, customers, lang),
+                        tier_table_summary(history),
+                        history.changes_in(lang)[list(CHANGE_COLUMNS)])
+    return out
 
 
 def affected_in(comparison: Comparison, lang: str = "en") -> pd.DataFrame:
