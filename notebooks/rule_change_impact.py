@@ -68,11 +68,17 @@ warnings_found = study.study_warnings(data, comparison.histories[baseline], page
 page.summary(study.impact_summary(comparison, tx, data.load.summary, data.as_of, lang,
                                   warnings=warnings_found))
 
+# %% [markdown] tags=["remove_cell"]
+# ## 1. The schemes
+
 # %%
 page.heading("h_schemes", 1)
 for n, s in tier_schemes.items():
     page.markdown(f"**{n}** — {s.name}")
     page.show(page.table(study.scheme_table(s, lang)))
+
+# %% [markdown] tags=["remove_cell"]
+# ## 2. What changes for whom
 
 # %%
 page.heading("h_who_changes", 2)
@@ -87,6 +93,9 @@ for ax, (other, matrix) in zip(axes[0], comparison.migration.items(), strict=Tru
     study.write_table(out, f"migration_{other}", matrix)
 page.figure(fig)
 
+# %% [markdown] tags=["remove_cell"]
+# ## 3. Revenue and benefit cost per tier
+
 # %%
 page.heading("h_revenue_cost", 3)
 page.say("p_revenue_cost")
@@ -99,10 +108,16 @@ for ax, value in zip(axes, ("customers", "revenue_share", "benefit_cost"), stric
     plots.plot_scheme_comparison(comparison, value=value, ax=ax)
 page.figure(fig)
 
+# %% [markdown] tags=["remove_cell"]
+# ## 4. The customers most affected
+
 # %%
 page.heading("h_affected", 4)
 study.write_table(out, "affected", comparison.affected, index=False)
 page.table(study.affected_in(comparison, lang), empty="empty_affected")
+
+# %% [markdown] tags=["remove_cell"]
+# ## 5. Stability and predictive validity
 
 # %%
 page.heading("h_stability", 5)
@@ -120,6 +135,9 @@ if comparison.validities:
         plots.plot_holdout(v, ax=ax)
         ax.set_title(f"{n}: {ax.get_title()}")
     page.figure(fig)
+
+# %% [markdown] tags=["remove_cell"]
+# ## 6. Threshold sweep
 
 # %%
 page.heading("h_sweep", 6)

@@ -72,6 +72,9 @@ metrics["warnings"] = warnings_found
 page.summary(study.segmentation_summary(history, tx, data.load.summary, data.as_of, lang,
                                         warnings=warnings_found))
 
+# %% [markdown] tags=["remove_cell"]
+# ## 1. Data quality
+
 # %%
 page.heading("h_data", 1)
 page.say("p_data")
@@ -88,6 +91,9 @@ page.table(data.load.rejected.head(10), empty="empty_rejected")
 # %%
 page.say("p_customers" if cust is not None else "p_no_customers")
 page.table(mask_contacts(cust).head(5)) if cust is not None else None
+
+# %% [markdown] tags=["remove_cell"]
+# ## 2. Recency, frequency and spend (RFM)
 
 # %%
 page.heading("h_rfm", 2)
@@ -113,6 +119,9 @@ plots.plot_rfm_heatmap(scored, agg="count", ax=axes[0])
 plots.plot_rfm_heatmap(scored, value="monetary_total", ax=axes[1])
 page.figure(fig)
 
+# %% [markdown] tags=["remove_cell"]
+# ## 3. Customer groups (clusters)
+
 # %%
 page.heading("h_clusters", 3)
 clusters = tl.cluster_customers(features, random_state=0)
@@ -127,6 +136,9 @@ page.table(clusters.profile, index=False)
 # %%
 plots.plot_cluster_profiles(clusters)
 page.figure()
+
+# %% [markdown] tags=["remove_cell"]
+# ## 4. Tiers under the scheme
 
 # %%
 page.heading("h_tiers", 4)
@@ -148,6 +160,9 @@ page.table(summary.iloc[::-1])
 plots.plot_tier_distribution(summary)
 page.figure()
 
+# %% [markdown] tags=["remove_cell"]
+# ## 5. Trend over the reviews
+
 # %%
 page.heading("h_trend", 5)
 counts = study.tier_counts(history)
@@ -162,6 +177,9 @@ page.say("p_stability", changes=f"{stab.changes_per_customer_year:.2f}",
          window=stab.flicker_window, flicker=f"{stab.flicker_rate:.1%}",
          stay=f"{stab.mean_reviews_in_tier:.1f}")
 page.table(stab.per_review.tail(12), index=False)
+
+# %% [markdown] tags=["remove_cell"]
+# ## 6. Moves between the last two reviews
 
 # %%
 page.heading("h_migration", 6)
@@ -179,6 +197,9 @@ last_changes = changes[changes["review"] == last_review].head(20)
 page.say("p_changes" if len(last_changes) else "p_no_changes")
 page.table(last_changes)
 
+# %% [markdown] tags=["remove_cell"]
+# ## 7. Revenue concentration
+
 # %%
 page.heading("h_concentration", 7)
 conc = tl.concentration(features["monetary_total"], tiers=current)
@@ -187,6 +208,9 @@ page.say("p_concentration", gini=f"{conc.gini:.2f}", top10=f"{conc.top_share[0.1
          top20=f"{conc.top_share[0.2]:.0%}")
 plots.plot_lorenz(conc)
 page.figure()
+
+# %% [markdown] tags=["remove_cell"]
+# ## 8. Do the tiers predict spend?
 
 # %%
 page.heading("h_validity", 8)
@@ -203,6 +227,9 @@ page.table(validity.per_tier)
 # %%
 plots.plot_holdout(validity)
 page.figure()
+
+# %% [markdown] tags=["remove_cell"]
+# ## 9. Potential and churn
 
 # %%
 page.heading("h_potential", 9)
@@ -229,6 +256,9 @@ metrics["potential"] = {"cutoff": cutoff, "models": evaluation.metrics,
 page.say("p_potential", stars=f"{flags['rising_star'].sum():,}", risk=f"{flags['at_risk'].sum():,}")
 page.table(study.flags_table(flagged, lang), empty="empty_flags")
 
+# %% [markdown] tags=["remove_cell"]
+# ## 10. Tiers by region and industry
+
 # %%
 page.heading("h_cross", 10)
 crosses = {by: study.tier_crosstab(current, cust, by, revenue=features["monetary_total"])
@@ -239,6 +269,9 @@ for by, table in crosses.items():
     page.show(page.table(table))
 metrics["cross"] = {by: table["customers"] for by, table in crosses.items()}
 page.say("p_no_customers") if not crosses else None
+
+# %% [markdown] tags=["remove_cell"]
+# ## 11. Tier management table
 
 # %%
 page.heading("h_table", 11)
