@@ -101,3 +101,21 @@ def test_warnings_become_notes():
     finally:
         taker.stop()
     assert taker.notes == shown == [note_for(msg, UserWarning)]  # once
+
+
+def test_what_changes_for_whom(run):
+    from tierlab.reporting.summary import who_changes
+
+    tx, customers, _, _ = run
+    comp = tl.compare_schemes({"base": RULES, "strict": "data/rules/monthly_spend_strict.yaml"},
+                              tx, customers=customers)
+    text = who_changes(comp)
+    mv = comp.movement.loc["strict"]
+    assert (f"Under strict, compared with base: {int(mv['up']):,} customers would move up, "
+            f"{int(mv['down']):,} would move down") in text
+    a, b = comp.summaries["base"], comp.summaries["strict"]
+    assert f"- High: {int(a.loc['High', 'customers']):,} → {int(b.loc['High', 'customers']):,}" \
+        in text
+    cost = comp.revenue_cost.groupby("scheme")["benefit_cost"].sum()
+    assert f"Benefit cost per year {cost['base']:,.0f} → {cost['strict']:,.0f}" in text
+    assert "高级客户" in who_changes(comp, "zh")

@@ -196,7 +196,13 @@ def who_changes(comparison: Comparison, lang: str = "en") -> str:
             out.append("- " + text("p_who_changes_tier", lang,
                                    tier=tier_name(scheme, str(tier), lang),
                                    before=_n(before), after=_n(b.loc[tier, "customers"])))
-        blocks.append(out[0] + "\n\n" + "\n".join(out[1:]))
+        rc = comparison.revenue_cost
+        cost = rc.groupby("scheme", sort=False)["benefit_cost"].sum()
+        top = {n: float(comparison.summaries[n]["revenue_share"].iloc[-1]) for n in (base, other)}
+        out.append(text("p_cost_share", lang, cost_before=f"{float(cost.get(base, 0.0)):,.0f}",
+                        cost_after=f"{float(cost.get(other, 0.0)):,.0f}",
+                        share_before=_pct(top[base]), share_after=_pct(top[other])))
+        blocks.append(out[0] + "\n\n" + "\n".join(out[1:-1]) + "\n\n" + out[-1])
     return "\n\n".join(blocks)
 
 
