@@ -168,8 +168,8 @@ _TEXT: dict[str, tuple[str, str]] = {
                       "将升级，{down}位客户将降级，{same}位客户等级不变。"),
     "p_cost_share": ("Benefit cost per year {cost_before} → {cost_after}; revenue share of the "
                      "top tier {share_before} → {share_after}.",
-                     "每年权益成本 {cost_before} → {cost_after}；最高等级的收入占比 {share_before} → "
-                     "{share_after}。"),
+                     "每年权益成本 {cost_before} → {cost_after}；"
+                     "最高等级的收入占比 {share_before} → {share_after}。"),
     "p_who_changes_tier": ("{tier}: {before} → {after} customers.",
                            "{tier}：{before} → {after}位客户。"),
     "p_revenue_cost": ("Revenue: net spend of the customers in each tier at the last review. "
