@@ -71,10 +71,10 @@ def _header(name: str, lang: str, labels: Mapping[Any, str]) -> str:
 def _flat_columns(frame: pd.DataFrame, lang: str, labels: Mapping[Any, str]) -> list[str]:
     out = []
     for col in frame.columns:
-        parts = col if isinstance(col, tuple) else (col,)
+        parts: tuple[Any, ...] = col if isinstance(col, tuple) else (col,)
         # the first level is a column name; further levels are values (regions, tiers)
         words = [_header(str(parts[0]), lang, labels)] if str(parts[0]) != "" else []
-        words += [labels.get(p, str(p)) for p in parts[1:] if str(p) != ""]
+        words += [labels.get(str(p), str(p)) for p in parts[1:] if str(p) != ""]
         out.append(" · ".join(words))
     return out
 
