@@ -9,6 +9,7 @@ figure is drawn with translated labels and a CJK font, and Python warnings becom
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -147,4 +148,8 @@ class ReportPage:
 
         fig = plt.gcf() if fig is None else fig
         localize(fig, self.lang, self.tier_labels)
+        if not fig.get_constrained_layout():
+            with warnings.catch_warnings():  # a layout it cannot improve is no news for a reader
+                warnings.simplefilter("ignore")
+                fig.tight_layout()  # translated labels have new widths: no overlaps
         plt.show()

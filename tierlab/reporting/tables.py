@@ -172,7 +172,8 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
     data = pd.DataFrame({n: data[c] for n, c in zip(names, data.columns, strict=True)})
     styler = data.style.format(formats, na_rep=MISSING, escape="html").hide(axis="index")
     styler = styler.set_table_styles([
-        {"selector": "th", "props": "text-align: left; white-space: normal"},
+        # headers wrap between words, never inside a Chinese word (客户编号)
+        {"selector": "th", "props": "text-align: left; white-space: normal; word-break: keep-all"},
     ])
     numbers = [n for n in data.columns if n not in text_cols and n not in short_cols]
     if numbers:
