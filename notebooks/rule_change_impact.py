@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # # Rule-change impact
 #
 # What would a change of the tier rules do? Two or more schemes run on the same data; the first
@@ -21,74 +21,69 @@
 # affected and why, how stable the tiers are, which scheme's tiers predict spend better, and how
 # tier sizes move as one threshold varies. `metrics.json` and the tables go to `out_dir`.
 #
+# Everything is shown through `page` (a `study.ReportPage`), in the report's language (`lang`),
+# with no code, paths or Python warnings in it. This cell is left out of the report.
 # Run it as a report with `tierlab report impact` (parameters with `-p`, `-y` or `-f`).
 
 # %%
 from typing import Optional
 
 import matplotlib.pyplot as plt
-import pandas as pd
-from IPython.display import Markdown, display
 
 import tierlab as tl
 from tierlab import plots, study
 
-study.limit_threads(1)
-pd.set_option("display.max_columns", 40)
-pd.set_option("display.max_colwidth", 120)
-pd.set_option("display.float_format", "{:,.2f}".format)  # 1,234,567.89, no 1.2e+06
+threads = study.limit_threads(1)
 
 # %% tags=["parameters"]
 # Input paths: absolute, or relative to the working directory, else to the project root.
 transactions: str = "data/sample/transactions.csv"  # transaction log (.csv, .txt, .tsv, .xlsx, .parquet)
 columns: Optional[dict[str, str]] = None  # canonical name -> header in the file, e.g. {"customer_id": "客户ID"}; None: recognised headers
 date_format: Optional[str] = None  # date format tried first, e.g. "%d/%m/%Y"; None: ISO, 2025/3/1, 2025年3月1日 ...
-customers: Optional[str] = "data/sample/customers.csv"  # customer table (for attribute conditions and satisfaction) or None
+customers: Optional[str] = "data/sample/customers.csv"  # customer table (for attribute conditions and satisfaction) or None; the sample's table is used with the sample's transactions only
 schemes: list[str] = ["data/rules/monthly_spend.yaml", "data/rules/monthly_spend_strict.yaml"]  # scheme files, the baseline first
 as_of: Optional[str] = None  # study date YYYY-MM-DD (later data is ignored); None: the last date in the data
 holdout_months: int = 6  # months held out to test which scheme's tiers predict spend; 0 skips it
 sweep: Optional[str] = None  # YAML path of the baseline setting to sweep, e.g. "tiers[2].when.value"; None: the top tier's threshold
 sweep_values: Optional[list[float]] = None  # values to try; None: 50% to 150% of the baseline's value
 top: int = 20  # how many of the most affected customers to list
+lang: str = "en"  # report language: "en" (English) or "zh" (Chinese)
 out_dir: str = "reports/notebooks/impact"  # metrics.json and tables (relative: to the project root)
 
 # %%
+page = study.start_report(lang)  # warnings become notes in the report's language
 data = study.load_study_data(transactions, columns=columns, date_format=date_format,
                              customers=customers, as_of=as_of)
 tx, cust = data.transactions, data.customers
 names = study.scheme_names(schemes)
 scheme_files = {n: study.resolve_input(p, what="scheme") for n, p in zip(names, schemes, strict=True)}
 tier_schemes = {n: tl.TierScheme.from_yaml(path) for n, path in scheme_files.items()}
+baseline = names[0]
+page.use_scheme(tier_schemes[baseline])
 out = study.resolve_output(out_dir)
 comparison = tl.compare_schemes(tier_schemes, tx, customers=cust,
                                 holdout_months=holdout_months or None, top=top)
-baseline = names[0]
+page.title("title_impact")
+warnings_found = study.study_warnings(data, comparison.histories[baseline], page)
+page.summary(study.impact_summary(comparison, tx, data.load.summary, data.as_of, lang,
+                                  warnings=warnings_found))
 
-# %% [markdown]
-# ## Summary
-
-# %%
-display(Markdown(comparison.summary_text()))
-pd.DataFrame({"scheme": [s.name for s in tier_schemes.values()],
-              "file": [str(p) for p in scheme_files.values()],
-              "tiers": [" < ".join(s.tier_names) for s in tier_schemes.values()]},
-             index=pd.Index(names, name="name"))
-
-# %% [markdown]
-# ## The schemes
+# %% [markdown] tags=["remove_cell"]
+# ## 1. The schemes
 
 # %%
+page.heading("h_schemes", 1)
 for n, s in tier_schemes.items():
-    print(f"[{n}] {s.describe()}\n")
+    page.markdown(f"**{n}** — {s.name}")
+    page.show(page.table(study.scheme_table(s, lang)))
 
-# %% [markdown]
-# ## Who moves
-#
-# Each customer's tier at the last review under each scheme, compared with the baseline.
+# %% [markdown] tags=["remove_cell"]
+# ## 2. What changes for whom
 
 # %%
+page.heading("h_who_changes", 2)
 study.write_table(out, "movement", comparison.movement)
-comparison.movement
+page.table(comparison.movement)
 
 # %%
 fig, axes = plt.subplots(1, len(names) - 1, figsize=(6.5 * (len(names) - 1), 4.8), squeeze=False)
@@ -96,78 +91,85 @@ for ax, (other, matrix) in zip(axes[0], comparison.migration.items(), strict=Tru
     plots.plot_migration(matrix, ax=ax)
     ax.set_title(f"{baseline} → {other}")
     study.write_table(out, f"migration_{other}", matrix)
-plt.show()
+page.figure(fig)
 
-# %% [markdown]
-# ## Revenue and benefit cost per tier
-#
-# Revenue: net spend (all data) of the customers in each tier at the last review. Benefit cost:
-# members × the tier's `benefit_cost` per review × reviews per year.
+# %% [markdown] tags=["remove_cell"]
+# ## 3. Revenue and benefit cost per tier
 
 # %%
+page.heading("h_revenue_cost", 3)
+page.say("p_revenue_cost")
 study.write_table(out, "revenue_cost", comparison.revenue_cost, index=False)
-comparison.revenue_cost.set_index(["scheme", "tier"])
+page.table(comparison.revenue_cost)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(18, 4.5))
 for ax, value in zip(axes, ("customers", "revenue_share", "benefit_cost"), strict=True):
     plots.plot_scheme_comparison(comparison, value=value, ax=ax)
-plt.show()
+page.figure(fig)
 
-# %% [markdown]
-# ## The customers most affected
-#
-# The largest customers whose tier differs from the baseline, with the reason each scheme gives.
+# %% [markdown] tags=["remove_cell"]
+# ## 4. The customers most affected
 
 # %%
+page.heading("h_affected", 4)
 study.write_table(out, "affected", comparison.affected, index=False)
-comparison.affected
+page.table(study.affected_in(comparison, lang), empty="empty_affected")
 
-# %% [markdown]
-# ## Stability and predictive validity
+# %% [markdown] tags=["remove_cell"]
+# ## 5. Stability and predictive validity
 
 # %%
+page.heading("h_stability", 5)
 study.write_table(out, "stability", comparison.stability)
-comparison.stability
+page.table(comparison.stability)
 
 # %%
 study.write_table(out, "validity", comparison.validity)
-display(comparison.validity)
+page.table(comparison.validity) if len(comparison.validity) else page.say("p_no_holdout")
+
+# %%
 if comparison.validities:
     fig, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 4.2), squeeze=False)
     for ax, (n, v) in zip(axes[0], comparison.validities.items(), strict=True):
         plots.plot_holdout(v, ax=ax)
         ax.set_title(f"{n}: {ax.get_title()}")
-    plt.show()
+    page.figure(fig)
 
-# %% [markdown]
-# ## Threshold sweep
-#
-# Tier sizes at the last review as one setting of the baseline scheme varies (copies of the
-# scheme; the file is not changed).
+# %% [markdown] tags=["remove_cell"]
+# ## 6. Threshold sweep
 
 # %%
+page.heading("h_sweep", 6)
 sweep_path = sweep or study.default_sweep(tier_schemes[baseline])
+sweep_name = study.sweep_label(tier_schemes[baseline], sweep_path, lang)
 current_value = tier_schemes[baseline].get_value(sweep_path)
 values = sweep_values or study.sweep_values(current_value)
 sweep_table = tl.threshold_sweep(tier_schemes[baseline], sweep_path, values, tx, customers=cust)
 study.write_table(out, "threshold_sweep", sweep_table, index=False)
+page.say("p_sweep", setting=sweep_name, baseline=baseline)
 fig, axes = plt.subplots(1, 2, figsize=(14, 4.5))
-plots.plot_threshold_sweep(sweep_table, current=current_value, xlabel=sweep_path, ax=axes[0])
+plots.plot_threshold_sweep(sweep_table, current=current_value, xlabel=sweep_name, ax=axes[0])
 plots.plot_threshold_sweep(sweep_table, value="revenue_share", current=current_value,
-                           xlabel=sweep_path, ax=axes[1])
-plt.show()
-sweep_table.pivot(index="value", columns="tier", values="customers")
+                           xlabel=sweep_name, ax=axes[1])
+page.figure(fig)
+
+# %%
+sweep_sizes = sweep_table.pivot(index="value", columns="tier", values="customers")
+sweep_sizes.index.name = sweep_name
+page.table(sweep_sizes)
 
 # %%
 metrics = comparison.to_dict()
 metrics["parameters"] = {"transactions": transactions, "columns": columns,
                          "date_format": date_format, "customers": customers,
                          "schemes": schemes, "as_of": as_of, "holdout_months": holdout_months,
-                         "sweep": sweep, "sweep_values": sweep_values, "top": top}
+                         "sweep": sweep, "sweep_values": sweep_values, "top": top, "lang": lang}
 metrics["as_of"] = data.as_of
 metrics["data"] = data.quality()
-metrics["sweep"] = {"path": sweep_path, "current": current_value, "table": sweep_table}
+metrics["warnings"] = warnings_found
+metrics["sweep"] = {"path": sweep_path, "label": sweep_name, "current": current_value,
+                    "table": sweep_table}
 study.write_metrics(out, metrics)
-display(Markdown(f"Written to `{out}`: " + ", ".join(
-    f"`{p.name}`" for p in sorted(out.iterdir()) if p.suffix in (".csv", ".json"))))
+page.say("p_files", files=", ".join(p.name for p in sorted(out.iterdir())
+                                    if p.suffix in (".csv", ".json")))

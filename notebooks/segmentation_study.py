@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # # Segmentation study
 #
 # Who the customers are and how the tier scheme sorts them: data quality, RFM scores and
@@ -21,133 +21,129 @@
 # spend, rising stars and customers at risk, and tiers by region and industry. The tier
 # management table (`tiers.xlsx`, contacts masked) and `metrics.json` are written to `out_dir`.
 #
-# Every figure comes from a `tierlab` function; the notebook only calls them. Run it as a
-# report with `tierlab report segmentation` (parameters with `-p`, `-y` or `-f`).
+# Every figure comes from a `tierlab` function; the notebook only calls them, and shows
+# everything through `page` (a `study.ReportPage`) so that the report reads in one language
+# (`lang`) with no code, paths or Python warnings in it. This cell is left out of the report.
+# Run it as a report with `tierlab report segmentation` (parameters with `-p`, `-y` or `-f`).
 
 # %%
 from typing import Optional
 
 import matplotlib.pyplot as plt
-import pandas as pd
-from IPython.display import Markdown, display
 
 import tierlab as tl
 from tierlab import plots, study
-from tierlab.io.export import export_tier_table, mask_contacts, tier_table
+from tierlab.io.export import mask_contacts
 
-study.limit_threads(1)  # scikit-learn's threads only slow small fits down on a busy machine
-pd.set_option("display.max_columns", 40)
-pd.set_option("display.float_format", "{:,.2f}".format)  # 1,234,567.89, no 1.2e+06
+threads = study.limit_threads(1)  # scikit-learn's threads only slow small fits down on a busy machine
 
 # %% tags=["parameters"]
 # Input paths: absolute, or relative to the working directory, else to the project root.
 transactions: str = "data/sample/transactions.csv"  # transaction log (.csv, .txt, .tsv, .xlsx, .parquet)
 columns: Optional[dict[str, str]] = None  # canonical name -> header in the file, e.g. {"customer_id": "客户ID"}; None: recognised headers
 date_format: Optional[str] = None  # date format tried first, e.g. "%d/%m/%Y"; None: ISO, 2025/3/1, 2025年3月1日 ...
-customers: Optional[str] = "data/sample/customers.csv"  # customer table (names, contacts, region, industry) or None
+customers: Optional[str] = "data/sample/customers.csv"  # customer table (names, contacts, region, industry) or None; the sample's table is used with the sample's transactions only
 scheme: str = "data/rules/monthly_spend.yaml"  # tier scheme (YAML)
 as_of: Optional[str] = None  # study date YYYY-MM-DD (later data is ignored); None: the last date in the data
 holdout_months: int = 6  # months held out to test whether tiers and potential models predict spend
+lang: str = "en"  # report language: "en" (English) or "zh" (Chinese)
 out_dir: str = "reports/notebooks/segmentation"  # metrics.json, tables and tiers.xlsx (relative: to the project root)
 
 # %%
+page = study.start_report(lang)  # warnings become notes in the report's language
 data = study.load_study_data(transactions, columns=columns, date_format=date_format,
                              customers=customers, as_of=as_of)
 tx, cust = data.transactions, data.customers
 tier_scheme = tl.TierScheme.from_yaml(study.resolve_input(scheme, what="scheme"))
+page.use_scheme(tier_scheme)
 out = study.resolve_output(out_dir)
+features = tl.rfm(tx, as_of=data.as_of)
+scorer = tl.RFMScorer(bins=5).fit(features)
+history = tier_scheme.run(tx, customers=cust)
 metrics = {
     "parameters": {"transactions": transactions, "columns": columns, "date_format": date_format,
                    "customers": customers, "scheme": scheme, "as_of": as_of,
-                   "holdout_months": holdout_months},
+                   "holdout_months": holdout_months, "lang": lang},
     "as_of": data.as_of,
 }
-display(Markdown(f"**Study date:** {data.as_of.date()} · **scheme:** {tier_scheme.name} · "
-                 f"**holdout:** {holdout_months} months"))
+page.title("title_segmentation")
+warnings_found = study.study_warnings(data, history, page)
+metrics["warnings"] = warnings_found
+page.summary(study.segmentation_summary(history, tx, data.load.summary, data.as_of, lang,
+                                        warnings=warnings_found))
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # ## 1. Data quality
-#
-# Every row of the export is either used or set aside with a reason.
 
 # %%
-display(data.load)
+page.heading("h_data", 1)
+page.say("p_data")
 rejected = study.rejected_by_reason(data.load)
-display(rejected)
 study.write_table(out, "rejected_by_reason", rejected, index=False)
 metrics["data"] = data.quality()
-
-# %% [markdown]
-# The first rejected transaction rows, as read from the file:
+page.table(rejected, empty="empty_rejected")
 
 # %%
-data.load.rejected.head(10)
-
-# %% [markdown]
-# The customer table (contact details masked):
-
-# %%
-display(data.customer_load or Markdown("_No customer table given._"))
-mask_contacts(cust).head(5) if cust is not None else None
-
-# %% [markdown]
-# ## 2. RFM: recency, frequency, monetary value
-#
-# Scores 1–5 per dimension (quantile cut points learned from these customers) and the classic
-# RFM segments.
+if len(data.load.rejected):
+    page.say("p_rejected_examples")
+page.table(data.load.rejected.head(10), empty="empty_rejected")
 
 # %%
-features = tl.rfm(tx, as_of=data.as_of)
-scorer = tl.RFMScorer(bins=5).fit(features)
+page.say("p_customers" if cust is not None else "p_no_customers")
+page.table(mask_contacts(cust).head(5)) if cust is not None else None
+
+# %% [markdown] tags=["remove_cell"]
+# ## 2. Recency, frequency and spend (RFM)
+
+# %%
+page.heading("h_rfm", 2)
+page.say("p_rfm")
 scored = scorer.transform(features)
 segments = tl.assign_segments(scored)
 study.plot_rfm_distributions(features)
-plt.show()
+page.figure()
 
 # %%
-scorer.edges_report()
+page.table(study.score_ranges(scorer, lang))
 
 # %%
 segment_summary = study.segment_table(segments, features)
 study.write_table(out, "rfm_segments", segment_summary)
 metrics["rfm"] = {"customers": len(features), "segments": segment_summary["customers"],
                   "segment_revenue_share": segment_summary["revenue_share"]}
-segment_summary
+page.table(segment_summary)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(14, 5))
 plots.plot_rfm_heatmap(scored, agg="count", ax=axes[0])
 plots.plot_rfm_heatmap(scored, value="monetary_total", ax=axes[1])
-plt.show()
+page.figure(fig)
 
-# %% [markdown]
-# ## 3. Clusters
-#
-# k-means on log-scaled RFM features; the number of clusters is the one with the best
-# silhouette score, and each cluster is named after its typical customer.
+# %% [markdown] tags=["remove_cell"]
+# ## 3. Customer groups (clusters)
 
 # %%
+page.heading("h_clusters", 3)
 clusters = tl.cluster_customers(features, random_state=0)
-display(clusters.scores)
+page.say("p_clusters", k=clusters.k)
 study.write_table(out, "clusters", clusters.profile)
 metrics["clusters"] = {"k": clusters.k,
                        "silhouette": clusters.scores.loc[clusters.k, "silhouette"],
                        "sizes": clusters.profile.set_index("name")["customers"],
                        "stability_ari": clusters.stability["ari_mean"]}
-clusters.profile
+page.table(clusters.profile, index=False)
 
 # %%
 plots.plot_cluster_profiles(clusters)
-plt.show()
+page.figure()
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # ## 4. Tiers under the scheme
 
 # %%
-print(tier_scheme.describe())
-history = tier_scheme.run(tx, customers=cust)
+page.heading("h_tiers", 4)
 lint = tier_scheme.lint(history=history)
-display(Markdown("\n".join(f"- ⚠ {w}" for w in lint) or "_No lint warnings._"))
+page.table(study.scheme_table(tier_scheme, lang))
 
 # %%
 current = history.current["tier"]
@@ -158,98 +154,95 @@ metrics["scheme"] = {"name": tier_scheme.name, "tiers": tier_scheme.tier_names,
 metrics["reviews"] = {"first": history.reviews[0], "last": history.reviews[-1],
                       "count": len(history.reviews)}
 metrics["tiers"] = {"counts": summary["customers"], "summary": summary}
-summary
+page.table(summary.iloc[::-1])
 
 # %%
 plots.plot_tier_distribution(summary)
-plt.show()
+page.figure()
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # ## 5. Trend over the reviews
 
 # %%
+page.heading("h_trend", 5)
 counts = study.tier_counts(history)
 study.write_table(out, "tier_counts", counts)
 plots.plot_tier_trend(history)
-plt.show()
+page.figure()
 
 # %%
 stab = tl.stability(history)
 metrics["stability"] = stab.to_dict()
-display(Markdown(f"Tier changes per customer per year: **{stab.changes_per_customer_year:.2f}**; "
-                 f"customers flickering (A→B→A within {stab.flicker_window} reviews): "
-                 f"**{stab.flicker_rate:.1%}**; average stay in a tier: "
-                 f"**{stab.mean_reviews_in_tier:.1f}** reviews."))
-stab.per_review.tail(12)
+page.say("p_stability", changes=f"{stab.changes_per_customer_year:.2f}",
+         window=stab.flicker_window, flicker=f"{stab.flicker_rate:.1%}",
+         stay=f"{stab.mean_reviews_in_tier:.1f}")
+page.table(stab.per_review.tail(12), index=False)
 
-# %% [markdown]
-# ## 6. Migration between the last two reviews
+# %% [markdown] tags=["remove_cell"]
+# ## 6. Moves between the last two reviews
 
 # %%
+page.heading("h_migration", 6)
 previous_review, last_review = history.reviews[-min(2, len(history.reviews))], history.reviews[-1]
 migration = tl.migration_matrix(history.at(previous_review), history.at(last_review))
 study.write_table(out, "migration_last_review", migration)
 metrics["migration"] = {"from": previous_review, "to": last_review, "matrix": migration}
+page.say("p_migration", previous=previous_review.date(), last=last_review.date())
 plots.plot_migration(migration)
-plt.title(f"Tiers {previous_review.date()} → {last_review.date()}")
-plt.show()
-
-# %% [markdown]
-# Changes at the last review, with the reason each customer would be given:
+page.figure()
 
 # %%
-history.changes[history.changes["review"] == last_review].head(20)
+changes = history.changes_in(lang)
+last_changes = changes[changes["review"] == last_review].head(20)
+page.say("p_changes" if len(last_changes) else "p_no_changes")
+page.table(last_changes)
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # ## 7. Revenue concentration
 
 # %%
+page.heading("h_concentration", 7)
 conc = tl.concentration(features["monetary_total"], tiers=current)
 metrics["concentration"] = conc.to_dict()
-display(Markdown(f"Gini **{conc.gini:.2f}**; the top 10 % of customers bring "
-                 f"**{conc.top_share[0.1]:.0%}** of net revenue, the top 20 % "
-                 f"**{conc.top_share[0.2]:.0%}**."))
+page.say("p_concentration", gini=f"{conc.gini:.2f}", top10=f"{conc.top_share[0.1]:.0%}",
+         top20=f"{conc.top_share[0.2]:.0%}")
 plots.plot_lorenz(conc)
-plt.show()
+page.figure()
 
-# %% [markdown]
-# ## 8. Do the tiers predict spend? (holdout)
-#
-# The scheme runs on the data up to the cutoff; the tiers at the cutoff are scored against net
-# spend in the holdout months after it.
+# %% [markdown] tags=["remove_cell"]
+# ## 8. Do the tiers predict spend?
 
 # %%
+page.heading("h_validity", 8)
+page.say("p_validity_intro", months=holdout_months)
 validity = study.tier_validity(tier_scheme, tx, customers=cust, as_of=data.as_of,
                                months=holdout_months)
 metrics["validity"] = validity.to_dict()
 study.write_table(out, "holdout_validity", validity.per_tier)
-display(Markdown(f"Holdout {validity.start.date()} – {validity.end.date()}: rank correlation of "
-                 f"tier and spend **{validity.spearman:.2f}**; per-tier means rise with the "
-                 f"tier: **{'yes' if validity.ordered else 'no'}**; top-tier lift "
-                 f"**{validity.top_tier_lift:.1f}×**."))
-display(validity.per_tier)
-plots.plot_holdout(validity)
-plt.show()
-
-# %% [markdown]
-# ## 9. Potential and churn
-#
-# BG/NBD (+ Gamma-Gamma), a supervised model and a naive "last window repeats" baseline predict
-# the holdout from what was known at the cutoff; then the supervised model, retrained up to the
-# study date, flags low-tier customers with high predicted spend (rising stars) and top-tier
-# customers likely to stop buying (at risk).
+page.say("p_validity", start=validity.start.date(), end=validity.end.date(),
+         spearman=f"{validity.spearman:.2f}", ordered=page.words("yes" if validity.ordered else "no"),
+         lift=f"{validity.top_tier_lift:.1f}")
+page.table(validity.per_tier)
 
 # %%
+plots.plot_holdout(validity)
+page.figure()
+
+# %% [markdown] tags=["remove_cell"]
+# ## 9. Potential and churn
+
+# %%
+page.heading("h_potential", 9)
 cutoff = study.holdout_cutoff(tx, data.as_of, holdout_months)
 evaluation = tl.evaluate_potential(tx, cutoff, data.as_of)
 study.write_table(out, "potential_models", evaluation.metrics)
-evaluation.metrics
+page.table(evaluation.metrics)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))
 plots.plot_calibration(evaluation, target="spend", ax=axes[0])
 plots.plot_calibration(evaluation, target="no_purchase", ax=axes[1])
-plt.show()
+page.figure(fig)
 
 # %%
 flags = study.potential_flags(current, tx, tier_order=tier_scheme.tier_names, as_of=data.as_of,
@@ -260,30 +253,31 @@ study.write_table(out, "potential_flags", flagged)
 metrics["potential"] = {"cutoff": cutoff, "models": evaluation.metrics,
                         "rising_stars": flags["rising_star"].sum(),
                         "at_risk": flags["at_risk"].sum()}
-display(Markdown(f"**{flags['rising_star'].sum():,}** rising stars, **{flags['at_risk'].sum():,}** "
-                 "top-tier customers at risk."))
-flagged.head(20)
+page.say("p_potential", stars=f"{flags['rising_star'].sum():,}", risk=f"{flags['at_risk'].sum():,}")
+page.table(study.flags_table(flagged, lang), empty="empty_flags")
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # ## 10. Tiers by region and industry
 
 # %%
+page.heading("h_cross", 10)
 crosses = {by: study.tier_crosstab(current, cust, by, revenue=features["monetary_total"])
            for by in ("region", "industry") if cust is not None and by in cust.columns}
 for by, table in crosses.items():
     study.write_table(out, f"tier_by_{by}", table)
-    display(Markdown(f"**Tier × {by}** (customers; share of all revenue)"), table)
+    page.say("p_cross", by=page.column(by))
+    page.show(page.table(table))
 metrics["cross"] = {by: table["customers"] for by, table in crosses.items()}
+page.say("p_no_customers") if not crosses else None
 
-# %% [markdown]
+# %% [markdown] tags=["remove_cell"]
 # ## 11. Tier management table
-#
-# One row per customer: tier, since when, previous tier and the reason — contact details
-# masked. The full table with a summary and the change history is in `tiers.xlsx`.
 
 # %%
-table_path = export_tier_table(history, cust, out / "tiers.xlsx")
+page.heading("h_table", 11)
+table_path = study.export_tier_workbook(history, cust, out / "tiers.xlsx", lang)
 metrics["files"] = sorted(p.name for p in out.iterdir() if p.is_file()) + ["metrics.json"]
 study.write_metrics(out, metrics)
-display(Markdown(f"Written to `{out}`: " + ", ".join(f"`{f}`" for f in metrics["files"])))
-tier_table(history, cust).head(15)
+page.say("p_table", file=table_path.name)
+page.say("p_files", files=", ".join(f for f in metrics["files"] if not f.endswith(".ipynb")))
+page.table(study.tier_table_in(history, cust, lang).head(15))

@@ -118,3 +118,26 @@ def test_holdout_cutoff_errors():
 def test_scheme_names():
     assert study.scheme_names(["a/x.yaml", "b/y.yaml", "c/x.yaml"]) == ["x_1", "y", "x_3"]
     assert study.scheme_names([RULES / "monthly_spend.yaml"]) == ["monthly_spend"]
+
+
+def test_sample_customers_only_with_the_sample_transactions(small_data):
+    sample = "data/sample/customers.csv"
+    foreign = study.load_study_data(small_data.transactions, customers=sample)
+    assert foreign.customers is None and foreign.sample_customers_skipped
+    own = study.load_study_data(small_data.transactions, customers=small_data.customers)
+    assert own.customers is not None and not own.sample_customers_skipped
+    both = study.load_study_data("data/sample/transactions.csv", customers=sample)
+    assert both.customers is not None and not both.sample_customers_skipped
+
+
+def test_score_ranges_and_scheme_table_for_people(small):
+    tx, _ = small
+    scorer = tl.RFMScorer(bins=5).fit(tl.rfm(tx))
+    ranges = study.score_ranges(scorer)
+    assert not ranges["range"].str.contains("inf").any()
+    assert ranges["range"].iloc[0].startswith((">", "≤"))
+    assert ranges["customers"].sum() == 3 * len(tl.rfm(tx))
+    dims = set(study.score_ranges(scorer, "zh")["dimension"])
+    assert dims == {"最近购买时间", "订单数", "消费金额"}
+    table = study.scheme_table(tl.TierScheme.from_yaml("data/rules/monthly_spend.yaml"), "zh")
+    assert table["condition"].tolist()[:2] == ["消费高于500元", "消费不低于100元"]

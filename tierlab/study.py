@@ -5,16 +5,19 @@ The notebooks in ``notebooks/`` hold no logic: each step they show is one call i
 This module sits on top: nothing in :mod:`tierlab` imports it.
 
 Notebooks call everything as ``study.<name>``, so the helpers they use from lower layers are
-re-exported here: paths (:mod:`tierlab.reporting.paths`; see there how relative paths are
-resolved), output writers (:mod:`tierlab.reporting.outputs`), :func:`limit_threads`
-(:mod:`tierlab.reporting.threads`), threshold paths and sweeps (:mod:`tierlab.sweeps`),
-:func:`~tierlab.evaluate.holdout_cutoff` and :func:`~tierlab.jsonable.to_jsonable`.
+re-exported here: the report page (:class:`~tierlab.reporting.page.ReportPage`: headings,
+sentences, tables and figures in the report's language), the executive summaries and sanity
+checks (:mod:`tierlab.reporting.summary`), paths (:mod:`tierlab.reporting.paths`; see there how
+relative paths are resolved), output writers (:mod:`tierlab.reporting.outputs`),
+:func:`limit_threads` (:mod:`tierlab.reporting.threads`), threshold paths and sweeps
+(:mod:`tierlab.sweeps`), :func:`~tierlab.evaluate.holdout_cutoff` and
+:func:`~tierlab.jsonable.to_jsonable`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +26,18 @@ import pandas as pd
 
 from tierlab.errors import ArgumentError, DataError
 from tierlab.evaluate import holdout_cutoff
+from tierlab.i18n import check_lang, text
 from tierlab.jsonable import to_jsonable
 from tierlab.reporting.outputs import write_metrics, write_table
+from tierlab.reporting.page import ReportPage, sweep_label
 from tierlab.reporting.paths import PROJECT_ROOT_ENV, project_root, resolve_input, resolve_output
+from tierlab.reporting.summary import (
+    impact_summary,
+    sanity_checks,
+    segmentation_summary,
+    tier_mix,
+    who_changes,
+)
 from tierlab.reporting.threads import limit_threads
 from tierlab.sweeps import ThresholdPath, default_sweep, sweep_values, threshold_paths
 
@@ -34,15 +46,20 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
 
-    from tierlab import LoadResult, TierHistory, TierScheme
+    from tierlab import Comparison, LoadResult, RFMScorer, TierHistory, TierScheme
     from tierlab.evaluate import Validity
 
 __all__ = [
     "PROJECT_ROOT_ENV",
+    "ReportPage",
     "StudyData",
+    "affected_in",
+    "export_tier_workbook",
+    "flags_table",
     "ThresholdPath",
     "default_sweep",
     "holdout_cutoff",
+    "impact_summary",
     "limit_threads",
     "load_study_data",
     "plot_rfm_distributions",
@@ -51,14 +68,24 @@ __all__ = [
     "rejected_by_reason",
     "resolve_input",
     "resolve_output",
+    "sanity_checks",
     "scheme_names",
+    "scheme_table",
+    "score_ranges",
     "segment_table",
+    "segmentation_summary",
+    "start_report",
+    "study_warnings",
+    "sweep_label",
     "sweep_values",
     "threshold_paths",
     "tier_counts",
     "tier_crosstab",
+    "tier_mix",
+    "tier_table_in",
     "tier_validity",
     "to_jsonable",
+    "who_changes",
     "write_metrics",
     "write_table",
 ]
@@ -82,6 +109,9 @@ class StudyData:
         The customer-table load.
     as_of : Timestamp
         The study date: ``as_of`` as given, else the last transaction day.
+    sample_customers_skipped : bool
+        The bundled sample's customer table was named but not used: it belongs to the sample
+        transactions only.
     """
 
     transactions: pd.DataFrame
@@ -89,6 +119,7 @@ class StudyData:
     load: LoadResult
     customer_load: LoadResult | None
     as_of: pd.Timestamp
+    sample_customers_skipped: bool = field(default=False)
 
     def quality(self) -> dict[str, Any]:
         """JSON-ready data-quality figures: the load summaries and rows after ``as_of``."""
@@ -153,12 +184,132 @@ def load_study_data(transactions: str | os.PathLike[str] | pd.DataFrame, *,
         tx = tx.loc[tx["timestamp"] < cut + pd.Timedelta(days=1)].reset_index(drop=True)
     cres = None
     cust = None
+    skipped = False
     if customers is not None and not (isinstance(customers, str) and not customers.strip()):
         csrc = customers if isinstance(customers, pd.DataFrame) else resolve_input(
             customers, what="customers")
-        cres = load_customers(csrc, columns=dict(customer_columns) if customer_columns else None)
-        cust = cres.customers
-    return StudyData(transactions=tx, customers=cust, load=res, customer_load=cres, as_of=cut)
+        if _is_sample(csrc, "customers.csv") and not _is_sample(src, "transactions.csv"):
+            skipped = True  # the sample's customers only describe the sample's transactions
+        else:
+            cres = load_customers(csrc, columns=dict(customer_columns) if customer_columns
+                                  else None)
+            cust = cres.customers
+    return StudyData(transactions=tx, customers=cust, load=res, customer_load=cres, as_of=cut,
+                     sample_customers_skipped=skipped)
+
+
+def _is_sample(source: object, name: str) -> bool:
+    """Whether *source* is the bundled sample's file *name* (``data/sample/<name>``)."""
+    if isinstance(source, pd.DataFrame):
+        return False
+    sample = project_root() / "data" / "sample" / name
+    try:
+        return Path(str(source)).resolve() == sample.resolve()
+    except OSError:
+        return False
+
+
+# ------------------------------------------------------------------------------------- the page
+def start_report(lang: str = "en") -> ReportPage:
+    """The page a report shows everything through, in *lang*, with warnings turned into notes."""
+    return ReportPage(check_lang(lang)).start()
+
+
+def study_warnings(data: StudyData, history: TierHistory, page: ReportPage) -> list[str]:
+    """The warnings a summary lists: sanity checks, the sample's customer table, notes so far."""
+    out = []
+    if data.sample_customers_skipped:
+        out.append(text("w_sample_customers", page.lang))
+    out += sanity_checks(history, data.transactions, data.customers, page.lang)
+    return out + [n for n in page.notes.notes if n not in out]
+
+
+def scheme_table(scheme: TierScheme, lang: str = "en") -> pd.DataFrame:
+    """A scheme's tiers for people, highest first: tier, label, condition, reviews to qualify."""
+    from tierlab.tiers.reasons import describe_condition
+
+    rows = [{"tier": t.name, "label": t.label or t.name,
+             "condition": describe_condition(t.when, lang) if t.when is not None else None,
+             "promote_after": scheme.promote_after(k) if k else None,
+             "benefit_cost": float(t.benefit_cost) if t.benefit_cost is not None else None}
+            for k, t in enumerate(scheme.tiers)]  # a loop over tiers
+    out = pd.DataFrame(rows).iloc[::-1].reset_index(drop=True)
+    out["promote_after"] = out["promote_after"].astype("Int64")
+    return out
+
+
+def tier_table_in(history: TierHistory, customers: pd.DataFrame | None,
+                  lang: str = "en") -> pd.DataFrame:
+    """:func:`tierlab.io.export.tier_table` (contacts masked) with the reasons in *lang*."""
+    from tierlab.io.export import tier_table
+
+    table = tier_table(history, customers)
+    if lang != "en":
+        reasons = history.current_in(lang)["reason"]
+        reasons.index = reasons.index.astype(str)
+        table["reason"] = reasons.reindex(table["customer_id"].astype(str)).to_numpy()
+    return table
+
+
+def export_tier_workbook(history: TierHistory, customers: pd.DataFrame | None,
+                         path: str | os.PathLike[str], lang: str = "en") -> Path:
+    """The tier workbook (contacts masked) with the change reasons in *lang*.
+
+    English: :func:`tierlab.io.export.export_tier_table`; other languages write the same
+    sheets with :func:`tierlab.io.excel.write_tier_workbook`.
+    """
+    from tierlab.io.excel import write_tier_workbook
+    from tierlab.io.export import CHANGE_COLUMNS, export_tier_table, tier_table_summary
+
+    out = Path(path)
+    if lang == "en":
+        return export_tier_table(history, customers, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_tier_workbook(out, tier_table_in(history, customers, lang),
+                        tier_table_summary(history),
+                        history.changes_in(lang)[list(CHANGE_COLUMNS)])
+    return out
+
+
+def affected_in(comparison: Comparison, lang: str = "en") -> pd.DataFrame:
+    """The comparison's most affected customers, with each scheme's reason in *lang*."""
+    table = comparison.affected.copy()
+    if lang == "en" or not len(table):
+        return table
+    ids = table["customer_id"].astype(str)
+    for name, hist in comparison.histories.items():  # a loop over schemes
+        col = f"reason_{name}"
+        if col in table.columns:
+            reasons = hist.current_in(lang)["reason"]
+            reasons.index = reasons.index.astype(str)
+            table[col] = reasons.reindex(ids).to_numpy()
+    return table
+
+
+def flags_table(flagged: pd.DataFrame, lang: str = "en", rows: int = 20) -> pd.DataFrame:
+    """The first flagged customers for a report (the English flag sentences only in English)."""
+    table = flagged.head(rows)
+    if lang != "en":
+        table = table.drop(columns=[c for c in ("flag_reason",) if c in table.columns])
+    return table
+
+
+def score_ranges(scorer: RFMScorer, lang: str = "en") -> pd.DataFrame:
+    """The RFM score cut points for people: dimension, score, range (``≤ 3``, ``3 – 19``)."""
+    rep = scorer.edges_report()
+    lower, upper = rep["lower"].to_numpy(dtype=float), rep["upper"].to_numpy(dtype=float)
+
+    def num(x: np.ndarray) -> pd.Series:
+        return pd.Series([f"{v:,.2f}".rstrip("0").rstrip(".") for v in x])  # a loop over bins
+
+    low, up = num(lower), num(upper)
+    text_range = np.where(~np.isfinite(lower), "≤ " + up,
+                          np.where(~np.isfinite(upper), "> " + low, low + " – " + up))
+    words = {"R": text("dim_recency", lang), "F": text("dim_frequency", lang),
+             "M": text("dim_monetary", lang)}
+    return pd.DataFrame({"dimension": rep["dimension"].map(words).to_numpy(),
+                         "score": rep["score"].to_numpy(), "range": text_range,
+                         "customers": rep["customers"].to_numpy()})
 
 
 def rejected_by_reason(load: LoadResult) -> pd.DataFrame:

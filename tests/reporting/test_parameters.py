@@ -81,6 +81,34 @@ def test_check_parameters_rejects_unknown_names_with_suggestion():
         check_parameters(path, {"shceme": "x.yaml"})
 
 
+def test_one_parameters_file_serves_both_reports(tmp_path):
+    shared = parse_parameters(files=[_write(tmp_path / "p.yaml", (
+        "scheme: data/rules/monthly_spend.yaml\n"
+        "schemes: [data/rules/monthly_spend.yaml, data/rules/monthly_spend_strict.yaml]\n"
+        "sweep_values: [300, 500]\nholdout_months: 3\nlang: zh\n"))])
+    seg, imp = resolve_notebook("segmentation")[1], resolve_notebook("impact")[1]
+    notes: list[str] = []
+    got = check_parameters(seg, shared, notes=notes)
+    assert set(got) == {"scheme", "holdout_months", "lang"}
+    assert len(notes) == 2 and all("impact report" in n for n in notes)
+    assert any("'schemes'" in n for n in notes) and any("'sweep_values'" in n for n in notes)
+    notes.clear()
+    got = check_parameters(imp, shared, notes=notes)
+    assert set(got) == {"schemes", "sweep_values", "holdout_months", "lang"}
+    assert len(notes) == 1 and "'scheme'" in notes[0]
+    # without a list, the note is a warning of its own class (never an error)
+    with pytest.warns(parameters.ParameterNote, match="'scheme' is for the"):
+        check_parameters(imp, {"scheme": "data/rules/monthly_spend.yaml"})
+    # a name in no notebook stays an error, with a did-you-mean
+    with pytest.raises(ParameterError, match=r"'schemse' \(did you mean 'schemes'\?\)"):
+        check_parameters(imp, {"schemse": ["a.yaml"]}, notes=notes)
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_check_parameters_rejects_wrong_types_and_out_dir():
     path = resolve_notebook("impact")[1]
     with pytest.raises(ParameterError, match=r"'schemes' must be list\[str\]"):

@@ -27,7 +27,6 @@ rules); its public functions are importable from here too.
 from __future__ import annotations
 
 import secrets
-import warnings
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -43,7 +42,7 @@ from tierlab.io.masking import (
     pseudonymize_ids,
     text_series,
 )
-from tierlab.io.safe_text import keep_text_cells, write_csv
+from tierlab.io.safe_text import write_csv
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -86,7 +85,6 @@ class TierHistoryLike(Protocol):
     def changes(self) -> pd.DataFrame: ...
 
 
-_EXCEL_MAX_ROWS = 1_048_576
 _MAX_WIDTH = 60
 
 
@@ -290,49 +288,8 @@ def _write_csv(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
 
 def _write_workbook(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
                     changes: pd.DataFrame) -> None:
-    """Sheets ``tiers``, ``summary`` and ``changes`` (the latest changes if too many)."""
-    if len(table) >= _EXCEL_MAX_ROWS:
-        raise DataError(f"{path}: {len(table):,} customers do not fit in an Excel sheet "
-                        f"({_EXCEL_MAX_ROWS - 1:,} rows at most); write a .csv instead")
-    if len(changes) >= _EXCEL_MAX_ROWS:
-        warnings.warn(f"{path}: the change history has {len(changes):,} rows; the 'changes' "
-                      f"sheet keeps the latest {_EXCEL_MAX_ROWS - 1:,} (write a .csv for all)",
-                      UserWarning, stacklevel=3)
-        changes = changes.sort_values("review", kind="stable").iloc[-(_EXCEL_MAX_ROWS - 1):]
-    with pd.ExcelWriter(path, engine="openpyxl", date_format="YYYY-MM-DD",
-                        datetime_format="YYYY-MM-DD") as writer:
-        for sheet, frame in (("tiers", table), ("summary", summary), ("changes", changes)):
-            frame.to_excel(writer, sheet_name=sheet, index=False)
-            keep_text_cells(writer.sheets[sheet], frame)  # text stays text, never a formula
-            _format_sheet(writer.sheets[sheet], frame)
+    """Sheets ``tiers``, ``summary`` and ``changes`` (see :mod:`tierlab.io.excel`)."""
+    from tierlab.io.excel import write_tier_workbook
 
+    write_tier_workbook(path, table, summary, changes)
 
-def _display_width(s: pd.Series) -> int:
-    """Widest cell of a column in characters, CJK characters counting double."""
-    text = s.astype(str).where(s.notna(), "")
-    if not len(text):
-        return 0
-    width = text.str.len() + text.str.count(r"[^\x00-\x7f]")
-    return int(width.max())
-
-
-def _format_sheet(ws: Any, frame: pd.DataFrame) -> None:
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    ws.freeze_panes = "A2"
-    if len(frame.columns):
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    sample = frame.head(5000)
-    for i, col in enumerate(frame.columns, start=1):
-        values = sample[col]
-        if pd.api.types.is_datetime64_any_dtype(values):
-            width = 10
-        elif pd.api.types.is_float_dtype(values):
-            width = 12
-        else:
-            width = _display_width(values)
-        ws.column_dimensions[get_column_letter(i)].width = min(max(width, len(str(col)), 6) + 2,
-                                                               _MAX_WIDTH)

@@ -15,6 +15,7 @@ scheme comparison), :mod:`~tierlab.plots.value` (Lorenz curve, RFM heatmap, hold
 :mod:`~tierlab.plots.models` (cluster profiles, calibration).
 """
 
+from tierlab.plots._base import localize as localize  # for reports; not a plot function
 from tierlab.plots.models import plot_calibration, plot_cluster_profiles
 from tierlab.plots.tiers import (
     plot_migration,

@@ -12,7 +12,7 @@ import contextlib
 import functools
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import matplotlib as mpl
@@ -23,6 +23,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
+from matplotlib.figure import Figure
 
 from tierlab.errors import ArgumentError, DataError, did_you_mean
 
@@ -43,11 +44,79 @@ def quiet_glyphs() -> Iterator[None]:
         yield
 
 
+_CJK_FILES = re.compile(r"(NotoSansCJK|NotoSerifCJK|SourceHanSans|wqy|msyh|simhei|PingFang|"
+                        r"DroidSansFallback)", re.I)
+
+
 @functools.lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The first installed font of :data:`CJK_FONTS`, or None (looked up once, on first use)."""
+    """The first installed font of :data:`CJK_FONTS`, or None (looked up once, on first use).
+
+    Matplotlib caches its font list; a CJK font installed after that cache was written (e.g.
+    ``apt-get install fonts-noto-cjk``) is found among the system fonts and added.
+    """
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_FONTS if name in installed), None)
+    if found is not None:
+        return found
+    for path in font_manager.findSystemFonts():  # a loop over font files, once per process
+        if _CJK_FILES.search(path):
+            with contextlib.suppress(Exception):  # an unreadable font file is skipped
+                font_manager.fontManager.addfont(path)
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return next((name for name in CJK_FONTS if name in installed), None)
+
+
+_warned_no_cjk = False
+
+
+def localize(target: Figure | Axes, lang: str = "en",
+             labels: Mapping[str, str] | None = None) -> bool:
+    """Translate the fixed texts of a figure's plots into *lang* and give them a CJK font.
+
+    Titles, axis labels, tick labels, legends and colour-bar labels are looked up in
+    :func:`tierlab.i18n.plot_text`; *labels* (tier name → label) rename tiers. In Chinese
+    without an installed CJK font, the labels stay in English (never boxes) and a warning says
+    so, once per process.
+
+    Returns
+    -------
+    bool
+        Whether the texts were translated.
+    """
+    global _warned_no_cjk
+    from tierlab.i18n import check_lang, plot_text
+
+    if check_lang(lang) == "en":
+        return False
+    if cjk_font() is None:
+        if not _warned_no_cjk:
+            _warned_no_cjk = True
+            warnings.warn("no Chinese font is installed (e.g. apt-get install fonts-noto-cjk); "
+                          "the charts keep English labels", UserWarning, stacklevel=2)
+        return False
+    names = dict(labels or {})
+
+    def tr(value: str) -> str:
+        return names.get(value, plot_text(value, lang))
+
+    axes = target.axes if isinstance(target, Figure) else [target]
+    for ax in axes:
+        for t in (ax.title, ax.xaxis.label, ax.yaxis.label, *ax.texts):
+            t.set_text(tr(t.get_text()))
+        for axis in (ax.xaxis, ax.yaxis):
+            ticks = axis.get_ticklabels()
+            texts = [t.get_text() for t in ticks]
+            new = [tr(x) for x in texts]
+            if new != texts and all(texts):  # categorical ticks (tiers, scores): rename
+                axis.set_ticks(axis.get_ticklocs(), labels=new)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.get_title().set_text(tr(legend.get_title().get_text()))
+            for t in legend.get_texts():
+                t.set_text(tr(t.get_text()))
+        fit_cjk(ax)
+    return True
 
 
 def fit_cjk(ax: Axes) -> None:

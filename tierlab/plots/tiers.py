@@ -229,7 +229,8 @@ def plot_migration(matrix: pd.DataFrame, *, fmt: str | None = None, annot: bool 
     ----------
     matrix : DataFrame
         From :func:`tierlab.evaluate.migration_matrix`: rows = tier before (index ``from``),
-        columns = tier after (``to``), counts or shares; a ``(none)`` row/column is drawn as is.
+        columns = tier after (``to``), counts or shares; a ``(none)`` row/column is drawn when
+        it holds customers (an all-zero one is left out).
     fmt : str, optional
         Format of the cell texts (e.g. ``"d"``, ``".1%"``). By default whole numbers are shown
         as counts (``"d"``), a matrix of values in [0, 1] as percentages (``".0%"``).
@@ -254,6 +255,7 @@ def plot_migration(matrix: pd.DataFrame, *, fmt: str | None = None, annot: bool 
     check_ax(ax, func)
     frame = as_frame(matrix, func, expected)
     require_columns(frame, [], func, expected, numeric=list(frame.columns))
+    frame = _drop_empty_none(frame)
     values = frame.to_numpy(dtype="float64")
     finite = values[np.isfinite(values)]
     whole = bool(np.all(finite == np.round(finite)))
@@ -275,6 +277,18 @@ def plot_migration(matrix: pd.DataFrame, *, fmt: str | None = None, annot: bool 
         ax.set_title(f"Tier migration ({what})")
         fit_cjk(ax)
     return ax
+
+
+def _drop_empty_none(frame: pd.DataFrame) -> pd.DataFrame:
+    """The matrix without a ``(none)`` row or column that holds no customer (an empty category)."""
+    from tierlab.evaluate import NONE_LABEL
+
+    values = frame.to_numpy(dtype="float64")
+    rows = [i for i, r in enumerate(frame.index)
+            if not (r == NONE_LABEL and np.nansum(np.abs(values[i])) == 0)]
+    cols = [j for j, c in enumerate(frame.columns)
+            if not (c == NONE_LABEL and np.nansum(np.abs(values[:, j])) == 0)]
+    return frame.iloc[rows, cols] if rows and cols else frame
 
 
 _SWEEP_LABELS = {"share": "Share of customers", "customers": "Customers",

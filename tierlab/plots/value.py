@@ -165,8 +165,9 @@ def plot_rfm_heatmap(scored: pd.DataFrame, *, value: str | None = "monetary_tota
         table = frame.groupby(keys).size().unstack("f_score")
     else:
         table = frame[value].astype("float64").groupby(keys).agg(agg).unstack("f_score")
-    r_levels = np.arange(scores["r_score"].min(), scores["r_score"].max() + 1)[::-1]
-    f_levels = np.arange(scores["f_score"].min(), scores["f_score"].max() + 1)
+    # only the scores customers have: a score no one gets (ties) is no empty row or column
+    r_levels = np.unique(scores["r_score"].to_numpy())[::-1]
+    f_levels = np.unique(scores["f_score"].to_numpy())
     table = table.reindex(index=r_levels, columns=f_levels)
     if count:
         table = table.fillna(0).astype("int64")

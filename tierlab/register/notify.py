@@ -13,6 +13,7 @@ import pandas as pd
 
 from tierlab.errors import ArgumentError, DataError
 from tierlab.io.masking import mask_contacts, mask_email, mask_phone
+from tierlab.io.safe_text import keep_text_cells, write_csv
 from tierlab.register.views import changes_frame
 
 __all__ = ["NOTIFICATION_COLUMNS", "masked_text", "notification_list", "write"]
@@ -122,7 +123,9 @@ def write(frame: pd.DataFrame, path: str | Path) -> Path:
     out = frame.copy()
     out["review"] = pd.to_datetime(out["review"]).dt.date
     if suffix == ".csv":
-        out.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(out, path, index=False)  # UTF-8 with BOM; text never read as a formula
     else:
-        out.to_excel(path, index=False, sheet_name="notifications")
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            out.to_excel(writer, index=False, sheet_name="notifications")
+            keep_text_cells(writer.sheets["notifications"], out)  # text stays text
     return path

@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,10 @@ __all__ = [
     "OUT_PARAMETER",
     "PATH_PARAMETERS",
     "ParameterError",
+    "ParameterNote",
     "check_parameters",
     "notebook_parameters",
+    "other_notebook_parameters",
     "parse_parameters",
     "quiet_papermill",
     "resolve_notebook",
@@ -53,6 +56,27 @@ OUT_PARAMETER = "out_dir"
 
 class ParameterError(ArgumentError):
     """A notebook parameter is unknown, of the wrong type, or cannot be read."""
+
+
+class ParameterNote(UserWarning):
+    """A parameter was left out because it belongs to another bundled notebook (not an error).
+
+    One parameters file can serve both reports: ``scheme`` (segmentation) and ``schemes``
+    (impact) sit side by side, each notebook takes its own and notes the other.
+    """
+
+
+def other_notebook_parameters(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Parameters of the other bundled notebooks: name → the first notebook that has it."""
+    here = Path(path).resolve()
+    owners: dict[str, str] = {}
+    for short, file in NOTEBOOKS.items():
+        other = project_root() / "notebooks" / file
+        if not other.exists() or other.resolve() == here:
+            continue
+        for name in notebook_parameters(other):  # a loop over a few parameter names
+            owners.setdefault(name, short)
+    return owners
 
 
 # ------------------------------------------------------------------------------------- notebooks
@@ -226,7 +250,8 @@ def _type_ok(value: Any, annotation: str) -> bool:
 
 
 def check_parameters(notebook: str | os.PathLike[str], params: Mapping[str, Any], *,
-                     allow_out_dir: bool = False) -> dict[str, Any]:
+                     allow_out_dir: bool = False,
+                     notes: list[str] | None = None) -> dict[str, Any]:
     """Check parameters against a notebook's ``parameters`` cell; return them normalized.
 
     Parameters
@@ -237,6 +262,10 @@ def check_parameters(notebook: str | os.PathLike[str], params: Mapping[str, Any]
         Name → value.
     allow_out_dir : bool
         Accept ``out_dir`` (it is set by :func:`run_report` itself).
+    notes : list, optional
+        Where to append a note for each parameter left out because it belongs to another
+        bundled notebook (``schemes`` given to the segmentation report); without a list, each
+        note is a :class:`ParameterNote` warning.
 
     Returns
     -------
@@ -247,8 +276,8 @@ def check_parameters(notebook: str | os.PathLike[str], params: Mapping[str, Any]
     Raises
     ------
     ParameterError
-        An unknown name (with a "did you mean" and the list of parameters) or a value whose type
-        does not match the notebook's annotation.
+        An unknown name — in no bundled notebook — (with a "did you mean" and the list of
+        parameters) or a value whose type does not match the notebook's annotation.
     """
     known = notebook_parameters(notebook)
     if not known:
@@ -256,8 +285,19 @@ def check_parameters(notebook: str | os.PathLike[str], params: Mapping[str, Any]
                              "(property inspector → tags) so the notebook can take parameters")
     listing = ", ".join(f"{n} ({p['inferred_type_name']})" for n, p in known.items())
     out: dict[str, Any] = {}
+    others: dict[str, str] | None = None
     for name, value in params.items():
         if name not in known:
+            if others is None:
+                others = other_notebook_parameters(notebook)
+            if name in others:  # one parameters file for both reports: not an error
+                note = (f"{Path(notebook).name}: parameter {name!r} is for the {others[name]} "
+                        "report; left out here")
+                if notes is not None:
+                    notes.append(note)
+                else:
+                    warnings.warn(note, ParameterNote, stacklevel=2)
+                continue
             raise ParameterError(f"{Path(notebook).name} has no parameter {name!r}"
                                  f"{did_you_mean(name, known)}; its parameters are: {listing}")
         if name == OUT_PARAMETER and not allow_out_dir:

@@ -20,6 +20,7 @@ from tierlab.features.panel import MonthlyArrays
 from tierlab.tiers.changelog import ChangeLog
 from tierlab.tiers.conditions import metric_leaves
 from tierlab.tiers.metrics import ReviewMetrics
+from tierlab.tiers.reasons import sentences
 from tierlab.tiers.scheme import TierScheme
 
 __all__ = ["TierHistory", "cross_tiers"]
@@ -108,6 +109,45 @@ class TierHistory:
                           ("reason", "reason")):
             out[col] = last[name].array.take(where, allow_fill=True)
         return out
+
+    # ----------------------------------------------------------------- other languages
+    def changes_in(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`changes` with the reasons in *lang* (``"en"`` or ``"zh"``)."""
+        if lang == "en":
+            return self.changes
+        frame = self.changes.copy()
+        rows = self.log.by_customer()
+        frame["reason"] = pd.array(sentences(self.log, self.scheme, self.reviews, rows,
+                                             lang=lang), dtype="str")
+        return frame
+
+    def current_in(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`current` with the reasons in *lang* (``"en"`` or ``"zh"``)."""
+        if lang == "en":
+            return self.current
+        out = self.current.copy()
+        rows = self.log.last_per_customer()
+        text = pd.array(sentences(self.log, self.scheme, self.reviews, rows, lang=lang),
+                        dtype="str")
+        where = np.full(len(out), -1, dtype=np.int64)
+        where[self.log.customer[rows]] = np.arange(len(rows))
+        out["reason"] = text.take(where, allow_fill=True)
+        return out
+
+    def metric_range(self, metric: str, window: str | None) -> tuple[float, float] | None:
+        """Smallest and largest value of a metric over the customers with a tier, all reviews.
+
+        None when the history has no monthly arrays (built from codes) or no value is defined.
+        """
+        if self._arr is None:
+            return None
+        lo, hi = np.inf, -np.inf
+        for t in range(len(self.reviews)):  # a loop over reviews, each vectorized
+            values = self._metrics(t).value(metric, window)[self.codes[:, t] >= 0]
+            values = values[np.isfinite(values)]
+            if values.size:
+                lo, hi = min(lo, float(values.min())), max(hi, float(values.max()))
+        return None if lo > hi else (lo, hi)
 
     def at(self, date: Any) -> pd.Series:
         """Tier of every customer at the last review on or before ``date``."""

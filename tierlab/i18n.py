@@ -1,0 +1,446 @@
+"""The words of the reports in English and Chinese: a small message catalogue.
+
+Every heading, sentence, table header and axis label a report shows is looked up here by key
+(:func:`text`), so a report in ``lang="zh"`` has no English left in it. Keys are short English
+ids; a template takes ``str.format`` fields. :func:`column_label` turns a table column name
+(``revenue_share``) into a header for people (``Revenue share`` / ``收入占比``), and
+:func:`plot_text` translates the fixed texts of the plots.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from tierlab.errors import ArgumentError, did_you_mean
+
+__all__ = ["LANGS", "check_lang", "column_label", "column_labels", "date_label", "has_text",
+           "month_label", "plot_text", "text", "value_label"]
+
+#: The report languages.
+LANGS = ("en", "zh")
+
+# key -> (English, Chinese)
+_TEXT: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------------ titles and headings
+    "title_segmentation": ("Customer tiers: segmentation study", "客户分级：客户细分研究"),
+    "title_impact": ("Rule-change impact", "分级规则调整影响评估"),
+    "h_summary": ("Summary", "摘要"),
+    "h_data": ("Data quality", "数据质量"),
+    "h_rfm": ("Recency, frequency and spend (RFM)", "最近购买、购买频次与消费金额（RFM）"),
+    "h_clusters": ("Customer groups (clusters)", "客户群组（聚类）"),
+    "h_tiers": ("Tiers under the scheme", "分级方案下的客户等级"),
+    "h_trend": ("Trend over the reviews", "各次评审的趋势"),
+    "h_migration": ("Moves between the last two reviews", "最近两次评审之间的等级变动"),
+    "h_concentration": ("Revenue concentration", "收入集中度"),
+    "h_validity": ("Do the tiers predict spend?", "等级能否预测未来消费？"),
+    "h_potential": ("Potential and churn", "增长潜力与流失风险"),
+    "h_cross": ("Tiers by region and industry", "按地区和行业的客户等级"),
+    "h_table": ("Tier management table", "客户等级管理表"),
+    "h_schemes": ("The schemes", "分级方案"),
+    "h_who_changes": ("What changes for whom", "对哪些客户有何变化"),
+    "h_revenue_cost": ("Revenue and benefit cost per tier", "各等级的收入与权益成本"),
+    "h_affected": ("The customers most affected", "受影响最大的客户"),
+    "h_stability": ("Stability and predictive validity", "稳定性与预测效度"),
+    "h_sweep": ("Threshold sweep", "阈值敏感性分析"),
+    "h_notes": ("Notes", "说明"),
+    # ------------------------------------------------------------------ summary sentences
+    "s_study_date": ("Study date: {date}.", "研究日期：{date}。"),
+    "s_data": ("Data used: {rows} transactions of {customers} customers from {start} to {end}; "
+               "{rejected} rows were set aside.",
+               "使用数据：{start}至{end}期间{customers}位"
+               "客户的{rows}笔交易；另有{rejected}行数据被剔除。"),
+    "s_no_rejected": ("Data used: {rows} transactions of {customers} customers from {start} to "
+                      "{end}; every row of the file was usable.",
+                      "使用数据：{start}至{end}期间{custome"
+                      "rs}位客户的{rows}笔交易；文件中所有行均可使用。"),
+    "s_scheme": ("Tier scheme: {scheme} ({tiers} tiers, reviewed {review}).",
+                 "分级方案：{scheme}（{tiers}个等级，{review}评审）。"),
+    "s_mix": ("At the review of {date}: {mix}.", "在{date}的评审中：{mix}。"),
+    "s_mix_item": ("{tier} {customers} customers ({share}, {revenue_share} of revenue)",
+                   "{tier}{customers}位客户（占{share}，贡献{revenue_share}的收入）"),
+    "s_changes": ("Since the previous review ({previous}): {up} customers moved up, {down} moved "
+                  "down and {new} new customers got a tier.",
+                  "与上次评审（{previous}）相比：{up}位客户升"
+                  "级，{down}位客户降级，{new}位新客户获得等级。"),
+    "s_single_review": ("There is only one review so far, so there is nothing to compare yet.",
+                        "目前只有一次评审，暂无可比较的变化。"),
+    "s_no_warnings": ("Nothing to flag: the tiers, the customer table and the thresholds look "
+                      "plausible.", "无需注意的问题：客户等级、客户表和阈值均无异常。"),
+    "s_warnings": ("Points to check:", "需要注意："),
+    "review_monthly": ("monthly", "每月"),
+    "review_quarterly": ("quarterly", "每季度"),
+    "review_half-yearly": ("half-yearly", "每半年"),
+    "review_yearly": ("yearly", "每年"),
+    # ------------------------------------------------------------------ sanity warnings
+    "w_tier_empty": ("No customer is in the tier {tier}; check its condition.",
+                     "等级「{tier}」中没有客户，请检查其条件。"),
+    "w_tier_dominant": ("{share} of the customers are in the tier {tier}: the scheme barely "
+                        "separates them; check the thresholds against this data.",
+                        "{share}的客户处于等级「{tier}」"
+                        "，方案几乎无法区分客户；请根据本数据检查阈值。"),
+    "w_customer_match": ("Only {share} of the customers in the transactions appear in the "
+                         "customer table: is it the table for this data?",
+                         "交易中的客户只有{share}出现在客户表中：客户表是否与本数据对应？"),
+    "w_sample_customers": ("The bundled sample's customer table was not used: it belongs to the "
+                           "sample transactions only.",
+                           "未使用内置示例的客户表：它只适用于示例交易数据。"),
+    "w_threshold_high": ("The threshold of {tier} ({condition}) is above every value in the "
+                         "data (highest {highest}): no customer can reach it.",
+                         "等级「{tier}」的阈值（{condition}）高于数"
+                         "据中的所有值（最高为{highest}）：没有客户能达到。"),
+    "w_threshold_low": ("The threshold of {tier} ({condition}) is below every value in the "
+                        "data (lowest {lowest}): every customer meets it.",
+                        "等级「{tier}」的阈值（{condition}）低于"
+                        "数据中的所有值（最低为{lowest}）：所有客户都满足。"),
+    "w_lint": ("Scheme check: {message}", "方案检查：{message}"),
+    # ------------------------------------------------------------------ notes from warnings
+    "n_rfm_levels": ("Many customers share the same {dimension}, so its score has {k} levels, "
+                     "not {bins}.", "许多客户的{dimension}相同，因此"
+                                    "该得分只有{k}档，而不是{bins}档。"),
+    "n_fit": ("The {model} model's fit is uncertain (few repeat buyers); read its predictions "
+              "with care.", "{model}模型的拟合不够可靠（回购客户较少），请谨慎看待其预测。"),
+    "n_overrides": ("Some manual tier overrides name customers without transactions; they are "
+                    "ignored.", "部分人工等级调整指向没有交易的客户，已忽略。"),
+    "n_history_split": ("The change history has more rows than an Excel sheet holds; it is "
+                        "written in full beside the workbook.",
+                        "变动历史的行数超过Excel工作表上限，已完整写入工作簿旁的文件。"),
+    "n_no_cjk_font": ("No Chinese font is installed, so the charts keep English labels.",
+                      "系统未安装中文字体，图表仍使用英文标签。"),
+    "n_other": ("Note: {message}", "说明：{message}"),
+    "dim_recency": ("recency", "最近购买时间"),
+    "dim_frequency": ("number of orders", "订单数"),
+    "dim_monetary": ("spend", "消费金额"),
+    # ------------------------------------------------------------------ section sentences
+    "p_data": ("Every row of the file is either used or set aside with a reason.",
+               "文件中的每一行要么被使用，要么附原因被剔除。"),
+    "p_rejected_examples": ("The first rows set aside, as read from the file:",
+                            "前几行被剔除的数据（按文件原样）："),
+    "p_customers": ("The customer table (contact details masked):", "客户表（联系方式已遮蔽）："),
+    "p_no_customers": ("No customer table was used.", "未使用客户表。"),
+    "p_rfm": ("Scores 1–5 per dimension (cut points learned from these customers) and the "
+              "classic RFM segments.", "每个维度1–5分（分界点由这些客户的"
+                                       "数据得出）以及经典的RFM客户细分。"),
+    "p_clusters": ("Customers grouped by their recency, orders and spend; each group is named "
+                   "after its typical customer ({k} groups).",
+                   "按最近购买、订单数和消费金额对客户分组；每组以其典型客户命名（共{k}组）。"),
+    "p_stability": ("Tier changes per customer per year: {changes}; customers switching back "
+                    "and forth within {window} reviews: {flicker}; average stay in a tier: "
+                    "{stay} reviews.",
+                    "每位客户每年的等级变动次数：{changes}；在{w"
+                    "indow}次评审内来回变动的客户：{flicker}；"
+                    "平均在同一等级停留{stay}次评审。"),
+    "p_migration": ("Tiers at {previous} (rows) and {last} (columns).",
+                    "{previous}（行）与{last}（列）的客户等级。"),
+    "p_changes": ("Changes at the last review, with the reason each customer would be given:",
+                  "最近一次评审的变动，以及可告知客户的原因："),
+    "p_no_changes": ("No tier changed at the last review.", "最近一次评审没有等级变动。"),
+    "p_concentration": ("Gini {gini}; the top 10% of customers bring {top10} of net revenue, "
+                        "the top 20% {top20}.",
+                        "基尼系数{gini}；前10%的客户贡献{top10}的净收入，前20%的客户贡献{top20}。"),
+    "p_validity": ("Holdout {start} – {end}: rank correlation of tier and spend {spearman}; "
+                   "spend rises with the tier: {ordered}; top-tier lift {lift}×.",
+                   "验证期{start}至{end}：等级与消费的等级相关系数"
+                   "为{spearman}；消费随等级升高：{ordered}；"
+                   "最高等级的提升倍数为{lift}倍。"),
+    "p_validity_intro": ("The scheme runs on the data up to {months} months before the study "
+                         "date; the tiers then are compared with the spend in those months.",
+                         "方案使用研究日期前{months}个月之前的数"
+                         "据运行；再将当时的等级与这些月份的消费进行比较。"),
+    "p_potential": ("{stars} rising stars (low tier, high predicted spend) and {risk} top-tier "
+                    "customers at risk of stopping.",
+                    "{stars}位潜力客户（等级低但预测消费高），{risk}位高等级客户有流失风险。"),
+    "p_cross": ("Tier × {by} (customers)", "等级 × {by}（客户数）"),
+    "p_table": ("One row per customer: tier, since when, previous tier and the reason; contact "
+                "details masked. The full table, a summary and the change history are in the "
+                "workbook {file}.",
+                "每位客户一行：等级、起始日期、之前的等级及原因；联系方"
+                "式已遮蔽。完整表格、汇总和变动历史见工作簿{file}。"),
+    "p_files": ("Files written: {files}.", "已生成的文件：{files}。"),
+    "p_impact_intro": ("{n} schemes run on the same data; {baseline} is the baseline.",
+                       "{n}个方案在相同数据上运行；{baseline}为基准方案。"),
+    "p_who_changes": ("Under {other}, compared with {baseline}: {up} customers would move up, "
+                      "{down} would move down and {same} keep their tier.",
+                      "与{baseline}相比，在{other}下：{up}位客户"
+                      "将升级，{down}位客户将降级，{same}位客户等级不变。"),
+    "p_cost_share": ("Benefit cost per year {cost_before} → {cost_after}; revenue share of the "
+                     "top tier {share_before} → {share_after}.",
+                     "每年权益成本 {cost_before} → {cost_after}；"
+                     "最高等级的收入占比 {share_before} → {share_after}。"),
+    "p_who_changes_tier": ("{tier}: {before} → {after} customers.",
+                           "{tier}：{before} → {after}位客户。"),
+    "p_revenue_cost": ("Revenue: net spend of the customers in each tier at the last review. "
+                       "Benefit cost: members × the tier's benefit cost per review × reviews "
+                       "per year.", "收入：最近一次评审时各等级客户的净消费。权益成本："
+                                    "会员数 × 每次评审的权益成本 × 每年评审次数。"),
+    "p_sweep": ("Tier sizes at the last review as {setting} of {baseline} varies (the scheme "
+                "file is not changed).",
+                "当{baseline}的「{setting}」变化时，最近一次评审的各等级客户数（方案文件不变）。"),
+    "p_no_holdout": ("No holdout was run ("
+                     "holdout months = 0).", "未进行验证期检验（验证月数为0）。"),
+    "yes": ("yes", "是"),
+    "no": ("no", "否"),
+    "empty_rejected": ("No rejected rows.", "没有被剔除的行。"),
+    "empty_table": ("Nothing to show.", "没有可显示的内容。"),
+    "empty_flags": ("No customer is flagged.", "没有被标记的客户。"),
+    "empty_affected": ("No customer's tier dif"
+                       "fers from the baseline.", "没有客户的等级与基准方案不同。"),
+    "missing": ("unknown", "未知"),
+    "none_tier": ("(no tier)", "（无等级）"),
+    "sweep_label": ("{tier}: {metric} {op}", "{tier}：{metric}{op}"),
+}
+
+# column name -> (English header, Chinese header)
+_COLUMNS: dict[str, tuple[str, str]] = {
+    "customer_id": ("Customer", "客户编号"), "name": ("Name", "名称"),
+    "contact": ("Contact", "联系方式"), "tier": ("Tier", "等级"), "label": ("Label", "等级名称"),
+    "tier_since": ("In tier since", "等级起始日期"), "since": ("In tier since", "等级起始日期"),
+    "previous_tier": ("Previous tier", "之前等级"), "reason": ("Reason", "原因"),
+    "notes": ("Notes", "备注"), "review": ("Review", "评审日期"),
+    "from_tier": ("From", "原等级"), "to_tier": ("To", "新等级"),
+    "direction": ("Direction", "方向"), "rule": ("Rule", "规则"),
+    "customers": ("Customers", "客户数"), "share": ("Share", "占比"),
+    "revenue": ("Revenue", "收入"), "revenue_share": ("Revenue share", "收入占比"),
+    "new": ("New", "新增"), "up": ("Up", "升级"), "down": ("Down", "降级"),
+    "benefit_cost": ("Benefit cost", "权益成本"), "scheme": ("Scheme", "方案"),
+    "rows": ("Rows", "行数"), "example_rows": ("Example rows", "示例行号"),
+    "segment": ("Segment", "细分"), "median_recency_days": ("Median days since last purchase",
+                                                           "距上次购买天数中位数"),
+    "median_frequency": ("Median orders", "订单数中位数"),
+    "median_monetary": ("Median spend", "消费金额中位数"),
+    "cluster": ("Group", "群组"), "size": ("Customers", "客户数"),
+    "silhouette": ("Silhouette", "轮廓系数"), "k": ("Groups", "组数"),
+    "mean_spend": ("Mean spend", "平均消费"), "median_spend": ("Median spend", "消费中位数"),
+    "avg_order_value": ("Average order", "平均订单金额"),
+    "orders": ("Orders", "订单数"), "spend": ("Spend", "消费金额"),
+    "predicted_spend": ("Predicted spend", "预测消费"),
+    "p_no_purchase": ("Chance of no purchase", "不再购买的概率"),
+    "rising_star": ("Rising star", "潜力客户"), "at_risk": ("At risk", "流失风险"),
+    "value": ("Value", "数值"), "model": ("Model", "模型"),
+    "customer_name": ("Name", "名称"), "file": ("File", "文件"), "tiers": ("Tiers", "等级"),
+    "changes_per_customer_year": ("Changes per customer per year", "每客户每年变动次数"),
+    "flicker_rate": ("Back-and-forth rate", "来回变动率"),
+    "mean_reviews_in_tier": ("Average reviews in a tier", "平均停留评审次数"),
+    "changes": ("Changes", "变动次数"), "spearman": ("Rank correlation", "等级相关系数"),
+    "ordered": ("Spend rises with tier", "消费随等级升高"),
+    "top_tier_lift": ("Top-tier lift", "最高等级提升倍数"),
+    "recency_days": ("Days since last purchase", "距上次购买天数"),
+    "frequency": ("Orders", "订单数"), "monetary_total": ("Net spend", "净消费"),
+    "moved_up": ("Moved up", "升级"), "moved_down": ("Moved down", "降级"),
+    "unchanged": ("Unchanged", "不变"), "baseline": ("Baseline", "基准"),
+    "reason_baseline": ("Reason (baseline)", "原因（基准）"),
+    "customers_share": ("Share of customers", "客户占比"),
+    "dimension": ("Dimension", "维度"), "score": ("Score", "得分"), "range": ("Range", "取值范围"),
+    "source_row": ("Row in file", "文件行号"), "n_customers": ("Customers", "客户数"),
+    "mean_orders": ("Mean orders", "平均订单数"), "mean_recency_days": ("Mean days sinc"
+                                                                   "e last purchase",
+                                                                   "距上次购买平均天数"),
+    "mean_satisfaction": ("Mean satisfaction", "平均满意度"),
+    "stability_ari": ("Stability (ARI)", "稳定性（ARI）"), "chosen": ("Chosen", "选定"),
+    "changed": ("Changed", "变动"), "share_changed": ("Share changed", "变动占比"),
+    "mae": ("Mean absolute error", "平均绝对误差"), "rmse": ("RMSE", "均方根误差"),
+    "auc": ("AUC", "AUC"), "target": ("Target", "目标"),
+    "spearman_pvalue": ("p-value", "p值"), "mean_shar"
+                                          "e_changed": ("Mean share changed", "平均变动占比"),
+    "benefit_cost_per_review": ("Benefit cost per review", "每次评审权益成本"),
+    "total": ("Total", "合计"), "only_one": ("Tier under one scheme only", "仅在一个方案下有等级"),
+    "scaled": ("Positions scaled", "位置按比例比较"),
+    "region": ("Region", "地区"), "indu"
+                                "stry": ("Industry", "行业"), "province": ("Province", "省份"),
+    "condition": ("Condition", "条件"), "promote_after": ("Reviews to qualify", "升级所需连"
+                                                                              "续评审次数"),
+    "first_review": ("First review", "首次评审"), "last_review": ("Last review", "最近评审"),
+    "timestamp": ("Time", "时间"), "amount": ("Amount", "金额"), "order_id": ("Order", "订单号"),
+    "quantity": ("Quantity", "数量"), "channel": ("Channel", "渠道"), "phone": ("Phone", "电话"),
+    "email": ("E-mail", "电子邮箱"), "signup_date": ("Signed up", "注册日期"),
+    "satisfaction": ("Satisfaction", "满意度"),
+    "recency_days_mean": ("Days since last purchase (mean)", "距上次购买天数（均值）"),
+    "recency_days_median": ("Days since last purchase (median)", "距上次购买天数（中位数）"),
+    "frequency_mean": ("Orders (mean)", "订单数（均值）"),
+    "frequency_median": ("Orders (median)", "订单数（中位数）"),
+    "monetary_total_mean": ("Net spend (mean)", "净消费（均值）"),
+    "monetary_total_median": ("Net spend (median)", "净消费（中位数）"),
+}
+
+# cell values that are words: (English, Chinese)
+_VALUES: dict[str, tuple[str, str]] = {
+    "new": ("new", "新增"), "up": ("up", "升级"), "down": ("down", "降级"),
+    "same": ("same", "不变"), "initial": ("first review", "首次评审"),
+    "promotion": ("promotion", "升级"), "demotion": ("demotion", "降级"),
+    "override": ("manual override", "人工调整"),
+    "Champions": ("Champions", "冠军客户"), "Loyal": ("Loyal", "忠诚客户"),
+    "Potential loyalists": ("Potential loyalists", "潜在忠诚客户"), "New": ("New", "新客户"),
+    "Promising": ("Promising", "有潜力客户"), "Need attention": ("Need attention", "需要关注"),
+    "About to sleep": ("About to sleep", "即将沉睡"), "At risk": ("At risk", "有流失风险"),
+    "Can't lose": ("Can't lose", "不能失去"), "Hibernating": ("Hibernating", "休眠客户"),
+    "Lost": ("Lost", "已流失"),
+    "missing customer_id": ("missing customer id", "缺少客户编号"),
+    "duplicate customer_id": ("duplicate customer id", "客户编号重复"),
+    "duplicate order line": ("duplicate order line", "订单行重复"),
+    "missing amount": ("missing amount", "缺少金额"), "missing "
+                                                  "timestamp": ("missing date", "缺少日期"),
+    "unparseable amount": ("amount is not a number", "金额无法识别"),
+    "unparseable quantity": ("quantity is not a number", "数量无法识别"),
+    "unparseable timestamp": ("date not recognised", "日期无法识别"),
+}
+
+# fixed texts of the plots (English as drawn) -> Chinese
+_PLOT: dict[str, str] = {
+    "customers": "客户数", "Customers": "客户数", "share": "占比", "Share": "占比",
+    "revenue share": "收入占比", "Revenue share": "收入占比", "Revenue": "收入",
+    "revenue": "收入", "Tier": "等级", "tier": "等级", "review": "评审", "Review": "评审",
+    "Days since last purchase": "距上次购买天数", "days": "天", "Orders": "订单数",
+    "orders (log scale)": "订单数（对数刻度）", "Net spend": "净消费",
+    "net spend (log scale; ≤ 1 shown at 1)": "净消费（对数刻度；≤1 显示为1）",
+    "Share of customers": "客户占比", "Share of revenue": "收入占比",
+    "share of customers": "客户占比", "share of revenue": "收入占比",
+    "Benefit cost": "权益成本", "benefit cost": "权益成本", "Customers per tier": "各等级客户数",
+    "From": "原等级", "To": "新等级", "from": "原等级", "to": "新等级",
+    "Recency score": "最近购买得分", "Frequency score": "购买频次得分",
+    "Monetary score": "消费金额得分", "R score": "R得分", "F score": "F得分", "M score": "M得分",
+    "current": "当前值", "Current": "当前值", "scheme": "方案", "Scheme": "方案",
+    "predicted": "预测", "actual": "实际", "Predicted": "预测", "Actual": "实际",
+    "Mean holdout spend": "验证期平均消费", "holdout spend": "验证期消费",
+    "Cumulative share of customers": "客户累计占比", "Cumulative share of revenue": "收入累计占比",
+    "recency days": "距上次购买天数", "frequency": "订单数", "monetary total": "净消费",
+    "log2(cluster mean / overall mean)": "log2（群组均值 / 总体均值）",
+    "equality": "完全平均", "Equality": "完全平均", "Share of total": "占总体比例",
+    "Feature (cell text: cluster mean)": "特征（单元格：群组均值）",
+    "Cluster (customers)": "群组（客户数）",
+    "Cluster profiles relative to all customers": "各群组相对全体客户的特征",
+    "Perfect calibration": "完美校准", "Model": "模型", "To tier": "新等级",
+    "From tier": "原等级", "Current value": "当前值", "Threshold value": "阈值",
+    "Share of customers (lowest spend first)": "客户占比（按消费从低到高）",
+    "F score (frequency, higher = more orders)": "F得分（频次，越高订单越多）",
+    "R score (recency, higher = more recent)": "R得分（最近购买，越高越近）",
+    "Tier mean": "等级平均", "All customers": "全体客户",
+    "Mean holdout spend per customer": "验证期每位客户平均消费",
+    "Holdout spend per tier (bar labels: lift)": "各等级验证期消费（柱标：提升倍数）",
+    "Share of customers and revenue by tier": "各等级的客户与收入占比",
+    "Share of cust"
+    "omers by tier": "各等级的客户占比", "Share of revenue by tier": "各等级的收入占比",
+    "Tier migration (customers)": "等级变动（客户数）",
+    "Tier migration (share of customers)": "等级变动（客户占比）",
+    "Customers by R and F score": "按R、F得分的客户数",
+    "Share of customers per tier as the threshold varies": "阈值变化时各等级的客户占比",
+    "Share of revenue per tier as the threshold varies": "阈值变化时各等级的收入占比",
+    "Customers per tier as the threshold varies": "阈值变化时各等级的客户数",
+    "Share of revenue per tier under each scheme": "各方案下各等级的收入占比",
+    "Customers per tier under each scheme": "各方案下各等级的客户数",
+    "Benefit cost per tier under each scheme": "各方案下各等级的权益成本",
+    "Revenue per tier under each scheme": "各方案下各等级的收入",
+    "Share of customers per tier": "各等级的客户占比",
+    "spend": "消费", "no purchase": "不再购买", "probability of no purchase": "不再购买概率",
+    "purchases": "购买次数", "(none)": "（无等级）",
+    "new": "新增", "up": "升级", "down": "降级",
+}
+
+# dynamic plot texts: (pattern, Chinese template using the groups)
+_PLOT_PATTERNS: list[tuple[str, str]] = [
+    (r"Revenue concentration \(Gini (?P<g>[\d.]+)\)", "收入集中度（基尼系数 {g}）"),
+    (r"Revenue \(Gini (?P<g>[\d.]+)\)", "收入（基尼系数 {g}）"),
+    (r"Customers per tier — (?P<s>.+)", "各等级客户数 — {s}"),
+    (r"Share of customers per tier — (?P<s>.+)", "各等级客户占比 — {s}"),
+    (r"Mean predicted (?P<w>.+)", "平均预测{w}"),
+    (r"Mean actual (?P<w>.+) \(holdout\)", "平均实际{w}（验证期）"),
+    (r"Calibration by decile of predicted (?P<w>.+)", "按预测{w}十分位的校准"),
+    (r"Spearman \u03c1 = (?P<r>[-\d.]+)", "斯皮尔曼相关系数 \u03c1 = {r}"),
+    (r"(?P<w>Sum|Mean|Median) monetary total by R and F score", "按R、F得分的消费金额"),
+    (r"(?P<w>Sum|Mean|Median) monetary total", "消费金额"),
+]
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def check_lang(lang: object) -> str:
+    """*lang* when it is a report language, else an :class:`ArgumentError` naming the choices."""
+    if not isinstance(lang, str) or lang not in LANGS:
+        raise ArgumentError(f"lang={lang!r} is not a report langu"
+                             "age{did_you_mean(str(lang), LANGS)}"
+                            f"; use one of {', '.join(LANGS)}")
+    return lang
+
+
+def has_text(key: str) -> bool:
+    """Whether the catalogue has *key*."""
+    return key in _TEXT
+
+
+def text(key: str, lang: str = "en", **fields: Any) -> str:
+    """The text *key* in *lang*, with ``str.format`` *fields* filled in.
+
+    Raises
+    ------
+    ArgumentError
+        Unknown key or language.
+    """
+    i = LANGS.index(check_lang(lang))
+    try:
+        template = _TEXT[key][i]
+    except KeyError:
+        raise ArgumentError(f"no report text {key!r}{did_you_mean(key, _TEXT)}") from None
+    return template.format(**fields) if fields else template
+
+
+def column_label(name: object, lang: str = "en") -> str:
+    """A table header for people: ``revenue_share`` → ``Revenue share`` / ``收入占比``.
+
+    Names outside the catalogue: underscores become spaces and the first letter is capitalised.
+    """
+    i = LANGS.index(check_lang(lang))
+    key = str(name)
+    if key in _COLUMNS:
+        return _COLUMNS[key][i]
+    words = key.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else key
+
+
+def column_labels(names: Iterable[object], lang: str = "en") -> list[str]:
+    """:func:`column_label` of each name."""
+    return [column_label(n, lang) for n in names]
+
+
+def value_label(value: object, lang: str = "en") -> str:
+    """A word in a table cell (``up``, ``promotion``) in *lang*; other values as text."""
+    i = LANGS.index(check_lang(lang))
+    key = str(value)
+    return _VALUES[key][i] if key in _VALUES else key
+
+
+def plot_text(value: str, lang: str = "en") -> str:
+    """A plot text in *lang* (unchanged when English or not in the catalogue).
+
+    Multi-line texts are translated line by line; texts with numbers or names in them
+    (``Revenue concentration (Gini 0.41)``) by pattern.
+    """
+    if check_lang(lang) == "en" or not value:
+        return value
+    if "\n" in value:
+        return "\n".join(plot_text(line, lang) for line in value.split("\n"))
+    if value in _PLOT:
+        return _PLOT[value]
+    for pattern, template in _PLOT_PATTERNS:
+        m = re.fullmatch(pattern, value)
+        if m:
+            fields = {k: _PLOT.get(v, v) for k, v in m.groupdict().items()}
+            return template.format(**fields)
+    return value
+
+
+def month_label(date: Any, lang: str = "en") -> str:
+    """A month for people: ``Mar 2025`` / ``2025年3月``."""
+    d = pd.Timestamp(date)
+    if check_lang(lang) == "zh":
+        return f"{d.year}年{d.month}月"
+    return f"{_MONTHS_EN[d.month - 1]} {d.year}"
+
+
+def date_label(date: Any, lang: str = "en") -> str:
+    """A day for people: ``2025-03-31`` / ``2025年3月31日``."""
+    d = pd.Timestamp(date)
+    if check_lang(lang) == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return d.strftime("%Y-%m-%d")
