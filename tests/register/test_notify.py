@@ -76,3 +76,19 @@ def test_bad_arguments(reg, tmp_path):
         reg.export_notifications(tmp_path / "x.txt")
     with pytest.raises(Exception, match="no committed review on 2025-03-31"):
         reg.notification_list("2025-03-31")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_names_that_look_like_formulas_stay_text(reg, tmp_path, suffix):
+    customers = CUSTOMERS.assign(name=['=HYPERLINK("http://x","y")', "+1-2", "@SUM(A1)"])
+    path = reg.export_notifications(tmp_path / f"n{suffix}", customers=customers)
+    if suffix == ".csv":
+        text = path.read_text(encoding="utf-8-sig")
+        assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    else:
+        import openpyxl
+
+        ws = openpyxl.load_workbook(path).active
+        cells = [c for row in ws.iter_rows() for c in row]
+        assert not [c.coordinate for c in cells if c.data_type in ("f", "e")]
+        assert '=HYPERLINK("http://x","y")' in [c.value for c in cells]
