@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError
 from tierlab.segment import ClusterResult, _business_names, cluster_customers
 
 
@@ -223,12 +223,12 @@ def test_k_not_below_customer_count():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        pytest.param({"method": "kmean"}, SchemeError, "did you mean 'kmeans'", id="method"),
-        pytest.param({"k": 1}, SchemeError, "integer >= 2", id="k-one"),
-        pytest.param({"k": "best"}, SchemeError, "'auto'", id="k-text"),
-        pytest.param({"k_range": [1, 2]}, SchemeError, ">= 2", id="k-range"),
-        pytest.param({"sample_size": 0}, SchemeError, "sample_size", id="sample"),
-        pytest.param({"n_bootstrap": -1}, SchemeError, "n_bootstrap", id="bootstrap"),
+        pytest.param({"method": "kmean"}, ArgumentError, "did you mean 'kmeans'", id="method"),
+        pytest.param({"k": 1}, ArgumentError, "integer >= 2", id="k-one"),
+        pytest.param({"k": "best"}, ArgumentError, "'auto'", id="k-text"),
+        pytest.param({"k_range": [1, 2]}, ArgumentError, ">= 2", id="k-range"),
+        pytest.param({"sample_size": 0}, ArgumentError, "sample_size", id="sample"),
+        pytest.param({"n_bootstrap": -1}, ArgumentError, "n_bootstrap", id="bootstrap"),
         pytest.param({"columns": ["recency_dys", "frequency"]}, DataError,
                      "'recency_dys' is missing.*did you mean 'recency_days'", id="column"),
     ],
