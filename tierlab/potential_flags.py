@@ -136,10 +136,8 @@ def flag_customers(tiers: pd.Series, predictions: pd.DataFrame, *, tier_order: S
     buy_text = ((1 - out["p_no_purchase"].fillna(1)) * 100).round().astype("int64").astype(str)
     risk_text = (out["p_no_purchase"].fillna(0) * 100).round().astype("int64").astype(str)
     alive_pct = (out["p_alive"] * 100).round()
-    alive_text = pd.Series(
-        np.where(out["p_alive"].notna(),
-                 ", " + alive_pct.fillna(0).astype("int64").astype(str) + "% likely still active",
-                 ""), index=out.index)
+    alive_words = ", " + alive_pct.fillna(0).astype("int64").astype(str) + "% likely still active"
+    alive_text = alive_words.where(out["p_alive"].notna(), "").astype(str)
     star = ("rising star: tier " + tier_text + ", predicted spend " + spend_text
             + f" (top {top_share:.0%} of customers), " + buy_text + "% chance to buy"
             + alive_text)

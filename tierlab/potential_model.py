@@ -20,7 +20,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # no stubs
 
 from tierlab.errors import ArgumentError, DataError
 from tierlab.features.core import _check_tx, as_day
@@ -278,19 +278,19 @@ class PotentialModel(BaseEstimator):
                 f"PotentialModel.fit: {state} bought in the training windows before "
                 f"{end.date()}, so the chance of no purchase cannot be learned; use a different "
                 "cutoff or horizon")
-        days = y["days"].to_numpy()
+        exposure = y["days"].to_numpy(dtype="float64")
         if self.relative and self.stacking:  # fill where BG/NBD could not be fitted
-            self.base_rates_ = (float(np.maximum(y["spend"], 0).sum() / days.sum()),
-                                float(y["purchases"].sum() / days.sum()))
+            self.base_rates_ = (float(np.maximum(y["spend"], 0).sum() / exposure.sum()),
+                                float(y["purchases"].sum() / exposure.sum()))
         spend_base, purchase_base = self._bases(X)
-        spend_target = np.maximum(y["spend"].to_numpy(), 0.0) / (days * spend_base)
-        purchase_target = y["purchases"].to_numpy(dtype="float64") / (days * purchase_base)
+        spend_target = np.maximum(y["spend"].to_numpy(), 0.0) / (exposure * spend_base)
+        purchase_target = y["purchases"].to_numpy(dtype="float64") / (exposure * purchase_base)
         self.feature_names_ = list(X.columns)
         with self._threads(len(X)):
             self.spend_model_ = self._boosting("regressor").fit(
-                X, spend_target, sample_weight=days * spend_base)
+                X, spend_target, sample_weight=exposure * spend_base)
             self.purchases_model_ = self._boosting("regressor").fit(
-                X, purchase_target, sample_weight=days * purchase_base)
+                X, purchase_target, sample_weight=exposure * purchase_base)
             self.churn_model_ = self._boosting("classifier").fit(X, no_purchase)
         self.horizon_days_ = horizon
         self.train_cutoffs_ = [c for c, _ in cuts]

@@ -82,7 +82,7 @@ def window_outcomes(tx: pd.DataFrame, ids: pd.Index, start: pd.Timestamp, end: p
     ts = tx["timestamp"].to_numpy()
     inside = (ts >= (start + _DAY).to_datetime64()) & (ts < (end + _DAY).to_datetime64())
     win = tx.loc[inside]
-    codes = ids.get_indexer(win["customer_id"])
+    codes = ids.get_indexer(pd.Index(win["customer_id"]))
     known = codes >= 0
     codes = codes[known]
     amount = win["amount"].to_numpy(dtype="float64")[known]

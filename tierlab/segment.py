@@ -154,11 +154,12 @@ def choose_k(scores: pd.Series, *, min_k: int = PREFERRED_MIN_K,
     2
     """
     valid = scores.dropna()
-    best_all = float(valid.max())
-    preferred = valid[valid.index >= min_k]
-    if len(preferred) and float(preferred.max()) >= tolerance * best_all:
-        return int(preferred.idxmax())
-    return int(valid.idxmax())
+    ks = valid.index.to_numpy(dtype="int64")
+    values = valid.to_numpy(dtype="float64")
+    preferred = ks >= min_k
+    if preferred.any() and values[preferred].max() >= tolerance * values.max():
+        return int(ks[preferred][np.argmax(values[preferred])])
+    return int(ks[np.argmax(values)])
 
 
 def _relabel(model: KMeans | GaussianMixture, order: np.ndarray) -> None:
@@ -213,7 +214,7 @@ def _profile(features: pd.DataFrame, labels: pd.Series, names: dict[int, str],
     profile = pd.DataFrame({"name": pd.Series(names), "customers": grouped.size()})
     profile["share"] = profile["customers"] / len(features)
     stats = grouped[list(columns)].agg(["mean", "median"])
-    stats.columns = [f"{col}_{stat}" for col, stat in stats.columns]
+    stats.columns = ["_".join(map(str, pair)) for pair in stats.columns.to_flat_index()]
     profile = profile.join(stats)
     if "monetary_total" in features.columns:
         revenue = grouped["monetary_total"].sum()
@@ -420,4 +421,4 @@ def cluster_customers(
     names = _business_names(features, labels, columns)
     profile = _profile(features, labels, names, columns)
     return ClusterResult(labels=labels, names=names, profile=profile, scores=scores, k=best,
-                         pipeline=pipeline, stability=stability, columns=columns)
+                         pipeline=pipeline, stability=stability, columns=tuple(columns))
