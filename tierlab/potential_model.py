@@ -43,6 +43,7 @@ MODEL_COLUMNS: tuple[str, ...] = (*FEATURE_COLUMNS, *STACKED_COLUMNS, "horizon_d
 PREDICTION_COLUMNS: tuple[str, ...] = ("predicted_purchases", "predicted_spend",
                                        "p_no_purchase", "p_alive")
 _SMALL_FIT = 20_000  # below this many training rows gradient boosting runs on one thread
+_BASE_FLOOR = 0.1  # BG/NBD rates below this share of the mean rate count as this share
 
 
 def _whole(value: Any, name: str, low: int) -> int:
@@ -105,6 +106,9 @@ class PotentialModel(BaseEstimator):
         Distinct training customers; ``n_rows_`` counts customer × cutoff rows.
     no_purchase_rate_ : float
         Share of training rows with no purchase in their window.
+    base_rates_, max_rates_ : tuple of float
+        Mean and highest per-day (spend, purchases) rates of the training windows; predicted
+        rates are capped at ``max_rates_``.
     """
 
     def __init__(self, *, horizon_days: int = 182, n_cutoffs: int = 4,
@@ -161,14 +165,15 @@ class PotentialModel(BaseEstimator):
     def _bases(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Per-day spend and purchase rates the models are relative to (ones if not relative).
 
-        BG/NBD's rates where known and positive, else the training mean rates
-        (``base_rates_``).
+        BG/NBD's rates where known, floored at a tenth of the training mean rates
+        (``base_rates_``): a customer BG/NBD calls all but gone still returns now and then, and
+        a ratio to a rate near zero would be unbounded.
         """
         if not (self.relative and self.stacking):
             return np.ones(len(X)), np.ones(len(X))
         spend = X["bgnbd_spend_rate"].to_numpy(dtype="float64")
         purchases = X["bgnbd_purchase_rate"].to_numpy(dtype="float64")
-        floor_s, floor_p = (1e-3 * r for r in self.base_rates_)
+        floor_s, floor_p = (_BASE_FLOOR * r for r in self.base_rates_)
         spend = np.where(np.isfinite(spend), np.maximum(spend, floor_s), self.base_rates_[0])
         purchases = np.where(np.isfinite(purchases), np.maximum(purchases, floor_p),
                              self.base_rates_[1])
@@ -279,13 +284,15 @@ class PotentialModel(BaseEstimator):
                 f"{end.date()}, so the chance of no purchase cannot be learned; use a different "
                 "cutoff or horizon")
         exposure = y["days"].to_numpy(dtype="float64")
-        if self.relative and self.stacking:  # fill where BG/NBD could not be fitted
-            self.base_rates_ = (float(np.maximum(y["spend"], 0).sum() / exposure.sum()),
-                                float(y["purchases"].sum() / exposure.sum()))
+        self.base_rates_ = (float(np.maximum(y["spend"], 0).sum() / exposure.sum()),
+                            float(y["purchases"].sum() / exposure.sum()))
         spend_base, purchase_base = self._bases(X)
         spend_target = np.maximum(y["spend"].to_numpy(), 0.0) / (exposure * spend_base)
         purchase_target = y["purchases"].to_numpy(dtype="float64") / (exposure * purchase_base)
         self.feature_names_ = list(X.columns)
+        # predictions are capped at the highest per-day rates seen in training
+        self.max_rates_ = (float(np.max(spend_target * spend_base)),
+                           float(np.max(purchase_target * purchase_base)))
         with self._threads(len(X)):
             self.spend_model_ = self._boosting("regressor").fit(
                 X, spend_target, sample_weight=exposure * spend_base)
@@ -337,9 +344,12 @@ class PotentialModel(BaseEstimator):
         with self._threads(len(X)):
             out = pd.DataFrame(
                 {
-                    "predicted_purchases": self.purchases_model_.predict(X) * purchase_base
-                    * horizon,
-                    "predicted_spend": self.spend_model_.predict(X) * spend_base * horizon,
+                    "predicted_purchases": np.minimum(
+                        self.purchases_model_.predict(X) * purchase_base, self.max_rates_[1]
+                    ) * horizon,
+                    "predicted_spend": np.minimum(
+                        self.spend_model_.predict(X) * spend_base, self.max_rates_[0]
+                    ) * horizon,
                     "p_no_purchase": self.churn_model_.predict_proba(X)[:, classes.index(True)],
                     "p_alive": (X["bgnbd_p_alive"].to_numpy() if "bgnbd_p_alive" in X
                                 else np.full(len(X), np.nan)),
