@@ -104,7 +104,7 @@ class ClusterResult:
 # --------------------------------------------------------------------------------------------
 def _model(method: str, k: int, seed: int) -> KMeans | GaussianMixture:
     if method == "kmeans":
-        return KMeans(n_clusters=k, n_init=10, random_state=seed)
+        return KMeans(n_clusters=k, n_init=3, random_state=seed)
     return GaussianMixture(n_components=k, n_init=3, random_state=seed)
 
 
@@ -294,7 +294,7 @@ def cluster_customers(
     k_range: Sequence[int] = range(2, 9),
     method: str = "kmeans",
     sample_size: int | None = 5000,
-    fit_sample: int | None = 50_000,
+    fit_sample: int | None = 20_000,
     n_bootstrap: int = 10,
     random_state: int | None = 0,
 ) -> ClusterResult:
@@ -313,11 +313,11 @@ def cluster_customers(
     k_range : sequence of int, default range(2, 9)
         Candidates for ``k="auto"``.
     method : {"kmeans", "gmm"}, default "kmeans"
-        ``KMeans(n_init=10)`` or ``GaussianMixture(n_init=3)`` (full covariances).
+        ``KMeans(n_init=3)`` or ``GaussianMixture(n_init=3)`` (full covariances).
     sample_size : int or None, default 5000
         Customers drawn at random for each silhouette score (the score is quadratic in the
         sample); None scores all customers.
-    fit_sample : int or None, default 50,000
+    fit_sample : int or None, default 20,000
         Customers drawn at random to fit the clustering (and each bootstrap refit); every
         customer is then labelled by the fitted model. None fits on all customers.
     n_bootstrap : int, default 10
@@ -344,8 +344,9 @@ def cluster_customers(
     (the same for every k). Cluster ids are
     relabelled by mean ``monetary_total`` (0 = lowest; by the first column when the frame has no
     ``monetary_total``), so results are stable across runs and methods. Stability: each refit
-    draws customers with replacement, refits the whole pipeline with a fresh seed and predicts
-    all customers; the adjusted Rand index against the final labels does not depend on ids.
+    draws ``fit_sample`` customers with replacement, refits the whole pipeline with a fresh seed
+    (one initialisation) and predicts all customers; the adjusted Rand index against the final
+    labels does not depend on ids.
     :attr:`ClusterResult.stability` also reports ``stable`` (mean ARI >= 0.8).
 
     Examples
@@ -407,7 +408,8 @@ def cluster_customers(
     ari = []
     for _ in range(n_bootstrap):
         idx = rng.randint(0, len(X), size=n_fit)
-        refit = clone(pipeline).set_params(cluster__random_state=int(rng.randint(2**31 - 1)))
+        refit = clone(pipeline).set_params(cluster__random_state=int(rng.randint(2**31 - 1)),
+                                           cluster__n_init=1)  # one start per refit: speed
         refit.fit(X.iloc[idx])
         ari.append(float(adjusted_rand_score(labels.to_numpy(), refit.predict(X))))
     stability = {
