@@ -360,7 +360,7 @@ def test_flag_customers_errors():
 # --------------------------------------------------------------------------------------------
 def test_evaluate_potential_tables(evaluation, synth_tx):
     metrics, calib, table = evaluation.metrics, evaluation.calibration, evaluation.table
-    models = ["supervised", "bgnbd", "naive_last", "naive_average"]
+    models = ["bgnbd", "supervised", "naive_last", "naive_average"]
     assert list(metrics.index) == models
     assert (metrics["status"] == "fitted").all()
     assert list(metrics.columns) == ["status", *METRICS, "predicted_spend_total",

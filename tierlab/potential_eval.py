@@ -28,7 +28,7 @@ from tierlab.potential_split import calibration_holdout, periods_between, window
 __all__ = ["MODELS", "PotentialEvaluation", "evaluate_potential"]
 
 #: Models of :func:`evaluate_potential`, in table order.
-MODELS: tuple[str, ...] = ("supervised", "bgnbd", "naive_last", "naive_average")
+MODELS: tuple[str, ...] = ("bgnbd", "supervised", "naive_last", "naive_average")
 _FIT_ERRORS = (DataError, ValueError, FloatingPointError, LinAlgError)
 _TARGETS = {  # target → (prediction column suffix, actual column)
     "purchases": ("purchases", "holdout_purchases"),
@@ -150,6 +150,7 @@ def _naive_average(tx: pd.DataFrame, ch: pd.DataFrame, cutoff: pd.Timestamp, day
             "p_no_purchase": np.exp(-rate * days)}
 
 
+# long for its docstring; each model's predictions come from the small builders above
 def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
                        time_unit: str = "D", n_bins: int = 10, n_bootstrap: int = 200,
                        random_state: int | None = 0,
@@ -159,11 +160,11 @@ def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
     The holdout is the days after ``cutoff`` up to ``end`` (``H`` days); every model predicts
     it from what was known at ``cutoff``, for the customers who bought by then:
 
-    - ``supervised``: :class:`PotentialModel` fitted on the history up to ``cutoff`` (several
-      stacked training cutoffs) for the horizon ``H``.
     - ``bgnbd``: BG/NBD on the calibration summary; purchases = expected purchases in ``H``,
       churn = probability of no purchase in ``H``, spend = purchases × Gamma-Gamma expected
       spend per purchase (the mean repeat spend where Gamma-Gamma cannot be fitted).
+    - ``supervised``: :class:`PotentialModel` fitted on the history up to ``cutoff`` (several
+      stacked training cutoffs) for the horizon ``H``.
     - ``naive_last``: the last ``H`` days repeat — purchases and net spend in the ``H`` days up
       to ``cutoff``; churn score 1 if no purchase then, else 0.
     - ``naive_average``: the customer's average per day over the whole calibration period
@@ -220,8 +221,8 @@ def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
     pred = ch[["holdout_purchases", "holdout_spend"]].copy()
     pred["no_purchase"] = ~ch["holdout_bought"]
     builders = {
-        "supervised": lambda: _supervised(tx, ch, cutoff, days, model, time_unit),
         "bgnbd": lambda: _bgnbd(ch, t_units),
+        "supervised": lambda: _supervised(tx, ch, cutoff, days, model, time_unit),
         "naive_last": lambda: _naive_last(tx, ch, cutoff, days, time_unit),
         "naive_average": lambda: _naive_average(tx, ch, cutoff, days, time_unit),
     }

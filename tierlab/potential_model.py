@@ -227,6 +227,7 @@ class PotentialModel(BaseEstimator):
             out.append((start, int(min(horizon, (end - start).days))))
         return out
 
+    # long for its docstring and checks: rows per cutoff, their validation and three fits
     def fit(self, tx: pd.DataFrame, cutoff: Any = None, horizon_days: int | None = None,
             ) -> PotentialModel:
         """Train on the history up to ``cutoff`` (defaults to the last date in ``tx``).
