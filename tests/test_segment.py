@@ -7,7 +7,7 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from tierlab.errors import ArgumentError, DataError
-from tierlab.segment import ClusterResult, _business_names, cluster_customers
+from tierlab.segment import ClusterResult, _business_names, choose_k, cluster_customers
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -245,3 +245,33 @@ def test_missing_values_and_duplicates():
     dup.index = ["S0"] * 2 + list(dup.index[2:])
     with pytest.raises(DataError, match="'S0' appears more than once"):
         cluster_customers(dup)
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        pytest.param({2: 0.60, 3: 0.50, 4: 0.55}, 4, id="best-k>=3-close-enough"),
+        pytest.param({2: 0.60, 3: 0.30, 4: 0.44}, 2, id="no-structure-beyond-two"),
+        pytest.param({2: 0.40, 3: 0.45, 4: 0.45}, 3, id="tie-to-smaller-k"),
+        pytest.param({2: 0.50, 3: float("nan"), 4: 0.38}, 4, id="nan-ignored"),
+        pytest.param({4: 0.3, 5: 0.5}, 5, id="only-preferred"),
+    ],
+)
+def test_choose_k_prefers_three_or_more(scores, expected):
+    assert choose_k(pd.Series(scores)) == expected
+
+
+def test_fits_on_a_sample_and_labels_everyone():
+    """Models are fitted on fit_sample customers and label all of them; stability reported."""
+    feats, truth = make_blobs(n_per=5000, seed=11)
+    res = cluster_customers(feats, fit_sample=800, sample_size=400, n_bootstrap=3,
+                            random_state=0)
+    assert res.k == 4 and len(res.labels) == len(feats)
+    assert adjusted_rand_score(truth, res.labels.reindex(truth.index)) > 0.95
+    assert res.stability["n_bootstrap"] == 3 and res.stability["stable"] is True
+    assert res.stability["ari_mean"] > 0.9
+    pd.testing.assert_series_equal(
+        pd.Series(res.pipeline.predict(feats[list(res.columns)]), index=feats.index,
+                  name="cluster", dtype="int64"), res.labels)
+    with pytest.raises(ArgumentError, match="fit_sample"):
+        cluster_customers(feats, fit_sample=5)

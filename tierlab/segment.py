@@ -2,8 +2,11 @@
 
 :func:`cluster_customers` fits ``log1p -> StandardScaler -> KMeans`` (or ``GaussianMixture``) on
 the per-customer frame of :func:`tierlab.features.rfm`, chooses the number of clusters by the
-silhouette score when asked to, measures how stable the clusters are under bootstrap refits, and
-describes every cluster in business terms.
+silhouette score when asked to (preferring three or more clusters, see :func:`choose_k`),
+measures how stable the clusters are under bootstrap refits, and describes every cluster in
+business terms. It scales: models are fitted on a random sample of at most ``fit_sample``
+customers and the silhouette is scored on ``sample_size`` of them, so a million customers
+cluster in seconds; every customer is then labelled by the fitted model.
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ from sklearn.utils import check_random_state
 
 from tierlab.errors import ArgumentError, DataError, did_you_mean
 
-__all__ = ["ClusterResult", "cluster_customers", "log1p_clipped"]
+__all__ = ["ClusterResult", "choose_k", "cluster_customers", "log1p_clipped"]
 
 DEFAULT_CLUSTER_COLUMNS = ("recency_days", "frequency", "monetary_total")
 METHODS = ("kmeans", "gmm")
 MIN_CUSTOMERS = 10
+#: Smallest k :func:`choose_k` prefers, and the share of the best silhouette it must keep.
+PREFERRED_MIN_K = 3
+PREFERRED_TOLERANCE = 0.75
 
 #: Business name per (high value, recently active, frequent) of a cluster's typical customer.
 BUSINESS_NAMES: dict[tuple[bool, bool, bool], str] = {
@@ -98,7 +104,7 @@ class ClusterResult:
 # --------------------------------------------------------------------------------------------
 def _model(method: str, k: int, seed: int) -> KMeans | GaussianMixture:
     if method == "kmeans":
-        return KMeans(n_clusters=k, n_init=10, random_state=seed)
+        return KMeans(n_clusters=k, n_init=3, random_state=seed)
     return GaussianMixture(n_components=k, n_init=3, random_state=seed)
 
 
@@ -115,6 +121,45 @@ def _silhouette(Xt: np.ndarray, labels: np.ndarray, sample_size: int | None, see
         return np.nan
     size = None if sample_size is None or sample_size >= len(labels) else sample_size
     return float(silhouette_score(Xt, labels, sample_size=size, random_state=seed))
+
+
+def choose_k(scores: pd.Series, *, min_k: int = PREFERRED_MIN_K,
+             tolerance: float = PREFERRED_TOLERANCE) -> int:
+    """The number of clusters to use, given the silhouette score of each candidate k.
+
+    The rule prefers segmentations that say something: k = 2 on customer data mostly splits
+    one-time from repeat buyers, which everyone knows already. So the best-scoring k among
+    ``k >= min_k`` is chosen when its silhouette is at least ``tolerance`` times the best
+    silhouette of all candidates; only when every k >= ``min_k`` scores clearly worse (the data
+    show no structure beyond two groups) does the overall best win. Ties go to the smaller k.
+
+    Parameters
+    ----------
+    scores : Series
+        Silhouette (higher is better; NaN = not scorable) indexed by k.
+    min_k : int
+        Smallest preferred number of clusters.
+    tolerance : float
+        Share of the best silhouette a preferred k must reach.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> choose_k(pd.Series({2: 0.60, 3: 0.50, 4: 0.55}))
+    4
+    >>> choose_k(pd.Series({2: 0.60, 3: 0.30, 4: 0.35}))
+    2
+    """
+    valid = scores.dropna()
+    ks = valid.index.to_numpy(dtype="int64")
+    values = valid.to_numpy(dtype="float64")
+    preferred = ks >= min_k
+    if preferred.any() and values[preferred].max() >= tolerance * values.max():
+        return int(ks[preferred][np.argmax(values[preferred])])
+    return int(ks[np.argmax(values)])
 
 
 def _relabel(model: KMeans | GaussianMixture, order: np.ndarray) -> None:
@@ -169,7 +214,7 @@ def _profile(features: pd.DataFrame, labels: pd.Series, names: dict[int, str],
     profile = pd.DataFrame({"name": pd.Series(names), "customers": grouped.size()})
     profile["share"] = profile["customers"] / len(features)
     stats = grouped[list(columns)].agg(["mean", "median"])
-    stats.columns = [f"{col}_{stat}" for col in columns for stat in ("mean", "median")]
+    stats.columns = ["_".join(map(str, pair)) for pair in stats.columns.to_flat_index()]
     profile = profile.join(stats)
     if "monetary_total" in features.columns:
         revenue = grouped["monetary_total"].sum()
@@ -186,7 +231,7 @@ def _check_args(features, k, columns, k_range, method, sample_size, n_bootstrap)
                         f"tierlab.rfm, got {type(features).__name__}")
     if method not in METHODS:
         raise ArgumentError(f"cluster_customers: unknown method {method!r}; use 'kmeans' or "
-                            f"'gmm'{did_you_mean(str(method), METHODS)}")
+                          f"'gmm'{did_you_mean(str(method), METHODS)}")
     columns = tuple(columns)
     if not columns:
         raise ArgumentError("cluster_customers: columns must name at least one feature column")
@@ -199,7 +244,7 @@ def _check_args(features, k, columns, k_range, method, sample_size, n_bootstrap)
         ks = sorted({int(v) for v in k_range})
         if not ks or ks[0] < 2:
             raise ArgumentError(f"cluster_customers: k_range must hold cluster counts >= 2, got "
-                                f"{list(k_range)!r}")
+                              f"{list(k_range)!r}")
     elif isinstance(k, int | np.integer) and not isinstance(k, bool) and k >= 2:
         ks = [int(k)]
     else:
@@ -207,10 +252,10 @@ def _check_args(features, k, columns, k_range, method, sample_size, n_bootstrap)
     if sample_size is not None and (not isinstance(sample_size, int | np.integer)
                                     or sample_size < 2):
         raise ArgumentError(f"cluster_customers: sample_size must be an integer >= 2 or None, "
-                            f"got {sample_size!r}")
+                          f"got {sample_size!r}")
     if not isinstance(n_bootstrap, int | np.integer) or n_bootstrap < 0:
         raise ArgumentError(f"cluster_customers: n_bootstrap must be an integer >= 0, got "
-                            f"{n_bootstrap!r}")
+                          f"{n_bootstrap!r}")
     n = len(features)
     if n < MIN_CUSTOMERS:
         raise DataError(f"cluster_customers: {n} customers are too few to cluster; at least "
@@ -249,6 +294,7 @@ def cluster_customers(
     k_range: Sequence[int] = range(2, 9),
     method: str = "kmeans",
     sample_size: int | None = 5000,
+    fit_sample: int | None = 20_000,
     n_bootstrap: int = 10,
     random_state: int | None = 0,
 ) -> ClusterResult:
@@ -259,17 +305,21 @@ def cluster_customers(
     features : DataFrame
         One row per customer (index ``customer_id``), e.g. :func:`tierlab.features.rfm`.
     k : int or "auto", default "auto"
-        Number of clusters; ``"auto"`` picks the k in *k_range* with the best silhouette score.
+        Number of clusters; ``"auto"`` picks one of *k_range* by the silhouette score with
+        :func:`choose_k` (the best k >= 3 unless it scores below 75% of the best overall).
     columns : sequence of str
         Feature columns to cluster on. Each is transformed by ``log(1 + max(x, 0))`` (negative
         net spend counts as zero) and standardized.
     k_range : sequence of int, default range(2, 9)
         Candidates for ``k="auto"``.
     method : {"kmeans", "gmm"}, default "kmeans"
-        ``KMeans(n_init=10)`` or ``GaussianMixture(n_init=3)`` (full covariances).
+        ``KMeans(n_init=3)`` or ``GaussianMixture(n_init=3)`` (full covariances).
     sample_size : int or None, default 5000
         Customers drawn at random for each silhouette score (the score is quadratic in the
         sample); None scores all customers.
+    fit_sample : int or None, default 20,000
+        Customers drawn at random to fit the clustering (and each bootstrap refit); every
+        customer is then labelled by the fitted model. None fits on all customers.
     n_bootstrap : int, default 10
         Bootstrap refits for :attr:`ClusterResult.stability`; 0 skips them.
     random_state : int or None, default 0
@@ -290,44 +340,58 @@ def cluster_customers(
     Notes
     -----
     The preprocessing (log, scaling) is fitted once; the clustering for each candidate k is fitted
-    on all customers and scored on one random sample (the same for every k). Cluster ids are
+    on the ``fit_sample`` customers and scored on one random sample of ``sample_size`` of them
+    (the same for every k). Cluster ids are
     relabelled by mean ``monetary_total`` (0 = lowest; by the first column when the frame has no
     ``monetary_total``), so results are stable across runs and methods. Stability: each refit
-    draws customers with replacement, refits the whole pipeline with a fresh seed and predicts
-    all customers; the adjusted Rand index against the final labels does not depend on ids.
+    draws ``fit_sample`` customers with replacement, refits the whole pipeline with a fresh seed
+    (one initialisation) and predicts all customers; the adjusted Rand index against the final
+    labels does not depend on ids.
+    :attr:`ClusterResult.stability` also reports ``stable`` (mean ARI >= 0.8).
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
     >>> feats = pd.DataFrame({
-    ...     "recency_days": np.r_[rng.integers(1, 10, 30), rng.integers(200, 300, 30)],
-    ...     "frequency": np.r_[rng.integers(10, 20, 30), rng.integers(1, 3, 30)],
-    ...     "monetary_total": np.r_[rng.uniform(2000, 4000, 30), rng.uniform(20, 60, 30)]},
-    ...     index=pd.Index([f"C{i:02d}" for i in range(60)], name="customer_id"))
+    ...     "recency_days": np.r_[rng.integers(1, 10, 30), rng.integers(200, 300, 30),
+    ...                           rng.integers(40, 60, 30)],
+    ...     "frequency": np.r_[rng.integers(10, 20, 30), rng.integers(1, 3, 30),
+    ...                        rng.integers(4, 6, 30)],
+    ...     "monetary_total": np.r_[rng.uniform(2000, 4000, 30), rng.uniform(20, 60, 30),
+    ...                             rng.uniform(300, 500, 30)]},
+    ...     index=pd.Index([f"C{i:02d}" for i in range(90)], name="customer_id"))
     >>> res = cluster_customers(feats, n_bootstrap=3)
     >>> res.k, res.names
-    (2, {0: 'Lapsed low value', 1: 'High value, active'})
+    (3, {0: 'Lapsed low value 1', 1: 'Lapsed low value 2', 2: 'High value, active'})
     >>> res.profile["customers"].tolist()
-    [30, 30]
+    [30, 30, 30]
     """
     X, columns, ks = _check_args(features, k, columns, k_range, method, sample_size, n_bootstrap)
+    if fit_sample is not None and (not isinstance(fit_sample, int | np.integer)
+                                   or fit_sample < MIN_CUSTOMERS):
+        raise ArgumentError(f"cluster_customers: fit_sample must be an integer >= "
+                            f"{MIN_CUSTOMERS} or None, got {fit_sample!r}")
     rng = check_random_state(random_state)
     seed, sample_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
+    n_fit = len(X) if fit_sample is None else min(len(X), int(fit_sample))
 
     prep = _preprocessor().fit(X)
     Xt = prep.transform(X)
+    fit_rows = (np.arange(len(X)) if n_fit == len(X)
+                else np.sort(rng.choice(len(X), size=n_fit, replace=False)))
+    Xfit = Xt[fit_rows]
     rows, models = [], {}
-    for n_clusters in ks:
-        model = _model(method, n_clusters, seed).fit(Xt)
-        labels = model.predict(Xt)
+    for n_clusters in ks:  # loop over candidate k
+        model = _model(method, n_clusters, seed).fit(Xfit)
+        labels = model.predict(Xfit)
         models[n_clusters] = model
-        rows.append((n_clusters, _silhouette(Xt, labels, sample_size, sample_seed)))
+        rows.append((n_clusters, _silhouette(Xfit, labels, sample_size, sample_seed)))
     scores = pd.DataFrame(rows, columns=["k", "silhouette"]).set_index("k")
     if scores["silhouette"].isna().all():
         raise DataError(f"cluster_customers: no k in {ks} splits the customers into at least two "
                         f"clusters (too many identical customers?)")
-    best = int(scores.index[int(np.nanargmax(scores["silhouette"].to_numpy()))])
+    best = choose_k(scores["silhouette"])
     scores["chosen"] = scores.index == best
     model = models[best]
 
@@ -343,8 +407,9 @@ def cluster_customers(
 
     ari = []
     for _ in range(n_bootstrap):
-        idx = rng.randint(0, len(X), size=len(X))
-        refit = clone(pipeline).set_params(cluster__random_state=int(rng.randint(2**31 - 1)))
+        idx = rng.randint(0, len(X), size=n_fit)
+        refit = clone(pipeline).set_params(cluster__random_state=int(rng.randint(2**31 - 1)),
+                                           cluster__n_init=1)  # one start per refit: speed
         refit.fit(X.iloc[idx])
         ari.append(float(adjusted_rand_score(labels.to_numpy(), refit.predict(X))))
     stability = {
@@ -352,6 +417,7 @@ def cluster_customers(
         "ari_sd": float(np.std(ari, ddof=1)) if len(ari) > 1 else np.nan,
         "n_bootstrap": int(n_bootstrap),
         "ari": tuple(ari),
+        "stable": bool(ari) and float(np.mean(ari)) >= 0.8,
     }
 
     names = _business_names(features, labels, columns)

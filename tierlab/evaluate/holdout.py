@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from tierlab.calendar import as_day
-from tierlab.errors import DataError, SchemeError
+from tierlab.errors import ArgumentError, DataError, SchemeError
 from tierlab.evaluate.common import DateLike, as_tiers, between
 from tierlab.frames import check_transactions
 from tierlab.jsonable import to_jsonable
@@ -27,17 +27,29 @@ class Validity:
     per_tier : DataFrame
         Indexed by tier (lowest first): ``customers``, ``holdout_spend``,
         ``holdout_spend_mean``, ``purchase_rate``, ``lift``, ``cumulative_customer_share``,
-        ``cumulative_spend_share``.
+        ``cumulative_spend_share``, ``lift_ci_low`` / ``lift_ci_high`` (bootstrap 95% interval
+        of the lift) and ``judged`` (the tier has at least ``min_customers`` customers).
     spearman, spearman_pvalue : float
         Rank correlation of tier position with holdout spend, over customers (NaN when either
         is constant or there are fewer than 3 customers).
     ordered : bool
-        Per-tier holdout means rise strictly with the tier (over non-empty tiers; needs two).
+        Per-tier holdout means rise strictly with the tier, over the tiers with at least
+        ``min_customers`` customers (needs two such tiers).
     top_tier_lift : float
-        Lift of the highest tier (NaN when it is empty).
+        Lift of the highest tier (NaN when it is empty); read it with
+        ``top_tier_customers`` and ``top_tier_lift_ci``.
     start, end : Timestamp
         The holdout days.
     customers : int
+        Customers scored.
+    min_customers : int
+        Smallest tier judged.
+    top_tier_customers : int
+        Customers in the highest tier.
+    top_tier_lift_ci : tuple of float
+        Bootstrap 95% interval of ``top_tier_lift``.
+    warnings : tuple of str
+        One sentence per tier too small to judge (non-empty, below ``min_customers``).
     """
 
     per_tier: pd.DataFrame
@@ -48,6 +60,10 @@ class Validity:
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
     customers: int = 0
+    min_customers: int = 30
+    top_tier_customers: int = 0
+    top_tier_lift_ci: tuple[float, float] = (np.nan, np.nan)
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary with the per-tier table as ``{tier: {column: value}}``."""
@@ -58,6 +74,10 @@ class Validity:
             "spearman_pvalue": self.spearman_pvalue,
             "ordered": self.ordered,
             "top_tier_lift": self.top_tier_lift,
+            "top_tier_customers": self.top_tier_customers,
+            "top_tier_lift_ci": list(self.top_tier_lift_ci),
+            "min_customers": self.min_customers,
+            "warnings": list(self.warnings),
             "start": self.start,
             "end": self.end,
             "customers": self.customers,
@@ -66,7 +86,9 @@ class Validity:
 
 
 def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
-                     end: DateLike) -> Validity:
+                     end: DateLike, *,
+                     min_customers: int = 30, n_bootstrap: int = 200,
+                     random_state: int | None = 0) -> Validity:
     """Score a tier assignment against what customers spent afterwards.
 
     Parameters
@@ -79,17 +101,33 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
         Canonical transactions (the holdout rows are picked from it).
     start, end : date-like
         The holdout days, both included.
+    min_customers : int
+        Tiers with fewer customers are not judged: left out of ``ordered`` and named in
+        ``warnings`` (their lift is still shown, with its count and interval).
+    n_bootstrap : int
+        Resamples of customers for the lift intervals (0: NaN intervals).
+    random_state : int or None
+        Seed of the resampling.
 
     Returns
     -------
     Validity
         Per tier: ``customers``, ``holdout_spend`` (net), ``holdout_spend_mean``,
         ``purchase_rate`` (share with a purchase row in the holdout), ``lift`` (tier mean /
-        mean over all scored customers; NaN when that mean is not positive) and the gains
+        mean over all scored customers; NaN when that mean is not positive), the gains
         columns ``cumulative_customer_share`` / ``cumulative_spend_share``, accumulated from the
-        top tier down (the top tier's row holds its own shares, the lowest tier's 1.0).
+        top tier down (the top tier's row holds its own shares, the lowest tier's 1.0),
+        ``lift_ci_low`` / ``lift_ci_high`` (2.5th and 97.5th percentiles of the lift over
+        bootstrap resamples of all scored customers) and ``judged``.
         ``spearman`` is :func:`scipy.stats.spearmanr` of the tier position (0 = lowest) against
         holdout spend over customers (ties get average ranks).
+
+    Raises
+    ------
+    DataError
+        ``start`` after ``end``, or an unusable transactions frame.
+    ArgumentError
+        ``min_customers`` or ``n_bootstrap`` not a whole number (≥ 1 and ≥ 0).
 
     Examples
     --------
@@ -98,11 +136,18 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
     ...                    "amount": [300.0, 100.0, 0.0]})
     >>> tiers = pd.Series(pd.Categorical(["High", "Low", "Low"], ["Low", "High"], ordered=True),
     ...                   index=["a", "b", "c"])
-    >>> v = holdout_validity(tiers, tx, "2025-07-01", "2025-12-31")
-    >>> v.ordered, v.per_tier["lift"].round(2).tolist()
-    (True, [0.38, 2.25])
+    >>> v = holdout_validity(tiers, tx, "2025-07-01", "2025-12-31", min_customers=1)
+    >>> v.ordered, v.per_tier["lift"].round(2).tolist(), v.top_tier_customers
+    (True, [0.38, 2.25], 1)
+    >>> holdout_validity(tiers, tx, "2025-07-01", "2025-12-31").ordered  # tiers under 30
+    False
     """
     # over 60 lines: per-tier bincounts and their ratios read best side by side
+    for name, value, low in (("min_customers", min_customers, 1),
+                             ("n_bootstrap", n_bootstrap, 0)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise ArgumentError(f"holdout_validity: {name}={value!r} must be a whole number "
+                                f">= {low}")
     check_transactions(tx, "holdout_validity")
     start_ts, end_ts = as_day(start, "start"), as_day(end, "end")
     if start_ts > end_ts:
@@ -132,6 +177,24 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
     cum_c = np.cumsum(customers[::-1])[::-1] / n if n else np.full(k, np.nan)
     cum_s = (np.cumsum(spend_sum[::-1])[::-1] / total_spend if total_spend
              else np.full(k, np.nan))
+
+    # lift intervals: resample all scored customers (loop over resamples, not customers)
+    rng = np.random.default_rng(random_state)
+    draws = np.full((int(n_bootstrap), k), np.nan)
+    for b in range(int(n_bootstrap) if n else 0):
+        w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
+        size = np.bincount(code, weights=w, minlength=k)
+        total = float(w @ spend)
+        if total > 0:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                draws[b] = (np.bincount(code, weights=w * spend, minlength=k) / size) / (
+                    total / n)
+    ci_low = np.full(k, np.nan)
+    ci_high = np.full(k, np.nan)
+    ok = np.isfinite(draws).any(axis=0) & (customers > 0)
+    if ok.any():
+        ci_low[ok], ci_high[ok] = np.nanpercentile(draws[:, ok], [2.5, 97.5], axis=0)
+    judged = customers >= min_customers
     per_tier = pd.DataFrame({
         "customers": customers.astype(np.int64),
         "holdout_spend": spend_sum,
@@ -140,6 +203,9 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
         "lift": lift,
         "cumulative_customer_share": cum_c,
         "cumulative_spend_share": cum_s,
+        "lift_ci_low": ci_low,
+        "lift_ci_high": ci_high,
+        "judged": judged,
     }, index=pd.CategoricalIndex(cats, dtype=a.dtype, name="tier"))
 
     if n >= 3 and np.ptp(code) > 0 and np.ptp(spend) > 0:
@@ -147,11 +213,19 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
         rho, p = float(res.statistic), float(res.pvalue)
     else:
         rho = p = np.nan
-    filled = mean[customers > 0]
+    filled = mean[judged]
     ordered = bool(filled.size >= 2 and np.all(np.diff(filled) > 0))
+    notes = tuple(
+        f"tier {cats[i]!r} has {customers[i]} customer(s), fewer than min_customers="
+        f"{min_customers}: its lift {lift[i]:.2f} [{ci_low[i]:.2f}, {ci_high[i]:.2f}] is shown "
+        "but not judged (left out of 'ordered')"
+        for i in range(k) if 0 < customers[i] < min_customers)  # loop over tiers
     return Validity(per_tier=per_tier, spearman=rho, spearman_pvalue=p, ordered=ordered,
                     top_tier_lift=float(lift[-1]) if k else np.nan, start=start_ts,
-                    end=end_ts, customers=int(n))
+                    end=end_ts, customers=int(n), min_customers=int(min_customers),
+                    top_tier_customers=int(customers[-1]) if k else 0,
+                    top_tier_lift_ci=(float(ci_low[-1]), float(ci_high[-1])) if k
+                    else (np.nan, np.nan), warnings=notes)
 
 
 def holdout_cutoff(tx: pd.DataFrame, as_of: DateLike, months: int) -> pd.Timestamp:
