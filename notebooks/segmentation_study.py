@@ -236,7 +236,7 @@ page.heading("h_potential", 9)
 cutoff = study.holdout_cutoff(tx, data.as_of, holdout_months)
 evaluation = tl.evaluate_potential(tx, cutoff, data.as_of)
 study.write_table(out, "potential_models", evaluation.metrics)
-page.table(evaluation.metrics)
+page.table(study.model_table(evaluation, lang))
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4))

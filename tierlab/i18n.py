@@ -196,6 +196,12 @@ _TEXT: dict[str, tuple[str, str]] = {
 # column name -> (English header, Chinese header)
 _COLUMNS: dict[str, tuple[str, str]] = {
     "customer_id": ("Customer", "客户编号"), "name": ("Name", "名称"),
+    "status": ("Status", "状态"),
+    "spend_spearman": ("Spend ranking (Spearman)", "消费排序相关（Spearman）"),
+    "spend_pearson": ("Spend correlation (Pearson)", "消费相关（Pearson）"),
+    "spend_bias_pct": ("Predicted vs actual total", "预测总额偏差"),
+    "spend_top_decile_capture": ("Spend of the top 10% predicted", "预测前10%客户的消费占比"),
+    "churn_auc": ("Churn AUC", "流失预测 AUC"),
     "contact": ("Contact", "联系方式"), "tier": ("Tier", "等级"), "label": ("Label", "等级名称"),
     "tier_since": ("In tier since", "等级起始日期"), "since": ("In tier since", "等级起始日期"),
     "previous_tier": ("Previous tier", "之前等级"), "reason": ("Reason", "原因"),
@@ -285,6 +291,11 @@ _VALUES: dict[str, tuple[str, str]] = {
     "unparseable amount": ("amount is not a number", "金额无法识别"),
     "unparseable quantity": ("quantity is not a number", "数量无法识别"),
     "unparseable timestamp": ("date not recognised", "日期无法识别"),
+    "bgnbd": ("BG/NBD + Gamma-Gamma", "BG/NBD + Gamma-Gamma 模型"),
+    "supervised": ("Supervised (gradient boosting)", "监督学习模型（梯度提升）"),
+    "naive_last": ("Baseline: last period repeats", "基线：重复上一期"),
+    "naive_average": ("Baseline: average so far", "基线：历史平均"),
+    "fitted": ("fitted", "已拟合"),
 }
 
 # fixed texts of the plots (English as drawn) -> Chinese

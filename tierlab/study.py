@@ -38,6 +38,7 @@ from tierlab.reporting.summary import (
     tier_mix,
     who_changes,
 )
+from tierlab.reporting.tables import model_table
 from tierlab.reporting.threads import limit_threads
 from tierlab.sweeps import ThresholdPath, default_sweep, sweep_values, threshold_paths
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from tierlab.evaluate import Validity
 
 __all__ = [
+    "model_table",
     "PROJECT_ROOT_ENV",
     "ReportPage",
     "StudyData",

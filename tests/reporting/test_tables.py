@@ -64,3 +64,25 @@ def test_empty_table_is_a_sentence():
 def test_text_is_escaped():
     html = people_table(pd.DataFrame({"name": ["<script>x</script>"]})).to_html()
     assert "<script>x" not in html and "&lt;script&gt;" in html
+
+
+def test_model_table_shows_each_model_with_intervals_and_reasons():
+    from types import SimpleNamespace
+
+    from tierlab.reporting.tables import MODEL_METRICS, model_table
+
+    rows = []
+    for metric in MODEL_METRICS:
+        rows.append(("bgnbd", "fitted", metric, -12.34 if metric == "spend_bias_pct" else 0.5,
+                     -20.0 if metric == "spend_bias_pct" else 0.4, 1.0))
+        rows.append(("supervised", "not fitted: too little history", metric, None, None, None))
+    rows.append(("bgnbd", "fitted", "spend_mae", 10.0, 9.0, 11.0))  # not shown
+    table = pd.DataFrame(rows, columns=["model", "status", "metric", "estimate", "ci_low",
+                                        "ci_high"])
+    out = model_table(SimpleNamespace(table=table), "zh")
+    assert list(out.columns) == ["model", "status", *MODEL_METRICS]
+    assert out["model"].tolist() == ["BG/NBD + Gamma-Gamma 模型", "监督学习模型（梯度提升）"]
+    assert out["status"].tolist() == ["已拟合", "not fitted: too little history"]
+    assert out.loc[0, "spend_bias_pct"] == "-12.3% [-20.0% – +1.0%]"
+    assert out.loc[0, "churn_auc"] == "0.50 [0.40 – 1.00]"
+    assert (out.loc[1, list(MODEL_METRICS)] == "—").all()

@@ -24,7 +24,7 @@ from pandas.io.formats.style import Styler
 
 from tierlab.i18n import check_lang, column_label, text, value_label
 
-__all__ = ["MISSING", "Note", "people_table", "percent_columns"]
+__all__ = ["MISSING", "Note", "model_table", "people_table", "percent_columns"]
 
 #: What a missing value looks like in a report.
 MISSING = "—"
@@ -185,3 +185,40 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
         styler = styler.set_properties(subset=pd.Index(text_cols), **{
             k.strip(): v.strip() for k, v in (p.split(":") for p in _TEXT_CSS.split(";"))})
     return styler
+
+
+#: The potential-model metrics a report shows (of :data:`tierlab.potential_metrics.METRICS`).
+MODEL_METRICS = ("spend_spearman", "spend_pearson", "spend_bias_pct", "spend_top_decile_capture",
+                 "churn_auc")
+
+
+def model_table(evaluation: Any, lang: str = "en") -> pd.DataFrame:
+    """Potential models side by side for a report, one row per model.
+
+    Its status and the key holdout metrics as ``estimate [low – high]`` (bootstrap 95%
+    interval). ``evaluation`` is a :class:`~tierlab.potential_eval.PotentialEvaluation`; a
+    model that could not be fitted shows its reason as status and dashes as metrics.
+    """
+    t = evaluation.table
+    t = t[t["metric"].isin(MODEL_METRICS)]
+    is_pct = t["metric"].eq("spend_bias_pct").to_numpy()
+
+    def fmt(values: pd.Series) -> np.ndarray:
+        v = values.to_numpy(dtype=float)
+        pct = np.char.add(np.char.mod("%+.1f", v), "%")
+        plain = np.char.mod("%.2f", v)
+        return np.where(is_pct, pct, plain)
+
+    cells = np.char.add(np.char.add(np.char.add(np.char.add(
+        fmt(t["estimate"]), " ["), fmt(t["ci_low"])), " – "), np.char.add(fmt(t["ci_high"]), "]"))
+    cells = np.where(t["estimate"].notna().to_numpy(), cells, MISSING)
+    wide = (pd.DataFrame({"model": t["model"].to_numpy(), "metric": t["metric"].to_numpy(),
+                          "cell": cells})
+            .pivot(index="model", columns="metric", values="cell")
+            .reindex(index=pd.unique(evaluation.table["model"]), columns=list(MODEL_METRICS)))
+    status = evaluation.table.groupby("model", sort=False)["status"].first().reindex(wide.index)
+    out = wide.fillna(MISSING).reset_index(drop=True)
+    out.insert(0, "status", [value_label(s, lang) for s in status])  # one per model
+    out.insert(0, "model", [value_label(m, lang) for m in wide.index])
+    return out
+
