@@ -24,7 +24,7 @@ from tierlab.register.backend import Session, open_session, shown, to_arrow
 from tierlab.register.commit import CommitResult
 from tierlab.register.errors import RegisterError
 from tierlab.register.history import RegisterHistory
-from tierlab.register.review import ReviewOutcome, run_review
+from tierlab.register.review import ReviewOutcome, rebuild_into, run_review
 from tierlab.register.schema import COLUMNS, ensure_schema
 from tierlab.tiers.scheme import TierScheme
 
@@ -98,6 +98,10 @@ class Register:
 
     def _session(self) -> Session:
         return open_session(self.target, self.timeout)
+
+    def session(self) -> Session:
+        """A new connection to the register's database, for ``with`` (closed after)."""
+        return self._session()
 
     def __repr__(self) -> str:
         last = self.last_review()
@@ -284,23 +288,8 @@ class Register:
         The committed reviews here stay as they are; overrides and notes are copied. The new
         register must not hold a review yet. Returns it with the outcome of the replay.
         """
-        if shown(new_path_or_url) == self.where:
-            raise ArgumentError(f"rebuild: the new register {self.where} is this one; give a "
-                                "new path (committed reviews are never rewritten)")
-        new = Register(new_path_or_url, timeout=self.timeout)
-        if new.last_review() is not None:
-            raise ArgumentError(f"rebuild: {new.where} already holds reviews (the last "
-                                f"{new.last_review().date()}); give a new path")  # type: ignore[union-attr]
-        for name in ("overrides", "notes"):
-            kinds = {k: v for k, v in COLUMNS[name].items() if k != "id"}
-            with self._session() as db:
-                rows = db.frame(f"SELECT {', '.join(kinds)} FROM {name} ORDER BY id", kinds)
-            if len(rows):
-                with new._session() as db:
-                    db.begin()
-                    db.insert(name, to_arrow(rows, kinds))
-                    db.commit()
-        return new, new.review(transactions, scheme, until, customers=customers, ran_by=ran_by)
+        return rebuild_into(self, Register(new_path_or_url, timeout=self.timeout),
+                            transactions, scheme, until, customers=customers, ran_by=ran_by)
 
     # ----------------------------------------------------------------- overrides and notes
     def overrides(self) -> pd.DataFrame:

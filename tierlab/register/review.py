@@ -21,8 +21,10 @@ from tierlab.calendar import FREQS, period_end
 from tierlab.errors import ArgumentError, DataError
 from tierlab.frames import check_transactions
 from tierlab.register import commit as rules
+from tierlab.register.backend import to_arrow
 from tierlab.register.commit import CommitResult
 from tierlab.register.errors import RegisterError
+from tierlab.register.schema import COLUMNS
 from tierlab.register.state_codec import decode_state, encode_streaks
 from tierlab.tiers.engine import ResumePoint, ReviewEvent, run_scheme
 from tierlab.tiers.scheme import TierScheme
@@ -31,7 +33,7 @@ from tierlab.tiers.state import ReviewState, Rules
 if TYPE_CHECKING:  # pragma: no cover
     from tierlab.register.register import Register
 
-__all__ = ["ReviewOutcome", "run_review", "last_complete_review", "due_reviews",
+__all__ = ["ReviewOutcome", "run_review", "rebuild_into", "last_complete_review", "due_reviews",
            "state_frame", "figures_frame"]
 
 
@@ -266,3 +268,27 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
            + "".join(f"; {n}" for n in notes))
     all_changes = pd.concat(changes, ignore_index=True) if changes else empty
     return ReviewOutcome(tuple(results), all_changes, dry_run, msg, restarted, tuple(notes))
+
+
+def rebuild_into(reg: Register, new: Register, tx: pd.DataFrame, scheme: TierScheme,
+                 until: object | None = None, *, customers: pd.DataFrame | None = None,
+                 ran_by: str | None = None) -> tuple[Register, ReviewOutcome]:
+    """Replay every review with ``scheme`` into the empty register ``new``; see
+    :meth:`Register.rebuild`. Overrides and notes are copied; ``reg`` is not written."""
+    if new.where == reg.where:
+        raise ArgumentError(f"rebuild: the new register {reg.where} is this one; give a new "
+                            "path (committed reviews are never rewritten)")
+    last = new.last_review()
+    if last is not None:
+        raise ArgumentError(f"rebuild: {new.where} already holds reviews (the last "
+                            f"{last.date()}); give a new path")
+    for name in ("overrides", "notes"):
+        kinds = {k: v for k, v in COLUMNS[name].items() if k != "id"}
+        with reg.session() as db:
+            rows = db.frame(f"SELECT {', '.join(kinds)} FROM {name} ORDER BY id", kinds)
+        if len(rows):
+            with new.session() as db:
+                db.begin()
+                db.insert(name, to_arrow(rows, kinds))
+                db.commit()
+    return new, run_review(new, tx, scheme, until, customers=customers, ran_by=ran_by)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tierlab.errors import ArgumentError, TierlabError
+from tierlab.reporting import cli_review
 
 __all__ = ["main", "build_parser"]
 
@@ -93,9 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "table: customer id, name, contact (masked), tier, label, tier since, "
                     "previous tier, reason, notes; .xlsx adds 'summary' and 'changes' sheets, "
                     ".csv writes <stem>_summary.csv and <stem>_changes.csv beside it.")
-    tiers.add_argument("transactions", metavar="TRANSACTIONS",
+    tiers.add_argument("transactions", metavar="TRANSACTIONS", nargs="?",
                        help="transaction log (.csv, .txt, .tsv, .xlsx, .parquet)")
-    tiers.add_argument("--scheme", required=True, metavar="FILE", help="tier scheme (YAML)")
+    tiers.add_argument("--scheme", metavar="FILE", help="tier scheme (YAML)")
     tiers.add_argument("--customers", metavar="FILE", help="customer table")
     tiers.add_argument("--columns", nargs="+", type=_pair, default=[], metavar="NAME=HEADER",
                        help="transaction column mapping, e.g. customer_id=客户ID amount=消费金额")
@@ -115,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("--salt", metavar="TEXT",
                        help="key of the pseudonyms (keep it to link exports; default: random, or "
                             "$TIERLAB_SALT)")
+
+    cli_review.add_register_option(tiers)
+    cli_review.add_review_parser(sub)
 
     chk = sub.add_parser(
         "check-scheme", help="validate tier schemes and list lint warnings",
@@ -185,6 +189,8 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
     from tierlab.io.load import load_customers, load_transactions
     from tierlab.tiers.scheme import TierScheme
 
+    if args.register or not (args.transactions and args.scheme):
+        return cli_review.cmd_tiers_register(args)
     try:
         scheme = TierScheme.from_yaml(args.scheme)
         res = load_transactions(args.transactions, columns=dict(args.columns) or None,
@@ -264,7 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tierlab`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"report": _cmd_report, "tiers": _cmd_tiers, "check-scheme": _cmd_check_scheme}
+    handlers = {"report": _cmd_report, "tiers": _cmd_tiers, "check-scheme": _cmd_check_scheme,
+                "review": cli_review.cmd_review}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
