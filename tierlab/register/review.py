@@ -175,13 +175,27 @@ class _Stop(Exception):
     """Another process committed one of our reviews meanwhile: stop the run."""
 
 
-def _start(reg: Register, scheme: TierScheme,
-           last: pd.Timestamp | None) -> tuple[ResumePoint | None, pd.DataFrame | None, int, str]:
-    if last is None:
-        return None, None, 0, ""
-    frame = reg.state(last)
-    decoded = decode_state(frame, last, reg.scheme(last), scheme)
-    return decoded.resume, frame, decoded.restarted, decoded.why
+def _committed(reg: Register) -> tuple[pd.Timestamp | None, TierScheme | None,
+                                       pd.DataFrame | None, pd.DataFrame]:
+    """Last review, its scheme and state, and the overrides: one connection."""
+    import yaml
+
+    state_kinds = {k: v for k, v in COLUMNS["tier_state"].items() if k != "review_date"}
+    ov_kinds = {"customer_id": "str", "tier": "str", "valid_from": "date",
+                "valid_until": "date", "reason": "str"}
+    with reg.session() as db:
+        rows = db.rows("SELECT review_date, scheme_text, scheme_source FROM reviews "
+                       "ORDER BY review_date DESC LIMIT 1")
+        overrides = db.frame(f"SELECT {', '.join(ov_kinds)} FROM overrides ORDER BY id",
+                             ov_kinds).rename(columns={"valid_from": "from",
+                                                       "valid_until": "until"})
+        if not rows:
+            return None, None, None, overrides
+        frame = db.frame(f"SELECT {', '.join(state_kinds)} FROM tier_state "
+                         "WHERE review_date = ?", state_kinds, (rows[0][0],))
+    last = pd.Timestamp(rows[0][0])
+    source = rows[0][2] or f"{reg.where} (review {last.date()})"
+    return last, TierScheme.from_dict(yaml.safe_load(rows[0][1]), source=source), frame, overrides
 
 
 # long: plans the reviews, runs the engine once, commits (or previews) each review it reaches
@@ -193,7 +207,7 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
         raise ArgumentError(f"scheme must be a TierScheme, got {type(scheme).__name__}")
     check_transactions(tx, "review")
     end = _until(tx, scheme, until)
-    last = reg.last_review()
+    last, committed, frame, overrides = _committed(reg)
     empty = pd.DataFrame(columns=["customer_id", "review", "from_tier", "to_tier", "direction",
                                   "rule", "reason"])
     if last is not None and last >= end:
@@ -207,7 +221,10 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
                              f"{reg.where}: up to date at review {last.date()}; the next "
                              f"review {rules.next_due(last, scheme).date()} needs data through "
                              "that date")  # type: ignore[union-attr]
-    resume, frame, restarted, why = _start(reg, scheme, last)
+    resume, restarted, why = None, 0, ""
+    if last is not None and committed is not None and frame is not None:
+        decoded = decode_state(frame, last, committed, scheme)
+        resume, restarted, why = decoded.resume, decoded.restarted, decoded.why
     first_due = due[0] if due else None
     if first_due is not None:
         start_of_data = pd.Timestamp(tx["timestamp"].min())
@@ -216,7 +233,6 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
                             f"next due review {first_due.date()}; give the full transaction "
                             "log (the rules read past months)")
     fingerprint = rules.data_fingerprint(tx)
-    overrides = reg.overrides()
     results: list[CommitResult] = []
     changes: list[pd.DataFrame] = []
     since_day: np.ndarray | None = None
