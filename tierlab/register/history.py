@@ -27,10 +27,10 @@ __all__ = ["RegisterHistory", "codes_of"]
 
 def codes_of(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
     """Customer × review tier-name frame → int8 codes of ``names`` (-1: none or not in it)."""
-    dtype = pd.CategoricalDtype(names, ordered=True)
+    index = pd.Index(names)
     codes = np.full(frame.shape, -1, dtype=np.int8)
     for j, col in enumerate(frame.columns):  # a loop over reviews, not customers
-        codes[:, j] = pd.Categorical(frame[col].astype(object), dtype=dtype).codes
+        codes[:, j] = index.get_indexer(frame[col].astype(object).to_numpy())
     return codes
 
 
