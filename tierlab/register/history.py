@@ -30,7 +30,7 @@ def codes_of(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
     index = pd.Index(names)
     codes = np.full(frame.shape, -1, dtype=np.int8)
     for j, col in enumerate(frame.columns):  # a loop over reviews, not customers
-        codes[:, j] = index.get_indexer(frame[col].astype(object).to_numpy())
+        codes[:, j] = index.get_indexer(pd.Index(frame[col].astype(object).to_numpy()))
     return codes
 
 

@@ -26,7 +26,7 @@ from tierlab.register.commit import CommitResult
 from tierlab.register.errors import RegisterError
 from tierlab.register.schema import COLUMNS
 from tierlab.register.state_codec import decode_state, encode_streaks
-from tierlab.tiers.engine import ResumePoint, ReviewEvent, run_scheme
+from tierlab.tiers.engine import ReviewEvent, run_scheme
 from tierlab.tiers.scheme import TierScheme
 from tierlab.tiers.state import ReviewState, Rules
 
@@ -216,11 +216,11 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
         return ReviewOutcome((), empty, dry_run,
                              f"{reg.where}: {what}; nothing to do (up to date)")
     due = due_reviews(last, end, scheme) if last is not None else None
-    if due == []:
+    if last is not None and due == []:
         return ReviewOutcome((), empty, dry_run,
                              f"{reg.where}: up to date at review {last.date()}; the next "
                              f"review {rules.next_due(last, scheme).date()} needs data through "
-                             "that date")  # type: ignore[union-attr]
+                             "that date")
     resume, restarted, why = None, 0, ""
     if last is not None and committed is not None and frame is not None:
         decoded = decode_state(frame, last, committed, scheme)
@@ -289,8 +289,10 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
 def rebuild_into(reg: Register, new: Register, tx: pd.DataFrame, scheme: TierScheme,
                  until: object | None = None, *, customers: pd.DataFrame | None = None,
                  ran_by: str | None = None) -> tuple[Register, ReviewOutcome]:
-    """Replay every review with ``scheme`` into the empty register ``new``; see
-    :meth:`Register.rebuild`. Overrides and notes are copied; ``reg`` is not written."""
+    """Replay every review with ``scheme`` into the empty register ``new``.
+
+    See :meth:`Register.rebuild`: overrides and notes are copied; ``reg`` is not written.
+    """
     if new.where == reg.where:
         raise ArgumentError(f"rebuild: the new register {reg.where} is this one; give a new "
                             "path (committed reviews are never rewritten)")

@@ -103,7 +103,7 @@ def decode_state(frame: pd.DataFrame, review: pd.Timestamp, committed: TierSchem
     rules = Rules.of(scheme)
     state = ReviewState.start(n, rules)
     names = scheme.tier_names
-    codes = pd.Index(names).get_indexer(frame["tier"].to_numpy(dtype=object))
+    codes = pd.Index(names).get_indexer(pd.Index(frame["tier"].to_numpy(dtype=object)))
     if (codes < 0).any():
         from tierlab.register.errors import RegisterError
 
