@@ -167,3 +167,17 @@ def test_as_history_feeds_what_the_notebook_computes(reg, tx):
     cid = theirs.changes["customer_id"].iloc[0]
     assert mine.explain(cid)["reason"].tolist() == theirs.explain(cid)["reason"].tolist()
     np.testing.assert_array_equal(mine.qualified_counts(), theirs.qualified_counts())
+
+
+def test_an_override_added_to_the_register_applies_to_the_next_reviews(reg, tx):
+    scheme = scheme_of()
+    reg.review(tx, scheme, until="2024-03-31")
+    cur = reg.current()
+    cid = cur.index[cur["tier"] == "Low"][0]
+    reg.add_override(cid, "High", "2024-04-01", "2024-05-31", reason="VIP agreement")
+    reg.review(tx, scheme, until="2024-06-30")
+    tiers = reg.history().loc[cid]
+    assert tiers[pd.Timestamp("2024-04-30")] == tiers[pd.Timestamp("2024-05-31")] == "High"
+    ch = reg.changes()
+    ch = ch[(ch["customer_id"] == cid) & (ch["review"] == "2024-04-30")]
+    assert ch["rule"].tolist() == ["override"] and "VIP agreement" in ch["reason"].iloc[0]
