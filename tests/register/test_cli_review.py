@@ -89,6 +89,9 @@ def test_tiers_from_the_register(files, capsys, tmp_path):
     table = pd.read_csv(out, encoding="utf-8-sig")
     current = Register(files["register"]).current()
     assert len(table) == len(current)
-    assert main(["tiers", "--out", str(out)]) == 2          # neither data nor register
-    assert main(["tiers", files["tx"], "--register", files["register"],
-                 "--out", str(out)]) == 2                    # both
+    for wrong in (["tiers", "--out", str(out)],                          # neither
+                  ["tiers", files["tx"], "--register", files["register"], "--out", str(out)],
+                  ["tiers", files["tx"], "--out", str(out)]):                # no --scheme
+        with pytest.raises(SystemExit) as info:
+            main(wrong)
+        assert info.value.code == 2

@@ -141,14 +141,18 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_tiers_register(args: argparse.Namespace) -> int:
-    """Run ``tierlab tiers --register``: the table of the last committed review."""
-    if not args.register:
-        _err("tierlab tiers: error: give TRANSACTIONS and --scheme, or --register")
-        return 2
+    """Run ``tierlab tiers --register``: the table of the last committed review.
+
+    A wrong combination (no data and no register, or both) exits 2 like argparse's usage errors.
+    """
+    if not args.register:  # a usage error, as argparse gives for a missing option
+        _err("tierlab tiers: error: the following arguments are required: TRANSACTIONS and "
+             "--scheme (or --register PATH_OR_URL for the committed table)")
+        raise SystemExit(2)
     if args.transactions or args.scheme:
         _err("tierlab tiers: error: --register writes the committed table; leave out "
              "TRANSACTIONS and --scheme (or --register to run the scheme)")
-        return 2
+        raise SystemExit(2)
     import os
 
     from tierlab.io.export import export_tier_table
