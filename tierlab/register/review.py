@@ -53,6 +53,8 @@ class ReviewOutcome:
     counters_restarted : int
         Customers whose streak counters restarted (the scheme's tiers or frequency changed,
         or the committed state had no counters); 0 normally.
+    notes : tuple of str
+        Sentences about the run worth a log line (counters restarted, a new scheme).
     """
 
     results: tuple[CommitResult, ...]

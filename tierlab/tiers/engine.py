@@ -24,6 +24,9 @@ customers at once (a loop over reviews, never over customers).
 
 The last review is the one of the period containing ``end`` (default: the last date in the
 data); when ``end`` falls inside that period, the review sees the data up to ``end``.
+
+A run can also continue from a committed state (``resume``: the tier register's last review)
+and hand each review to a callback (``on_review``): see :class:`ResumePoint`.
 """
 
 from __future__ import annotations
