@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import yaml
 
 from tierlab.calendar import period_end
@@ -282,7 +283,9 @@ def figure_rows(figures: pd.DataFrame | None, review: pd.Timestamp,
     if "customer_id" not in figures.columns:
         raise ArgumentError(f"{what}: needs a customer_id column and one column per metric")
     ids = _ids(figures, what)
-    unknown = ~ids.isin(state.column("customer_id").to_pandas()).to_numpy()
+    id_text = pa.array(ids.to_numpy(dtype=object), type=pa.string())
+    unknown = ~pc.is_in(id_text, value_set=state.column("customer_id").combine_chunks()
+                        ).to_numpy(zero_copy_only=False)
     if unknown.any():
         raise DataError(f"{what}: customer {ids.iloc[int(np.flatnonzero(unknown)[0])]!r} is "
                         "not in state_frame")
@@ -291,13 +294,15 @@ def figure_rows(figures: pd.DataFrame | None, review: pd.Timestamp,
     non_numeric = [m for m in metrics if not pd.api.types.is_numeric_dtype(values[m])]
     if non_numeric:
         raise DataError(f"{what}: column(s) {non_numeric} are not numeric")
-    long = pd.DataFrame({
-        "review_date": review,
-        "customer_id": np.repeat(ids.to_numpy(dtype=object), len(metrics)),
-        "metric": np.tile(np.array(metrics, dtype=object), len(ids)),
-        "value": values.to_numpy(dtype=float).reshape(-1),
-    })
-    return to_arrow(long, kinds)
+    # the long rows built in Arrow (takes, no Python strings): millions of rows per review
+    n, m = len(ids), len(metrics)
+    day = np.full(n * m, np.datetime64(review.date(), "D"))
+    return pa.Table.from_arrays([
+        pa.array(day, type=pa.date32()),
+        id_text.take(pa.array(np.repeat(np.arange(n), m))),
+        pa.array(metrics, type=pa.string()).take(pa.array(np.tile(np.arange(m), n))),
+        pa.array(values.to_numpy(dtype=float).reshape(-1), type=pa.float64(), from_pandas=True),
+    ], names=list(kinds))
 
 
 def _take(values: np.ndarray, pos: np.ndarray) -> np.ndarray:

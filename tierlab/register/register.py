@@ -23,6 +23,8 @@ from tierlab.register import notify, views
 from tierlab.register.backend import Session, open_session, shown, to_arrow
 from tierlab.register.commit import CommitResult
 from tierlab.register.errors import RegisterError
+from tierlab.register.history import RegisterHistory
+from tierlab.register.review import ReviewOutcome, rebuild_into, run_review
 from tierlab.register.schema import COLUMNS, ensure_schema
 from tierlab.tiers.scheme import TierScheme
 
@@ -96,6 +98,10 @@ class Register:
 
     def _session(self) -> Session:
         return open_session(self.target, self.timeout)
+
+    def session(self) -> Session:
+        """A new connection to the register's database, for ``with`` (closed after)."""
+        return self._session()
 
     def __repr__(self) -> str:
         last = self.last_review()
@@ -216,6 +222,74 @@ class Register:
             changes = db.frame(f"SELECT {', '.join(_CHANGE_KINDS)} FROM changes "
                                "WHERE customer_id = ?", _CHANGE_KINDS, (cid,))
         return views.explain_frame(state, figures, changes, lang)
+
+    def as_history(self) -> RegisterHistory:
+        """The committed reviews as a :class:`~tierlab.TierHistory` (what notebooks take).
+
+        ``tiers``, ``codes``, ``at`` and the plots read the committed tiers; ``changes``,
+        ``current`` and ``explain`` are :meth:`changes`, :meth:`current`, :meth:`explain`.
+        """
+        if self.last_review() is None:
+            raise RegisterError(f"{self.where}: no review committed yet; run "
+                                "`tierlab review` first")
+        tiers = self.history()
+        with self._session() as db:
+            dtype = self._dtype(db)
+            rows = db.frame("SELECT review_date, customer_id, qualified AS tier FROM tier_state",
+                            {"review_date": "date", "customer_id": "str", "tier": "str"})
+        qualified = views.history_frame(rows, pd.DatetimeIndex(tiers.columns), dtype)
+        return RegisterHistory(self, self.scheme(), tiers, qualified)
+
+    # ----------------------------------------------------------------- the scheduled review
+    def review(self, transactions: pd.DataFrame, scheme: TierScheme, until: object | None = None,
+               *, dry_run: bool = False, customers: pd.DataFrame | None = None,
+               ran_by: str | None = None) -> ReviewOutcome:
+        """Compute and commit the next due review(s), continuing from the committed state.
+
+        Parameters
+        ----------
+        transactions : DataFrame
+            The full transaction log (canonical columns); the rules read past months.
+        scheme : TierScheme
+            Applies from the next review; a scheme that differs from the last review's is
+            recorded with the reviews it applies to.
+        until : date-like, optional
+            Last review to compute (a date inside a period means the period before it).
+            Default: the last complete review period in the data.
+        dry_run : bool, default False
+            Compute, commit nothing: the outcome lists what would change.
+        customers : DataFrame, optional
+            Customer table, for schemes that test customer attributes.
+        ran_by : str, optional
+            Who or what ran it (default ``user@host``).
+
+        Returns
+        -------
+        ReviewOutcome
+            The reviews committed (none when up to date: a no-op that says so) and their
+            changes.
+
+        Raises
+        ------
+        DataError
+            The transactions lack customers of the register or the months before the review.
+        RegisterError
+            A committed tier is not in the new scheme; another writer committed meanwhile.
+        """
+        return run_review(self, transactions, scheme, until, dry_run=dry_run,
+                          customers=customers, ran_by=ran_by)
+
+    def rebuild(self, new_path_or_url: str | Path, transactions: pd.DataFrame,
+                scheme: TierScheme, until: object | None = None, *,
+                customers: pd.DataFrame | None = None,
+                ran_by: str | None = None) -> tuple[Register, ReviewOutcome]:
+        """Replay every review from scratch with ``scheme`` into a NEW register.
+
+        The committed reviews here stay as they are; overrides and notes are copied. The new
+        register must not hold a review yet. Returns it with the outcome of the replay.
+        """
+        return rebuild_into(self, Register(new_path_or_url, timeout=self.timeout),
+                            transactions, scheme, until, customers=customers, ran_by=ran_by)
 
     # ----------------------------------------------------------------- overrides and notes
     def overrides(self) -> pd.DataFrame:

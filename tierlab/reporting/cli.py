@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tierlab.errors import ArgumentError, DataError, TierlabError
+from tierlab.reporting import cli_review
 from tierlab.reporting.arguments import (
     cli_column_message,
     column_pairs,
@@ -117,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "table: customer id, name, contact (masked), tier, label, tier since, "
                     "previous tier, reason, notes; .xlsx adds 'summary' and 'changes' sheets, "
                     ".csv writes <stem>_summary.csv and <stem>_changes.csv beside it.")
-    tiers.add_argument("transactions", metavar="TRANSACTIONS",
+    tiers.add_argument("transactions", metavar="TRANSACTIONS", nargs="?",
                        help="transaction log (.csv, .txt, .tsv, .xlsx, .parquet)")
-    tiers.add_argument("--scheme", required=True, metavar="FILE", help="tier scheme (YAML)")
+    tiers.add_argument("--scheme", metavar="FILE", help="tier scheme (YAML)")
     tiers.add_argument("--customers", metavar="FILE", help="customer table")
     tiers.add_argument("--columns", action="extend", type=column_pairs, default=[],
                        metavar="NAME=HEADER[,...]",
@@ -149,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dataset directory: local worker processes (default: CPUs)")
     tiers.add_argument("--scheduler", metavar="ADDRESS",
                        help="dataset directory: run on this Dask scheduler (tcp://host:8786)")
+
+    cli_review.add_register_option(tiers)
+    cli_review.add_review_parser(sub)
 
     chk = sub.add_parser(
         "check-scheme", parents=[common], help="validate tier schemes and list lint warnings",
@@ -256,6 +260,8 @@ def _load_transactions(args: argparse.Namespace, file: str) -> Any:
 
 
 def _cmd_tiers(args: argparse.Namespace) -> int:
+    if args.register or not (args.transactions and args.scheme):  # the table of a register
+        return cli_review.cmd_tiers_register(args)
     if Path(args.transactions).is_dir():  # a bucketed dataset: run it partitioned
         from tierlab.reporting.cli_dataset import cmd_tiers_dataset
 
@@ -363,7 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(split_column_lists(sys.argv[1:] if argv is None else argv))
     args.current_file = None
-    handlers = {"report": _cmd_report, "tiers": _cmd_tiers, "check-scheme": _cmd_check_scheme}
+    handlers = {"report": _cmd_report, "tiers": _cmd_tiers, "check-scheme": _cmd_check_scheme,
+                "review": cli_review.cmd_review}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

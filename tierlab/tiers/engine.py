@@ -24,12 +24,16 @@ customers at once (a loop over reviews, never over customers).
 
 The last review is the one of the period containing ``end`` (default: the last date in the
 data); when ``end`` falls inside that period, the review sees the data up to ``end``.
+
+A run can also continue from a committed state (``resume``: the tier register's last review)
+and hand each review to a callback (``on_review``): see :class:`ResumePoint`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -39,7 +43,7 @@ from tierlab.calendar import DAY_NS, FREQS, period_end
 from tierlab.errors import ArgumentError, DataError
 from tierlab.features.panel import MonthlyArrays, monthly_arrays
 from tierlab.frames import check_transactions
-from tierlab.tiers.changelog import ChangeRecorder
+from tierlab.tiers.changelog import ChangeLog, ChangeRecorder
 from tierlab.tiers.conditions import metric_leaves
 from tierlab.tiers.evaluator import Evaluator
 from tierlab.tiers.history import TierHistory, cross_tiers
@@ -48,8 +52,8 @@ from tierlab.tiers.overrides import OverrideSchedule, load_overrides
 from tierlab.tiers.scheme import TierScheme
 from tierlab.tiers.state import ReviewState, Rules, review_step
 
-__all__ = ["run_scheme", "TierHistory", "cross_tiers", "load_overrides"]
-
+__all__ = ["run_scheme", "TierHistory", "cross_tiers", "load_overrides", "ResumePoint",
+           "ReviewEvent"]
 
 
 @dataclass(frozen=True)
@@ -96,10 +100,77 @@ class ReviewPlan:
                    entry=np.clip(first_month // step - first_period, 0, None).astype(np.int32))
 
 
+@dataclass(frozen=True)
+class ResumePoint:
+    """A committed state to continue from (the tier register's last review).
+
+    ``state`` holds the customers ``customer_ids`` after the review ``review``; its review
+    numbers (``review_step``'s ``t``) count periods of the scheme's frequency from ``origin``,
+    an absolute period number (month number // months per period), so they stay valid when
+    the next run's data starts elsewhere.
+    """
+
+    review: pd.Timestamp
+    customer_ids: pd.Index
+    state: ReviewState
+    origin: int
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One review of a run, as :func:`run_scheme` hands it to ``on_review``.
+
+    ``state`` is the live state after the review (later reviews change it: copy what you
+    keep); ``changes`` holds this review's changes (their ``review`` is ``index``).
+    """
+
+    index: int                  # position in ``reviews``
+    reviews: pd.DatetimeIndex   # every review of the run
+    number: int                 # the review number ``t`` the state's indices count in
+    origin: int                 # absolute period number of review number 0
+    customer_ids: pd.Index
+    state: ReviewState
+    qualified: np.ndarray       # L_t (-1 before entry)
+    metrics: ReviewMetrics
+    changes: ChangeLog
+
+
+def period_number(day: pd.Timestamp, review: str) -> int:
+    """Absolute number of the review period containing ``day`` (month number // step)."""
+    return (day.year * 12 + day.month - 1) // FREQS[review]
+
+
+def _resume(plan: ReviewPlan, scheme: TierScheme, state: ReviewState,
+            resume: ResumePoint) -> tuple[int, int, np.ndarray]:
+    """Load ``resume`` into ``state``; the first review to step, the offset, the entries."""
+    ids = plan.arrays.customer_ids
+    pos = ids.get_indexer(resume.customer_ids)
+    if (pos < 0).any():
+        missing = resume.customer_ids[pos < 0]
+        raise DataError(f"{len(missing):,} customer(s) of the committed state are not in the "
+                        f"transactions (e.g. {missing[0]!r}); give the full transaction log")
+    for f in fields(ReviewState):  # every per-customer array, whatever the state holds
+        mine, theirs = getattr(state, f.name), getattr(resume.state, f.name)
+        if mine.shape[:-1] != theirs.shape[:-1]:
+            raise ArgumentError(f"resume: state field {f.name!r} has shape {theirs.shape}, "
+                                f"the scheme needs {mine.shape[:-1]} per customer")
+        mine[..., pos] = theirs
+    t0 = int(plan.dates.searchsorted(resume.review, side="right"))
+    entry = plan.entry.copy()
+    entered = state.tier >= 0
+    entry[entered] = np.minimum(entry[entered], t0 - 1)      # in already: no second entry
+    entry[~entered & (entry < t0)] = t0                      # new to the state: enter now
+    offset = period_number(plan.dates[0], scheme.review) - resume.origin
+    return t0, offset, entry
+
+
+# long: the run's loop with its resume hook (state loaded, recorder warmed up, events)
 def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers: pd.DataFrame | None = None,
                overrides: pd.DataFrame | str | os.PathLike[str] | None = None,
                start: Any = None, end: Any = None, *,
-               score_edges: ScoreEdges | None = None) -> TierHistory:
+               score_edges: ScoreEdges | None = None,
+               resume: ResumePoint | None = None,
+               on_review: Callable[[ReviewEvent], None] | None = None) -> TierHistory:
     """Run a scheme over every review period of a transaction log.
 
     Parameters
@@ -119,6 +190,12 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers: pd.DataFrame | N
         the RFM score cut points to use at a review (``review_day``: days since 1970-01-01;
         ``values``: the pooled R/F/M values) instead of the quantiles of the customers in
         ``tx``. :func:`tierlab.run_partitioned` passes the global cut points.
+    resume : ResumePoint, optional
+        Continue from a committed state: the reviews up to ``resume.review`` are not stepped
+        (their tiers read -1 in the result) and the next ones continue from ``resume.state``.
+        Customers of the data not in the state enter at the first review stepped.
+    on_review : callable, optional
+        Called with a :class:`ReviewEvent` after each review stepped.
 
     Returns
     -------
@@ -138,15 +215,29 @@ def run_scheme(scheme: TierScheme, tx: pd.DataFrame, customers: pd.DataFrame | N
     recorder = ChangeRecorder(scheme.metric_keys(), width, n)
     codes = np.full((R, n), -1, dtype=np.int8)  # review-major while running
     qualified = np.full((R, n), -1, dtype=np.int8)
-    for t in range(R):
-        entered = plan.entry <= t
+    t0, offset, entry = 0, 0, plan.entry
+    origin = period_number(plan.dates[0], scheme.review)
+    if resume is not None:
+        t0, offset, entry = _resume(plan, scheme, state, resume)
+        origin = resume.origin
+    for t in range(max(0, t0 - width + 1), t0):  # the figures the next reasons quote
+        recorder.observe(t, ReviewMetrics(plan.arrays, int(plan.month_cols[t]),
+                                          int(plan.days[t]), entry <= t, score_edges))
+    for t in range(t0, R):
+        entered = entry <= t
         metrics = ReviewMetrics(plan.arrays, int(plan.month_cols[t]), int(plan.days[t]),
                                 entered, score_edges)
         qualified[t] = np.where(entered, evaluator.qualified(metrics), np.int8(-1))
         fixed, notes = (None, None) if schedule is None else schedule.at(plan.dates[t], n)
-        step = review_step(state, t, qualified[t], plan.entry == t, rules, fixed)
+        step = review_step(state, t + offset, qualified[t], entry == t, rules, fixed)
         recorder.observe(t, metrics)
+        before = len(recorder.chunks)
         recorder.record(t, step, notes)
         codes[t] = state.tier
+        if on_review is not None:
+            log = (recorder.chunks[-1] if len(recorder.chunks) > before
+                   else ChangeLog.empty(recorder.keys, width))
+            on_review(ReviewEvent(t, plan.dates, t + offset, origin, ids, state,
+                                  qualified[t], metrics, log))
     return TierHistory(scheme, ids, plan.dates, np.ascontiguousarray(codes.T),
                        np.ascontiguousarray(qualified.T), recorder.log(), plan.arrays)
