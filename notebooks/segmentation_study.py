@@ -44,6 +44,7 @@ columns: Optional[dict[str, str]] = None  # canonical name -> header in the file
 date_format: Optional[str] = None  # date format tried first, e.g. "%d/%m/%Y"; None: ISO, 2025/3/1, 2025年3月1日 ...
 customers: Optional[str] = "data/sample/customers.csv"  # customer table (names, contacts, region, industry) or None; the sample's table is used with the sample's transactions only
 scheme: str = "data/rules/monthly_spend.yaml"  # tier scheme (YAML)
+register: Optional[str] = None  # a tier register (path or postgresql:// URL): report its committed tiers instead of running the scheme
 as_of: Optional[str] = None  # study date YYYY-MM-DD (later data is ignored); None: the last date in the data
 holdout_months: int = 6  # months held out to test whether tiers and potential models predict spend
 lang: str = "en"  # report language: "en" (English) or "zh" (Chinese)
@@ -59,11 +60,14 @@ page.use_scheme(tier_scheme)
 out = study.resolve_output(out_dir)
 features = tl.rfm(tx, as_of=data.as_of)
 scorer = tl.RFMScorer(bins=5).fit(features)
-history = tier_scheme.run(tx, customers=cust)
+history = (tl.Register(register).as_history() if register
+           else tier_scheme.run(tx, customers=cust))
+if register:
+    tier_scheme = history.scheme
 metrics = {
     "parameters": {"transactions": transactions, "columns": columns, "date_format": date_format,
                    "customers": customers, "scheme": scheme, "as_of": as_of,
-                   "holdout_months": holdout_months, "lang": lang},
+                   "holdout_months": holdout_months, "lang": lang, "register": register},
     "as_of": data.as_of,
 }
 page.title("title_segmentation")
