@@ -174,7 +174,7 @@ def test_segmentation_metrics_match_the_package(segmentation_run, small_data, sm
     # potential and flags
     assert m["potential"]["cutoff"] == "2024-09-30"
     models = pd.DataFrame(m["potential"]["models"]).set_index("model")
-    assert set(models.index) == {"bgnbd", "supervised", "naive"}
+    assert set(models.index) == {"bgnbd", "supervised", "naive_last", "naive_average"}
     assert 0 <= m["potential"]["rising_stars"] <= counts["Low"]
     assert 0 <= m["potential"]["at_risk"] <= counts["High"]
 
