@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tierlab.errors import ArgumentError, DataError, TierlabError
+from tierlab.i18n import LANGS
 from tierlab.reporting.arguments import (
     cli_column_message,
     column_pairs,
@@ -145,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("--salt", metavar="TEXT",
                        help="key of the pseudonyms (keep it to link exports; default: random, or "
                             "$TIERLAB_SALT)")
+    tiers.add_argument("--lang", choices=LANGS, default="en",
+                       help="language of the headers, sheet names, reasons and words "
+                            "(default: en; zh: Chinese, tiers by their scheme labels)")
     tiers.add_argument("--workers", type=int, metavar="N",
                        help="dataset directory: local worker processes (default: CPUs)")
     tiers.add_argument("--scheduler", metavar="ADDRESS",
@@ -291,7 +295,7 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
         salt = args.salt or os.environ.get("TIERLAB_SALT")
         args.current_file = args.out
         path = export_tier_table(hist, customers, args.out, mask_contacts=not args.show_contacts,
-                                 pseudonymize=args.pseudonymize, salt=salt)
+                                 pseudonymize=args.pseudonymize, salt=salt, lang=args.lang)
     except ArgumentError as exc:
         _err(f"tierlab tiers: error: {exc}")
         return 2
