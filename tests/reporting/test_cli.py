@@ -401,3 +401,21 @@ def test_out_under_a_file_says_which_part_is_a_file(run_cli, small_data, tmp_pat
     assert blocker.read_text(encoding="utf-8") == "not a folder"
     res = run_cli(["report", "segmentation", "--out", str(blocker)])
     assert res.code == 2 and "is a file, not a folder" in res.stderr
+
+
+@pytest.mark.slow
+def test_report_note_for_the_other_reports_parameter_is_one_stderr_line(run_cli, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('x: int = 1\nout_dir: str = "."')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("print(x)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, str(path))
+    res = run_cli(["report", str(path), "-q", "-p", "x", "2", "-y", "{schemes: [a.yaml]}",
+                   "--out", str(tmp_path / "reports")])
+    assert res.code == 0, res.stderr
+    assert res.stderr.splitlines() == [
+        "tierlab report: note: tiny.ipynb: parameter 'schemes' is for the impact report; "
+        "left out here"]

@@ -215,7 +215,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                          args.parameters_file)
         log = None if args.quiet else _err
         run = report.run_report(args.notebook, params, out=args.out, log=log,
-                                timeout=args.timeout, deadline=args.deadline, keep=args.keep)
+                                timeout=args.timeout, deadline=args.deadline, keep=args.keep,
+                                notes=lambda note: _err(f"tierlab report: note: {note}"))
     except ArgumentError as exc:  # a ParameterError: unknown notebook or a bad parameter
         _err(f"tierlab report: error: {exc}")
         return 2
