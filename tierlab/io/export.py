@@ -37,7 +37,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError
+from tierlab.errors import ArgumentError, DataError
 from tierlab.i18n import check_lang, column_label, value_label
 from tierlab.io.masking import (
     mask_contacts,
@@ -88,8 +88,6 @@ class TierHistoryLike(Protocol):
     def current(self) -> pd.DataFrame: ...
     @property
     def changes(self) -> pd.DataFrame: ...
-    def current_in(self, lang: str = "en") -> pd.DataFrame: ...
-    def changes_in(self, lang: str = "en") -> pd.DataFrame: ...
 
 
 _MAX_WIDTH = 60
@@ -100,6 +98,22 @@ _WORD_COLUMNS = ("direction", "rule")
 
 
 # ------------------------------------------------------------------------------------- the table
+def _in_lang(history: TierHistoryLike, what: str, lang: str) -> pd.DataFrame:
+    """``history.current``/``.changes``; for another language its ``current_in``/``changes_in``.
+
+    (A history whose reasons are stored as English text has no ``*_in`` method.)
+    """
+    if lang == "en":
+        return history.current if what == "current" else history.changes
+    method = getattr(history, f"{what}_in", None)
+    if method is None:
+        raise ArgumentError(f"lang={lang!r}: a {type(history).__name__} keeps its reasons in "
+                            "English only; export it with lang='en', or run the scheme on the "
+                            "transactions (TierScheme.run) for another language")
+    frame: pd.DataFrame = method(lang)
+    return frame
+
+
 def _customer_frame(customers: pd.DataFrame | None) -> pd.DataFrame:
     if customers is None:
         return pd.DataFrame(index=pd.Index([], name="customer_id", dtype=object))
@@ -161,7 +175,7 @@ def tier_table(history: TierHistoryLike, customers: pd.DataFrame | None = None, 
     DataFrame
         Columns :data:`TABLE_COLUMNS`, one row per customer with a tier, highest tier first.
     """
-    current = history.current_in(check_lang(lang))
+    current = _in_lang(history, "current", check_lang(lang))
     ids = current.index.astype(str)
     table = _customer_frame(customers)
     out = pd.DataFrame(index=ids)
@@ -226,7 +240,7 @@ def _changes(history: TierHistoryLike, pseudonymize: bool,
     (The history lists changes by original id: kept in that order, the rows would let anyone
     who knows the ids in order re-identify the pseudonyms.)
     """
-    ch = history.changes_in(lang)[list(CHANGE_COLUMNS)].copy()
+    ch = _in_lang(history, "changes", lang)[list(CHANGE_COLUMNS)].copy()
     if pseudonymize:
         ch["customer_id"] = pseudonymize_ids(ch["customer_id"], salt)
         order = np.lexsort((ch["review"].to_numpy(), ch["customer_id"].to_numpy(dtype=str)))

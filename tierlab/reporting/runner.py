@@ -255,10 +255,10 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
     """
     say = log or (lambda _msg: None)
     name, nb_path = resolve_notebook(notebook)
-    found: list[str] = []
-    params = check_parameters(nb_path, dict(parameters or {}), notes=found)
+    param_notes: list[str] = []
+    params = check_parameters(nb_path, dict(parameters or {}), notes=param_notes)
     tell = notes or log
-    for note in found:  # a few lines at most: one per parameter of the other report
+    for note in param_notes:  # a few lines at most: one per parameter of the other report
         if tell is not None:
             tell(note)
         else:
