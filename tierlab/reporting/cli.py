@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from tierlab.errors import ArgumentError, DataError, TierlabError
-from tierlab.i18n import LANGS
 from tierlab.reporting.arguments import (
     cli_column_message,
     column_pairs,
@@ -67,6 +66,8 @@ def _date(text: str) -> str:
 # long because it declares every option of every command in one place, as --help shows them
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tierlab`` command."""
+    from tierlab.i18n import LANGS
+
     parser = argparse.ArgumentParser(
         prog="tierlab", description="Customer tiering: reports, tier tables and scheme checks.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
