@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tierlab.datasets import generate
-from tierlab.errors import DataError
+from tierlab.errors import ArgumentError, DataError
 from tierlab.io.export import (
     CHANGE_COLUMNS,
     TABLE_COLUMNS,
@@ -316,3 +316,72 @@ def test_phones_with_dots_and_second_emails_are_masked_in_every_file(data, tmp_p
             assert secret not in text, (where, secret)
         assert "lice@" not in text and "ob.two@" not in text, where
         assert "a***@corp.example" in text and "b***@corp.example" in text, where
+
+
+# ------------------------------------------------------------------------------------- languages
+ZH_SHEETS = ["客户等级", "等级汇总", "变动历史"]
+ZH_TABLE_HEADERS = ["客户编号", "名称", "联系方式", "等级", "等级名称", "等级起始日期", "之前等级",
+                    "原因", "备注"]
+ZH_CHANGE_HEADERS = ["客户编号", "评审日期", "原等级", "新等级", "方向", "规则", "原因"]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_excel_export_in_chinese(data, tmp_path):
+    _, customers, hist = data
+    path = export_tier_table(hist, customers, tmp_path / "tiers_zh.xlsx", lang="zh")
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ZH_SHEETS
+    ws = wb["客户等级"]
+    assert [c.value for c in ws[1]] == ZH_TABLE_HEADERS
+    assert [c.value for c in wb["变动历史"][1]] == ZH_CHANGE_HEADERS
+    # formats still follow the columns: date-only tier_since, wrapped reasons, percent shares
+    assert ws["F2"].number_format == "yyyy-mm-dd" and ws["F2"].is_date
+    assert ws["H2"].alignment.wrap_text
+    assert wb["等级汇总"]["D2"].number_format == "0.0%"
+    labels = set(hist.scheme.labels.values())
+    changes = [[c.value for c in row] for row in wb["变动历史"].iter_rows(min_row=2)]
+    assert len(changes) == len(hist.changes)
+    assert {r[3] for r in changes} <= labels  # to_tier by label
+    assert {r[2] for r in changes if r[2] is not None} <= labels
+    assert {r[4] for r in changes} <= {"新增", "升级", "降级"}
+    assert {r[5] for r in changes} <= {"首次评审", "升级", "降级", "人工调整"}
+    assert all(CJK.search(r[6]) for r in changes)  # every reason in Chinese
+    wb.close()
+    table = pd.read_excel(path, sheet_name="客户等级", dtype={"客户编号": str})
+    expected = tier_table(hist, customers, lang="zh")
+    assert table["客户编号"].tolist() == expected["customer_id"].tolist()
+    assert table["原因"].tolist() == expected["reason"].tolist()
+    assert table["原因"].str.contains(CJK).all()
+    assert set(table["之前等级"].dropna()) <= labels
+    assert table["等级"].tolist() == expected["tier"].astype(str).tolist()  # names, label beside
+
+
+def test_csv_export_in_chinese(data, tmp_path):
+    _, customers, hist = data
+    path = export_tier_table(hist, customers, tmp_path / "tiers.csv", lang="zh")
+    table = pd.read_csv(path, dtype={"客户编号": str}, encoding="utf-8-sig")
+    assert list(table.columns) == ZH_TABLE_HEADERS
+    assert table["原因"].str.contains(CJK).all()
+    changes = pd.read_csv(tmp_path / "tiers_changes.csv", encoding="utf-8-sig")
+    assert list(changes.columns) == ZH_CHANGE_HEADERS and len(changes) == len(hist.changes)
+    assert set(changes["方向"]) <= {"新增", "升级", "降级"}
+
+
+def test_english_reasons_unchanged_and_bad_lang(data, tmp_path):
+    _, customers, hist = data
+    assert tier_table(hist, customers, lang="en")["reason"].tolist() == \
+        tier_table(hist, customers)["reason"].tolist()
+    with pytest.raises(ArgumentError, match="zh"):
+        export_tier_table(hist, customers, tmp_path / "t.xlsx", lang="fr")
+
+
+def test_chinese_excel_text_cells_are_never_formulas(hostile, tmp_path):
+    customers, hist = hostile
+    path = export_tier_table(hist, customers, tmp_path / "tiers.xlsx", mask_contacts=False,
+                             lang="zh")
+    wb = openpyxl.load_workbook(path)
+    formulas = [f"{ws.title}!{c.coordinate}" for ws in wb.worksheets for row in ws.iter_rows()
+                for c in row if c.data_type in ("f", "e")]
+    assert formulas == []
+    assert "=Low" in {c.value for c in wb["客户等级"]["D"][1:]}
+    wb.close()

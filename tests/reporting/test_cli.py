@@ -88,6 +88,33 @@ def test_tiers_xlsx_masked_by_default(run_cli, small_data, tmp_path):
     assert table["contact"].dropna().str.fullmatch(r"138\*\*\*\*\d{4} / c\*\*\*@example\.com").all()
 
 
+def test_tiers_lang_zh(run_cli, small_data, tmp_path):
+    out = tmp_path / "tiers_zh.xlsx"
+    res = run_cli(["tiers", str(small_data.transactions), "--scheme",
+                   str(RULES / "monthly_spend.yaml"), "--customers", str(small_data.customers),
+                   "--out", str(out), "--lang", "zh"])
+    assert res.code == 0, res.stderr
+    sheets = pd.read_excel(out, sheet_name=None, dtype={"客户编号": str})
+    assert list(sheets) == ["客户等级", "等级汇总", "变动历史"]
+    hist, _ = _hist(small_data)
+    table = sheets["客户等级"]
+    assert sorted(table["客户编号"]) == sorted(hist.customer_ids)
+    assert table["原因"].str.contains(r"[\u4e00-\u9fff]").all()
+    assert set(sheets["变动历史"]["新等级"]) <= set(hist.scheme.labels.values())
+    with pytest.raises(SystemExit) as info:
+        run_cli(["tiers", str(small_data.transactions), "--scheme",
+                 str(RULES / "monthly_spend.yaml"), "--out", str(out), "--lang", "fr"])
+    assert info.value.code == 2
+
+
+def test_tiers_lang_zh_dataset_directory_is_a_usage_error(run_cli, small_data, tmp_path):
+    data_dir = tmp_path / "dataset"
+    data_dir.mkdir()
+    res = run_cli(["tiers", str(data_dir), "--scheme", str(RULES / "monthly_spend.yaml"),
+                   "--out", str(tmp_path / "out"), "--lang", "zh"])
+    assert res.code == 2 and "--lang zh" in res.stderr
+
+
 def test_tiers_show_contacts_pseudonymize_and_csv(run_cli, small_data, tmp_path):
     base = ["tiers", str(small_data.transactions), "--scheme", str(RULES / "monthly_spend.yaml"),
             "--customers", str(small_data.customers)]
@@ -374,3 +401,21 @@ def test_out_under_a_file_says_which_part_is_a_file(run_cli, small_data, tmp_pat
     assert blocker.read_text(encoding="utf-8") == "not a folder"
     res = run_cli(["report", "segmentation", "--out", str(blocker)])
     assert res.code == 2 and "is a file, not a folder" in res.stderr
+
+
+@pytest.mark.slow
+def test_report_note_for_the_other_reports_parameter_is_one_stderr_line(run_cli, tmp_path):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('x: int = 1\nout_dir: str = "."')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("print(x)")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, str(path))
+    res = run_cli(["report", str(path), "-q", "-p", "x", "2", "-y", "{schemes: [a.yaml]}",
+                   "--out", str(tmp_path / "reports")])
+    assert res.code == 0, res.stderr
+    assert res.stderr.splitlines() == [
+        "tierlab report: note: tiny.ipynb: parameter 'schemes' is for the impact report; "
+        "left out here"]

@@ -128,3 +128,22 @@ def test_kernel_environment_is_restored(monkeypatch, tmp_path):
         assert "MPLBACKEND" not in os.environ
         assert os.environ["TIERLAB_PROJECT_ROOT"] == str(project_root())
     assert os.environ["MPLBACKEND"] == "Agg" and "TIERLAB_PROJECT_ROOT" not in os.environ
+
+
+@pytest.mark.slow
+def test_parameter_of_the_other_report_is_one_plain_line(tmp_path, recwarn):
+    nb = _tiny_notebook(tmp_path / "tiny.ipynb")
+    lines: list[str] = []
+    notes: list[str] = []
+    run = run_report(str(nb), {"x": 2, "schemes": ["a.yaml"]}, out=tmp_path / "reports",
+                     log=lines.append, notes=notes.append)
+    assert run.parameters == {"x": 2}  # left out, the run went on
+    assert notes == ["tiny.ipynb: parameter 'schemes' is for the impact report; left out here"]
+    assert not any("schemes" in line for line in lines)
+    assert not [w for w in recwarn if "schemes" in str(w.message)]  # no Python warning
+    # without a notes callback the note goes to the log, one line
+    lines.clear()
+    run_report(str(nb), {"x": 3, "schemes": ["a.yaml"]}, out=tmp_path / "reports",
+               log=lines.append)
+    assert sum("'schemes' is for the impact report" in line for line in lines) == 1
+    assert not [w for w in recwarn if "schemes" in str(w.message)]

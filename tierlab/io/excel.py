@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tierlab.errors import DataError
+from tierlab.io.safe_text import write_csv
 
 __all__ = ["EXCEL_MAX_ROWS", "write_tier_workbook"]
 
@@ -158,9 +159,11 @@ def _column_styles(xml: str, n: int) -> list[str]:
     return styles
 
 
-def _write_sheet(wb: Any, name: str, frame: pd.DataFrame, formats: dict[str, Any]) -> list[str]:
+def _write_sheet(wb: Any, name: str, frame: pd.DataFrame, formats: dict[str, Any],
+                 headers: Mapping[str, str]) -> list[str]:
     """One sheet's structure: bold frozen header, filters, column formats and fitted widths.
 
+    Formats follow the column names; the header row shows ``headers[name]`` (default the name).
     Returns the kind of each column; the data rows are streamed in by :func:`_fill_sheets`.
     """
     ws = wb.add_worksheet(name)
@@ -174,18 +177,21 @@ def _write_sheet(wb: Any, name: str, frame: pd.DataFrame, formats: dict[str, Any
             width = 14
         else:
             width = _display_width(head[col])
-        width = min(max(width, len(col) + 2, 8) + 2, _MAX_WIDTH)
+        title = pd.Series([headers.get(col, col)])
+        width = min(max(width, _display_width(title) + 2, 8) + 2, _MAX_WIDTH)
         ws.set_column(j, j, width, formats["wrap"] if col in _WRAP else formats.get(kind))
     ws.freeze_panes(1, 0)
     for j, col in enumerate(columns):
-        ws.write_string(0, j, col, formats["header"])
+        ws.write_string(0, j, headers.get(col, col), formats["header"])
     if len(columns):
         ws.autofilter(0, 0, max(len(frame), 1), len(columns) - 1)
     return kinds
 
 
 def write_tier_workbook(path: str | Path, table: pd.DataFrame, summary: pd.DataFrame,
-                        changes: pd.DataFrame) -> list[Path]:
+                        changes: pd.DataFrame, *, headers: Mapping[str, str] | None = None,
+                        sheet_names: Sequence[str] = ("tiers", "summary", "changes"),
+                        ) -> list[Path]:
     """Write the tier workbook (sheets ``tiers``, ``summary``, ``changes``).
 
     Parameters
@@ -194,6 +200,11 @@ def write_tier_workbook(path: str | Path, table: pd.DataFrame, summary: pd.DataF
         The ``.xlsx`` file (replaced if it exists).
     table, summary, changes : DataFrame
         The tier table, its per-tier summary and the change history.
+    headers : mapping, optional
+        Column name → the header row's text (e.g. Chinese headers); cell formats still follow
+        the column names. Default: the names.
+    sheet_names : three str
+        Names of the table, summary and change-history sheets.
 
     Returns
     -------
@@ -216,7 +227,8 @@ def write_tier_workbook(path: str | Path, table: pd.DataFrame, summary: pd.DataF
     overflow = len(changes) >= EXCEL_MAX_ROWS
     if overflow:
         side = path.with_name(f"{path.stem}_changes.csv")
-        changes.to_csv(side, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+        write_csv(changes.rename(columns=dict(headers or {})), side, index=False,
+                  date_format="%Y-%m-%d")
         written.append(side)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False,
@@ -229,23 +241,26 @@ def write_tier_workbook(path: str | Path, table: pd.DataFrame, summary: pd.DataF
                "number": wb.add_format({"num_format": "#,##0.##"}),
                "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
                "text": None}
-    frames = {"tiers": table, "summary": summary}
+    names = list(sheet_names)
+    frames = {names[0]: table, names[1]: summary}
     if not overflow:
-        frames["changes"] = changes
+        frames[names[2]] = changes
     sheets: dict[str, tuple[pd.DataFrame, list[str]]] = {}
     try:
         for i, (name, frame) in enumerate(frames.items(), start=1):
-            sheets[f"xl/worksheets/sheet{i}.xml"] = (frame, _write_sheet(wb, name, frame, formats))
+            sheets[f"xl/worksheets/sheet{i}.xml"] = (frame, _write_sheet(wb, name, frame, formats,
+                                                                     dict(headers or {})))
         if overflow:
-            _overflow_sheet(wb, written[-1].name, len(changes), formats)
+            _overflow_sheet(wb, names[2], written[-1].name, len(changes), formats)
     finally:
         wb.close()
     _fill_sheets(path, sheets)
     return written
 
 
-def _overflow_sheet(wb: Any, file_name: str, rows: int, formats: dict[str, Any]) -> None:
-    ws = wb.add_worksheet("changes")
+def _overflow_sheet(wb: Any, sheet: str, file_name: str, rows: int,
+                    formats: dict[str, Any]) -> None:
+    ws = wb.add_worksheet(sheet)
     ws.set_column(0, 0, 100, formats["wrap"])
     lines: Sequence[str] = (
         f"The change history has {rows:,} rows, more than an Excel sheet holds "

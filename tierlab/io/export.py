@@ -20,6 +20,10 @@ is then ordered by pseudonym and review too).
 
 Text cells never become spreadsheet formulas: see :mod:`tierlab.io.safe_text`.
 
+``lang="zh"`` writes the same files for Chinese readers: headers, sheet names, reasons and the
+words of ``direction``/``rule`` in Chinese, and the tiers in ``previous_tier``, ``from_tier``
+and ``to_tier`` by their scheme labels (``tier`` keeps the name, its ``label`` beside it).
+
 Contacts are masked and ids pseudonymized by :mod:`tierlab.io.masking` (see there for the
 rules); its public functions are importable from here too.
 """
@@ -33,7 +37,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import DataError
+from tierlab.errors import ArgumentError, DataError
+from tierlab.i18n import check_lang, column_label, value_label
 from tierlab.io.masking import (
     mask_contacts,
     mask_email,
@@ -86,9 +91,29 @@ class TierHistoryLike(Protocol):
 
 
 _MAX_WIDTH = 60
+#: Sheet names of the workbook per language: table, summary, change history.
+_SHEETS = {"en": ("tiers", "summary", "changes"), "zh": ("客户等级", "等级汇总", "变动历史")}
+_TIER_COLUMNS = ("previous_tier", "from_tier", "to_tier")  # named by their label in zh
+_WORD_COLUMNS = ("direction", "rule")
 
 
 # ------------------------------------------------------------------------------------- the table
+def _in_lang(history: TierHistoryLike, what: str, lang: str) -> pd.DataFrame:
+    """``history.current``/``.changes``; for another language its ``current_in``/``changes_in``.
+
+    (A history whose reasons are stored as English text has no ``*_in`` method.)
+    """
+    if lang == "en":
+        return history.current if what == "current" else history.changes
+    method = getattr(history, f"{what}_in", None)
+    if method is None:
+        raise ArgumentError(f"lang={lang!r}: a {type(history).__name__} keeps its reasons in "
+                            "English only; export it with lang='en', or run the scheme on the "
+                            "transactions (TierScheme.run) for another language")
+    frame: pd.DataFrame = method(lang)
+    return frame
+
+
 def _customer_frame(customers: pd.DataFrame | None) -> pd.DataFrame:
     if customers is None:
         return pd.DataFrame(index=pd.Index([], name="customer_id", dtype=object))
@@ -125,7 +150,7 @@ def _contact(table: pd.DataFrame, ids: pd.Index, masked: bool) -> pd.Series:
 
 def tier_table(history: TierHistoryLike, customers: pd.DataFrame | None = None, *,
                mask_contacts: bool = True, pseudonymize: bool = False,
-               salt: str | bytes | None = None) -> pd.DataFrame:
+               salt: str | bytes | None = None, lang: str = "en") -> pd.DataFrame:
     """The tier management table (see the module documentation for the columns).
 
     Parameters
@@ -142,13 +167,15 @@ def tier_table(history: TierHistoryLike, customers: pd.DataFrame | None = None, 
         Replace ids by keyed pseudonyms and leave name, contact and notes empty.
     salt : str or bytes, optional
         Key of the pseudonyms (see :func:`pseudonymize_ids`).
+    lang : {"en", "zh"}, default "en"
+        Language of the reasons.
 
     Returns
     -------
     DataFrame
         Columns :data:`TABLE_COLUMNS`, one row per customer with a tier, highest tier first.
     """
-    current = history.current
+    current = _in_lang(history, "current", check_lang(lang))
     ids = current.index.astype(str)
     table = _customer_frame(customers)
     out = pd.DataFrame(index=ids)
@@ -207,13 +234,13 @@ def tier_table_summary(history: TierHistoryLike) -> pd.DataFrame:
 
 
 def _changes(history: TierHistoryLike, pseudonymize: bool,
-             salt: str | bytes | None) -> pd.DataFrame:
+             salt: str | bytes | None, lang: str) -> pd.DataFrame:
     """The change history; with pseudonyms, ordered by pseudonym then review.
 
     (The history lists changes by original id: kept in that order, the rows would let anyone
     who knows the ids in order re-identify the pseudonyms.)
     """
-    ch = history.changes[list(CHANGE_COLUMNS)].copy()
+    ch = _in_lang(history, "changes", lang)[list(CHANGE_COLUMNS)].copy()
     if pseudonymize:
         ch["customer_id"] = pseudonymize_ids(ch["customer_id"], salt)
         order = np.lexsort((ch["review"].to_numpy(), ch["customer_id"].to_numpy(dtype=str)))
@@ -224,7 +251,7 @@ def _changes(history: TierHistoryLike, pseudonymize: bool,
 # ------------------------------------------------------------------------------------- writing
 def export_tier_table(history: TierHistoryLike, customers: pd.DataFrame | None,
                       path: str | Path, *, mask_contacts: bool = True, pseudonymize: bool = False,
-                      salt: str | bytes | None = None) -> Path:
+                      salt: str | bytes | None = None, lang: str = "en") -> Path:
     """Write the tier management table to ``.xlsx`` or ``.csv``.
 
     Parameters
@@ -242,6 +269,9 @@ def export_tier_table(history: TierHistoryLike, customers: pd.DataFrame | None,
         ``<stem>_changes.csv``. Parent folders are created.
     mask_contacts, pseudonymize, salt
         See :func:`tier_table`.
+    lang : {"en", "zh"}, default "en"
+        Language of the headers, sheet names, reasons and words; in ``"zh"`` the previous and
+        from/to tiers are named by their scheme labels (see the module documentation).
 
     Returns
     -------
@@ -258,6 +288,7 @@ def export_tier_table(history: TierHistoryLike, customers: pd.DataFrame | None,
     >>> export_tier_table(hist, customers, "reports/tiers.xlsx")  # doctest: +SKIP
     PosixPath('reports/tiers.xlsx')
     """
+    lang = check_lang(lang)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
@@ -266,30 +297,49 @@ def export_tier_table(history: TierHistoryLike, customers: pd.DataFrame | None,
     if pseudonymize and salt is None:
         salt = secrets.token_hex(16)  # one random key for every sheet of this export
     table = tier_table(history, customers, mask_contacts=mask_contacts,
-                       pseudonymize=pseudonymize, salt=salt)
+                       pseudonymize=pseudonymize, salt=salt, lang=lang)
     summary = tier_table_summary(history)
-    changes = _changes(history, pseudonymize, salt)
+    changes = _changes(history, pseudonymize, salt, lang)
+    if lang != "en":
+        table, changes = (_in_words(f, history.scheme.labels, lang) for f in (table, changes))
+    headers = {str(c): column_label(c, lang) if lang != "en" else str(c)
+               for frame in (table, summary, changes) for c in frame.columns}
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        _write_csv(path, table, summary, changes)
+        _write_csv(path, table, summary, changes, headers)
     else:
-        _write_workbook(path, table, summary, changes)
+        _write_workbook(path, table, summary, changes, headers, _SHEETS[lang])
     return path
 
 
+def _in_words(frame: pd.DataFrame, labels: dict[str, str], lang: str) -> pd.DataFrame:
+    """Tiers beside no label column by their labels; direction/rule words in *lang*."""
+    out = frame.copy()
+    for col in _TIER_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].astype(object).map(labels).where(out[col].notna(), None)
+    for col in _WORD_COLUMNS:
+        if col in out.columns:
+            words = {str(v): value_label(v, lang) for v in out[col].dropna().unique()}
+            out[col] = out[col].astype(object).map(words).where(out[col].notna(), None)
+    return out
+
+
 def _write_csv(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
-               changes: pd.DataFrame) -> None:
+               changes: pd.DataFrame, headers: dict[str, str]) -> None:
     """The table at *path*; summary and changes beside it (``write_csv``: BOM, safe text)."""
-    write_csv(table, path, index=False, date_format="%Y-%m-%d")
-    write_csv(summary, path.with_name(f"{path.stem}_summary.csv"), index=False)
-    write_csv(changes, path.with_name(f"{path.stem}_changes.csv"), index=False,
-              date_format="%Y-%m-%d")
+    write_csv(table.rename(columns=headers), path, index=False, date_format="%Y-%m-%d")
+    write_csv(summary.rename(columns=headers), path.with_name(f"{path.stem}_summary.csv"),
+              index=False)
+    write_csv(changes.rename(columns=headers), path.with_name(f"{path.stem}_changes.csv"),
+              index=False, date_format="%Y-%m-%d")
 
 
 def _write_workbook(path: Path, table: pd.DataFrame, summary: pd.DataFrame,
-                    changes: pd.DataFrame) -> None:
-    """Sheets ``tiers``, ``summary`` and ``changes`` (see :mod:`tierlab.io.excel`)."""
+                    changes: pd.DataFrame, headers: dict[str, str],
+                    sheets: tuple[str, str, str]) -> None:
+    """The table, summary and change-history sheets (see :mod:`tierlab.io.excel`)."""
     from tierlab.io.excel import write_tier_workbook
 
-    write_tier_workbook(path, table, summary, changes)
+    write_tier_workbook(path, table, summary, changes, headers=headers, sheet_names=sheets)
 

@@ -67,6 +67,8 @@ def _date(text: str) -> str:
 # long because it declares every option of every command in one place, as --help shows them
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``tierlab`` command."""
+    from tierlab.i18n import LANGS
+
     parser = argparse.ArgumentParser(
         prog="tierlab", description="Customer tiering: reports, tier tables and scheme checks.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -146,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("--salt", metavar="TEXT",
                        help="key of the pseudonyms (keep it to link exports; default: random, or "
                             "$TIERLAB_SALT)")
+    tiers.add_argument("--lang", choices=LANGS, default="en",
+                       help="language of the headers, sheet names, reasons and words "
+                            "(default: en; zh: Chinese, tiers by their scheme labels)")
     tiers.add_argument("--workers", type=int, metavar="N",
                        help="dataset directory: local worker processes (default: CPUs)")
     tiers.add_argument("--scheduler", metavar="ADDRESS",
@@ -215,7 +220,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
                                          args.parameters_file)
         log = None if args.quiet else _err
         run = report.run_report(args.notebook, params, out=args.out, log=log,
-                                timeout=args.timeout, deadline=args.deadline, keep=args.keep)
+                                timeout=args.timeout, deadline=args.deadline, keep=args.keep,
+                                notes=lambda note: _err(f"tierlab report: note: {note}"))
     except ArgumentError as exc:  # a ParameterError: unknown notebook or a bad parameter
         _err(f"tierlab report: error: {exc}")
         return 2
@@ -297,7 +303,7 @@ def _cmd_tiers(args: argparse.Namespace) -> int:
         salt = args.salt or os.environ.get("TIERLAB_SALT")
         args.current_file = args.out
         path = export_tier_table(hist, customers, args.out, mask_contacts=not args.show_contacts,
-                                 pseudonymize=args.pseudonymize, salt=salt)
+                                 pseudonymize=args.pseudonymize, salt=salt, lang=args.lang)
     except ArgumentError as exc:
         _err(f"tierlab tiers: error: {exc}")
         return 2

@@ -56,6 +56,11 @@ def cmd_tiers_dataset(args: argparse.Namespace) -> int:
     if ignored:
         _say(f"tierlab tiers: note: {', '.join(ignored)} ignored — a dataset already holds "
              "canonical columns")
+    if getattr(args, "lang", "en") != "en":
+        _say(f"tierlab tiers: error: --lang {args.lang}: a dataset directory is written in "
+             "English only (its reasons are stored as text); run on a transaction file for "
+             "another language")
+        return 2
     out = Path(args.out).expanduser()
     if out.suffix.lower() in (".xlsx", ".csv"):
         _say(f"tierlab tiers: error: --out {args.out}: with a dataset, --out is a directory "

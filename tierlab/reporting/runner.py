@@ -52,6 +52,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,7 @@ from tierlab.reporting.parameters import (
     OUT_PARAMETER,
     PATH_PARAMETERS,
     ParameterError,
+    ParameterNote,
     check_parameters,
     notebook_parameters,
     parse_parameters,
@@ -209,7 +211,8 @@ def _limit(value: float | None) -> float | None:
 def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] | None = None, *,
                out: str | os.PathLike[str] = "reports", log: Callable[[str], None] | None = None,
                now: dt.datetime | None = None, timeout: float | None = DEFAULT_CELL_TIMEOUT,
-               deadline: float | None = DEFAULT_DEADLINE, keep: int | None = None) -> ReportRun:
+               deadline: float | None = DEFAULT_DEADLINE, keep: int | None = None,
+               notes: Callable[[str], None] | None = None) -> ReportRun:
     """Run a notebook with parameters into a dated folder and publish its HTML report.
 
     Parameters
@@ -233,6 +236,10 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
         After a successful run, delete all but the newest ``keep`` dated run folders of this
         notebook (failed ones included; ``latest/`` and runs in progress are never deleted).
         Default: keep all.
+    notes : callable, optional
+        Receives each parameter note, one plain line (a parameter left out because it belongs
+        to the other bundled report). Default: *log*; with neither, a
+        :class:`~tierlab.reporting.parameters.ParameterNote` warning.
 
     Returns
     -------
@@ -248,7 +255,14 @@ def run_report(notebook: str | os.PathLike[str], parameters: Mapping[str, Any] |
     """
     say = log or (lambda _msg: None)
     name, nb_path = resolve_notebook(notebook)
-    params = check_parameters(nb_path, dict(parameters or {}))
+    param_notes: list[str] = []
+    params = check_parameters(nb_path, dict(parameters or {}), notes=param_notes)
+    tell = notes or log
+    for note in param_notes:  # a few lines at most: one per parameter of the other report
+        if tell is not None:
+            tell(note)
+        else:
+            warnings.warn(note, ParameterNote, stacklevel=2)
     out = Path(out).expanduser().resolve()
     name_dir = out / name
     name_dir.mkdir(parents=True, exist_ok=True)
