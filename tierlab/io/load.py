@@ -105,6 +105,7 @@ from tierlab.io.dates import check_tz, parse_datetime
 from tierlab.io.ordering import assemble, order_and_dedupe, reason_codes, rejected_frame
 from tierlab.io.reading import RawTable, read_source
 from tierlab.io.summary import summary_head, transaction_figures
+from tierlab.io.typed import load_typed_transactions
 from tierlab.io.values import Ids, check_usable, encode_ids, parse_id, parse_number, to_text
 
 __all__ = [
@@ -262,6 +263,9 @@ def load_transactions(
     """
     # long for its docstring (the public contract); the body is the steps of the load
     check_tz(tz)
+    typed = load_typed_transactions(source, columns, tz=tz)
+    if typed is not None:  # canonical types already: validated, not re-parsed (io.typed)
+        return LoadResult(*typed, kind="transactions")
     raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet)
     frame = raw.frame
     colmap = resolve_columns(frame.columns, columns, TRANSACTION_COLUMNS,

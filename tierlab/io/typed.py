@@ -1,0 +1,504 @@
+"""Loading a transaction source whose columns already have canonical types, without re-parsing.
+
+A Parquet file, an Arrow table or a DataFrame whose ``timestamp`` is a timestamp or date column,
+whose ``amount`` (and ``quantity``) is numeric and whose ``customer_id`` holds text, integers or
+dictionary-encoded text/integers needs no text parsing: :func:`load_typed_transactions` goes
+straight to validation — missing and unusable values, duplicate order lines, rejected rows with
+their reasons — in Arrow and NumPy, without a Python loop over rows. The result is what the
+general loader gives for the same data (``tests/io/test_typed.py`` pins it column by column,
+rejected row by rejected row), except the row order:
+
+Row order (typed sources).
+    The accepted rows keep the source's order (rejected rows removed), with a fresh RangeIndex:
+    deterministic for a given file, and no sort of millions of rows. Text sources are sorted
+    into the canonical order instead. Features and tiers never depend on row order.
+
+The customer ids are hashed once here; the codes are handed to the features' factorize cache
+(:func:`tierlab._kernels.factorize.remember`), so ``rfm(result.transactions)`` does not hash the
+ids again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tierlab._kernels.arrowkeys import factorize_strings, in_id_order
+from tierlab._kernels.arrowtext import arrow_strings, arrow_text_as_str
+from tierlab._kernels.factorize import remember
+from tierlab._kernels.memory import release_unused, system_memory_pool
+from tierlab.errors import DataError
+from tierlab.io.columns import TRANSACTION_COLUMNS, resolve_columns
+from tierlab.io.ordering import reason_codes
+from tierlab.io.reading import RawTable
+from tierlab.io.summary import summary_head, transaction_figures
+from tierlab.io.values import NULL_VARIANTS, Ids, check_usable, parse_id, to_text
+
+__all__ = ["load_typed_transactions", "typed_ids"]
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_REQUIRED = ("customer_id", "timestamp", "amount")
+_TEXT_OPTIONAL = ("order_id", "channel", "currency")
+# the nanosecond range, as the text parser bounds it (inclusive), in microseconds
+_US_MIN = int(np.datetime64("1677-09-22", "us").astype(np.int64))
+_US_MAX = int(np.datetime64("2262-04-11", "us").astype(np.int64))
+_US_PER = {"s": 10**6, "ms": 10**3, "us": 1}
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+# odd multipliers mixing (customer, time) into one 64-bit value: equal pairs give equal values
+# (collisions only add candidates, which are then compared exactly)
+_MIX_C = np.uint64(0x9E3779B97F4A7C15)
+_MIX_T = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+@dataclass
+class _Source:
+    """A typed source: the Arrow table of its mapped columns and how to fetch rows as read."""
+
+    table: pa.Table  # mapped columns, under their canonical names
+    colmap: dict[str, int]
+    names: list[str]
+    raw: RawTable  # file, format and label for messages and the summary (frame unused)
+    whole: Any  # the full source (Arrow table or DataFrame), for rows as read
+
+    def rows(self, positions: np.ndarray, columns: list[int] | None = None) -> pd.DataFrame:
+        """Rows of the source as read (all columns, or those at *columns*), fresh index."""
+        cols = list(range(len(self.names))) if columns is None else columns
+        if isinstance(self.whole, pd.DataFrame):
+            part = self.whole.iloc[positions, cols].reset_index(drop=True)
+        else:
+            part = self.whole.select(cols).take(pa.array(positions, type=pa.int64()))
+            part = part.to_pandas()
+            part.columns = [self.names[i] for i in cols]
+        return arrow_text_as_str(part)
+
+
+def _id_type_ok(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t)
+
+
+def _number_type_ok(t: pa.DataType) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+
+
+def _schema_is_typed(schema: pa.Schema, colmap: dict[str, int]) -> bool:
+    types = {name: schema.field(pos).type for name, pos in colmap.items()}
+    ts = types["timestamp"]
+    return (_id_type_ok(types["customer_id"])
+            and (pa.types.is_timestamp(ts) or pa.types.is_date(ts))
+            and _number_type_ok(types["amount"])
+            and ("quantity" not in types or _number_type_ok(types["quantity"])))
+
+
+def _resolve(names: list[str], columns: Mapping[str, str] | None, label: str
+             ) -> dict[str, int] | None:
+    try:
+        return resolve_columns(pd.Index(names), columns, TRANSACTION_COLUMNS, _REQUIRED, label)
+    except DataError:  # the general loader reports it
+        return None
+
+
+def _open(source: Any, columns: Mapping[str, str] | None) -> _Source | None:
+    """The typed source behind *source*, or None when it is not one."""
+    if isinstance(source, pa.Table):
+        names = [str(n) for n in source.column_names]
+        colmap = _resolve(names, columns, "<Arrow table>")
+        if colmap is None or not _schema_is_typed(source.schema, colmap):
+            return None
+        raw = RawTable(pd.DataFrame(), "<Arrow table>", "<Arrow table>", "arrow", row_base=0)
+        return _Source(_mapped(source, colmap), colmap, names, raw, source)
+    if isinstance(source, pd.DataFrame):
+        return _open_frame(source, columns)
+    if not isinstance(source, str | Path):
+        return None
+    path = Path(source).expanduser()
+    if path.suffix.lower() not in _PARQUET_SUFFIXES or not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    label = f"'{path}'"
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError, ValueError):
+        return None  # the general loader reports it
+    names = [str(n) for n in schema.names]
+    colmap = _resolve(names, columns, label)
+    if colmap is None or not _schema_is_typed(schema, colmap):
+        return None
+    with system_memory_pool():
+        try:
+            table = pq.read_table(path)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise DataError(f"{label}: not a readable Parquet file ({exc})") from None
+    raw = RawTable(pd.DataFrame(), label, str(path), "parquet")
+    return _Source(_mapped(table, colmap), colmap, names, raw, table)
+
+
+def _open_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> _Source | None:
+    names = [str(n) for n in frame.columns]
+    if len(set(names)) != len(names):
+        return None
+    colmap = _resolve(names, columns, "<DataFrame>")
+    if colmap is None:
+        return None
+    arrays: dict[str, Any] = {}
+    for name in (*_REQUIRED, "quantity"):
+        if name not in colmap:
+            continue
+        s = frame.iloc[:, colmap[name]]
+        if name == "customer_id":
+            arr = arrow_strings(s)
+            if arr is None and (pd.api.types.is_integer_dtype(s.dtype)
+                                and not pd.api.types.is_bool_dtype(s.dtype)):
+                arr = pa.chunked_array([pa.array(s)])
+        elif name == "timestamp":
+            typed = (isinstance(s.dtype, pd.DatetimeTZDtype)
+                     or pd.api.types.is_datetime64_dtype(s.dtype))
+            arr = pa.chunked_array([pa.array(s)]) if typed else None
+        else:
+            numeric = (pd.api.types.is_numeric_dtype(s.dtype)
+                       and not pd.api.types.is_bool_dtype(s.dtype))
+            arr = pa.chunked_array([pa.array(s, from_pandas=True)]) if numeric else None
+        if arr is None:
+            return None
+        arrays[name] = arr
+    table = pa.table(arrays)
+    raw = RawTable(pd.DataFrame(), "<DataFrame>", "<DataFrame>", "dataframe", row_base=0)
+    src = _Source(table, colmap, names, raw, frame)
+    return src
+
+
+def _mapped(table: pa.Table, colmap: dict[str, int]) -> pa.Table:
+    """The mapped numeric/date/id columns of *table* under their canonical names."""
+    keep = [n for n in (*_REQUIRED, "quantity") if n in colmap]
+    return pa.table({n: table.column(colmap[n]) for n in keep})
+
+
+# --------------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------------
+
+
+def typed_ids(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, bool]:
+    """Customer ids of a typed column: (int32 codes, sorted ids, whether rows need rewriting).
+
+    ``uniques[codes[i]]`` is row *i*'s id as the loader outputs it (decimal text for integers,
+    surrounding whitespace removed), -1 when missing (null, empty or a null token). The third
+    value is False when every usable row's id is already its output text (plain text ids).
+    """
+    t = arr.type
+    plain = pa.types.is_string(t) or pa.types.is_large_string(t)
+    if pa.types.is_dictionary(t):
+        codes, raw = _dictionary_codes(arr)
+        return _clean_ids(codes, raw, plain=False, in_order=False)
+    if pa.types.is_integer(t):
+        enc = pc.dictionary_encode(arr.combine_chunks())
+        codes = enc.indices.fill_null(-1).to_numpy().astype(np.int32)
+        return _clean_ids(codes, enc.dictionary.cast(pa.large_string()), plain=False,
+                          in_order=False)
+    found = factorize_strings(arr.fill_null("") if arr.null_count else arr, workers=2)
+    if found is None:  # ids longer than the fast path takes, or holding NUL bytes
+        enc = pc.dictionary_encode(arr.cast(pa.large_string()).combine_chunks())
+        codes = enc.indices.fill_null(-1).to_numpy().astype(np.int32)
+        return _clean_ids(codes, enc.dictionary, plain=plain, in_order=False)
+    codes64, raw = in_id_order(found)
+    del found
+    release_unused()
+    return _clean_ids(codes64.astype(np.int32, copy=False), raw.cast(pa.large_string()),
+                      plain=plain, in_order=True)
+
+
+def _dictionary_codes(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Row codes into one dictionary for a dictionary-encoded column (chunk by chunk)."""
+    chunks = [c for c in arr.chunks if len(c)]
+    words = [c.dictionary.cast(pa.large_string()) for c in chunks]
+    merged = pc.dictionary_encode(pa.concat_arrays(words) if words
+                                  else pa.array([], type=pa.large_string()))
+    remap = merged.indices.to_numpy().astype(np.int32)
+    codes = np.full(len(arr), -1, dtype=np.int32)
+    pos = start = 0
+    for chunk, w in zip(chunks, words, strict=True):
+        idx = chunk.indices.fill_null(-1).to_numpy().astype(np.int64)
+        part = remap[start:start + len(w)]
+        codes[pos:pos + len(chunk)] = np.where(idx < 0, -1, part[np.maximum(idx, 0)])
+        pos += len(chunk)
+        start += len(w)
+    return codes, merged.dictionary
+
+
+def _clean_ids(codes: np.ndarray, raw: pa.Array, *, plain: bool, in_order: bool
+               ) -> tuple[np.ndarray, pa.Array, bool]:
+    """Strip the distinct ids, drop null tokens, sort; renumber the row codes to match."""
+    raw = raw.cast(pa.large_string())
+    words = pc.utf8_trim_whitespace(raw)
+    usable = pc.invert(pc.is_in(words, value_set=pa.array(NULL_VARIANTS,
+                                                           type=pa.large_string())))
+    usable_np = usable.to_numpy(zero_copy_only=False)
+    same = pc.equal(words, raw).to_numpy(zero_copy_only=False)
+    if in_order and usable_np.all() and same.all():  # clean text ids, the usual case
+        return codes, raw, not plain
+    uniques = pc.unique(words.filter(usable))
+    uniques = uniques.take(pc.sort_indices(uniques))
+    where = pc.index_in(words, value_set=uniques).fill_null(-1).to_numpy().astype(np.int32)
+    where[~usable_np] = -1
+    lookup = np.append(where, np.int32(-1))  # code -1 stays -1
+    rewrite = not plain or not bool((same | ~usable_np).all())
+    return lookup[codes], uniques, rewrite
+
+
+def _timestamps(arr: pa.ChunkedArray, tz: str | None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Typed timestamps → (datetime64[ns] wall-clock values, missing, out of range)."""
+    t = arr.type
+    if pa.types.is_date(t):
+        arr = arr.cast(pa.date32()).cast(pa.timestamp("s"))
+    elif t.tz is not None:
+        # the wall-clock time in the column's zone, or in tz when given (then naive)
+        if tz is not None:
+            arr = arr.cast(pa.timestamp(t.unit, tz=tz))
+        arr = pc.local_timestamp(arr)
+    unit = arr.type.unit
+    missing = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
+    values = arr.cast(pa.int64()).fill_null(0).to_numpy()
+    if unit == "ns":
+        bad = np.zeros(len(values), dtype=bool)
+        out = values if values.flags.writeable else values.copy()
+    else:
+        per = _US_PER[unit]
+        bad = (values < -(-_US_MIN // per)) | (values > _US_MAX // per)
+        out = np.where(bad, 0, values) * _NS_PER[unit]
+    if missing is None:
+        missing = np.zeros(len(values), dtype=bool)
+    out[missing | bad] = np.iinfo(np.int64).min  # NaT
+    return out.view("datetime64[ns]"), missing, bad & ~missing
+
+
+def _numbers(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numeric column → (float64 values, missing, infinite); -0.0 stored as 0.0."""
+    if not pa.types.is_float64(arr.type):
+        arr = arr.cast(pa.float64())
+    values = arr.to_numpy()  # nulls → NaN
+    if not values.flags.writeable:
+        values = values.copy()
+    missing = np.isnan(values)
+    bad = np.isinf(values)
+    if bad.any():
+        values[bad] = np.nan
+    values += 0.0
+    return values, missing, bad
+
+
+# --------------------------------------------------------------------------------------------
+# the load
+# --------------------------------------------------------------------------------------------
+
+
+def load_typed_transactions(
+    source: Any, columns: Mapping[str, str] | None, *, tz: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
+    """``(data, rejected, summary)`` of a typed source, or None when *source* is not one.
+
+    *source* is typed when it is an Arrow table, a DataFrame or a ``.parquet`` file whose
+    mapped ``customer_id`` holds text or integers (optionally dictionary-encoded),
+    ``timestamp`` timestamps or dates and ``amount`` (and ``quantity``) numbers. Anything else
+    (text columns, unreadable files, missing columns) is left to the general loader.
+
+    Raises
+    ------
+    DataError
+        The file cannot be read, or a whole column is unusable (as the general loader).
+    """
+    src = _open(source, columns)
+    if src is None or src.table.num_rows == 0:
+        return None
+    table, n, label = src.table, src.table.num_rows, src.raw.label
+    ts, ts_missing, ts_bad = _timestamps(table["timestamp"], tz)
+    amount, amount_missing, amount_bad = _numbers(table["amount"])
+    ids_arr = table["customer_id"]
+    codes, uniques, rewrite = typed_ids(ids_arr)
+    for name, missing, bad, what, fix in (
+        ("timestamp", ts_missing, ts_bad, "a date", "pass date_format='...'"),
+        ("amount", amount_missing, amount_bad, "an amount",
+         "check that the right column is mapped to 'amount'")):
+        if bad.any() and not (~missing & ~bad).any():
+            column = src.rows(np.arange(n), [src.colmap[name]]).iloc[:, 0]
+            check_usable(label, src.names[src.colmap[name]], column, missing, bad, what, fix)
+    checks: list[tuple[str, np.ndarray]] = [
+        ("missing customer_id", codes < 0),
+        ("missing timestamp", ts_missing),
+        ("unparseable timestamp", ts_bad),
+        ("missing amount", amount_missing),
+        ("unparseable amount", amount_bad),
+    ]
+    parsed: dict[str, Any] = {}
+    optional = _optional_columns(src, n, checks)
+    parsed.update(optional)
+
+    reasons = [name for name, _ in checks] + ["duplicate order line"]
+    rcodes = reason_codes(n, [mask for _, mask in checks])
+    del checks, ts_missing, ts_bad, amount_missing, amount_bad
+    valid = np.flatnonzero(rcodes == 0)
+    everyone = len(valid) == n
+    accepted, duplicates, identical = _ties(src, valid, codes, ts, amount, parsed)
+    rcodes[duplicates] = len(reasons)
+
+    ids = Ids(codes=codes, uniques=uniques)
+    data = _assemble(src, accepted, everyone and not len(duplicates), codes, uniques, rewrite,
+                     ts, amount, parsed)
+    del ts, amount
+    rejected = _rejected(src, rcodes, reasons)
+    summary = summary_head(src.raw, n, len(data), rcodes, reasons)
+    summary.update(transaction_figures(data, ids, valid, identical))
+    return data, rejected, summary
+
+
+def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
+                      ) -> dict[str, Any]:
+    """order_id, quantity, channel, currency as the general loader parses them."""
+    parsed: dict[str, Any] = {}
+    text = [name for name in _TEXT_OPTIONAL if name in src.colmap]
+    frame = src.rows(np.arange(n), [src.colmap[name] for name in text]) if text else None
+    if "order_id" in src.colmap:
+        assert frame is not None
+        parsed["order_id"] = parse_id(frame[src.names[src.colmap["order_id"]]])[0]
+    if "quantity" in src.colmap:
+        qty, qty_missing, qty_bad = _numbers(src.table["quantity"])
+        if qty_bad.any() and not (~qty_missing & ~qty_bad).any():
+            column = src.rows(np.arange(n), [src.colmap["quantity"]]).iloc[:, 0]
+            check_usable(src.raw.label, src.names[src.colmap["quantity"]], column, qty_missing,
+                         qty_bad, "a quantity",
+                         "check that the right column is mapped to 'quantity'")
+        parsed["quantity"] = qty
+        checks.append(("unparseable quantity", qty_bad))
+    for name in ("channel", "currency"):
+        if name in src.colmap:
+            assert frame is not None
+            parsed[name] = to_text(frame[src.names[src.colmap[name]]])
+    return parsed
+
+
+def _other_positions(src: _Source) -> list[int]:
+    mapped = set(src.colmap.values())
+    return [i for i in range(len(src.names)) if i not in mapped]
+
+
+def _sortable(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype("float64")
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    return s.astype("str")
+
+
+def _ties(src: _Source, valid: np.ndarray, codes: np.ndarray, ts: np.ndarray,
+          amount: np.ndarray, parsed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Accepted rows in source order, duplicate order lines, identical rows kept.
+
+    Only rows sharing (customer, timestamp) with another valid row can be either; they are
+    found by hashing one mixed 64-bit value per row and compared exactly in a small frame,
+    ordered (like the general loader) by the canonical values, the other columns, the values
+    as read and finally the position, so the copy kept never depends on row order.
+    """
+    empty = np.empty(0, dtype=np.int64)
+    if len(valid) < 2:
+        return valid, empty, 0
+    everyone = len(valid) == len(codes)
+    c = (codes if everyone else codes[valid]).astype(np.uint64)
+    mixed = ts.view(np.int64).view(np.uint64) if everyone else ts[valid].view(np.uint64)
+    mixed = mixed * _MIX_T
+    mixed ^= c * _MIX_C
+    del c
+    enc = pc.dictionary_encode(pa.array(mixed), memory_pool=pa.system_memory_pool())
+    del mixed
+    if len(enc.dictionary) == len(valid):
+        return valid, empty, 0
+    idx = enc.indices.to_numpy()
+    del enc
+    shared = np.bincount(idx)[idx] > 1
+    del idx
+    rows = valid[shared]
+    canonical = ["c", "t", "amount", *[k for k in ("order_id", "quantity", "channel",
+                                                   "currency") if k in parsed]]
+    cols: dict[str, Any] = {"c": codes[rows], "t": ts[rows], "amount": amount[rows]}
+    for k in canonical[3:]:
+        v = parsed[k]
+        cols[k] = v.iloc[rows].reset_index(drop=True) if isinstance(v, pd.Series) else v[rows]
+    frame = pd.DataFrame(cols)
+    others = _other_positions(src)
+    as_read = src.rows(rows, others + sorted(src.colmap.values()))
+    n_out = len(canonical) + len(others)
+    for i in range(as_read.shape[1]):
+        frame[f"x{i}"] = _sortable(as_read.iloc[:, i])
+    frame["row"] = rows
+    keys = list(frame.columns)
+    frame = frame.sort_values(keys, kind="stable", na_position="last")
+    if "order_id" in parsed:
+        dup = frame.duplicated(subset=canonical, keep="first").to_numpy(dtype=bool)
+        dup = dup & frame["order_id"].notna().to_numpy(dtype=bool)
+    else:
+        dup = np.zeros(len(frame), dtype=bool)
+    identical = int(frame[~dup].duplicated(subset=keys[:n_out]).sum())
+    duplicates = np.sort(frame["row"].to_numpy()[dup])
+    if not len(duplicates):
+        return valid, empty, identical
+    return valid[~np.isin(valid, duplicates)], duplicates, identical
+
+
+def _assemble(src: _Source, rows: np.ndarray, all_rows: bool, codes: np.ndarray,
+              uniques: pa.Array, rewrite: bool, ts: np.ndarray, amount: np.ndarray,
+              parsed: dict[str, Any]) -> pd.DataFrame:
+    """The canonical frame, rows in source order; the ids' codes go to the factorize cache."""
+    take = pa.array(rows, type=pa.int64())
+    row_codes = codes if all_rows else codes[rows]
+    if rewrite:
+        ids = pa.chunked_array([uniques.take(pa.array(row_codes))])
+    else:
+        ids = src.table["customer_id"]
+        if not all_rows:
+            ids = ids.take(take)
+    customer_id = ids.to_pandas()
+    # ids the rows use, numbered in id order: what rfm/period_panel would compute again
+    present = np.bincount(row_codes, minlength=len(uniques)) > 0
+    if present.all():
+        remember(customer_id, row_codes, uniques)
+    else:
+        renumber = (np.cumsum(present) - 1).astype(np.int32)
+        remember(customer_id, renumber[row_codes], uniques.filter(pa.array(present)))
+    parts: dict[str, Any] = {
+        "customer_id": customer_id,
+        "timestamp": ts if all_rows else ts[rows],
+        "amount": amount if all_rows else amount[rows],
+    }
+    for name, values in parsed.items():
+        if isinstance(values, pd.Series):
+            parts[name] = values if all_rows else values.iloc[rows].reset_index(drop=True)
+        else:
+            parts[name] = values if all_rows else values[rows]
+    data = pd.DataFrame(parts, copy=False)
+    others = _other_positions(src)
+    if others:
+        data = pd.concat([data, src.rows(rows, others)], axis=1)
+    return data
+
+
+def _rejected(src: _Source, rcodes: np.ndarray, reasons: list[str]) -> pd.DataFrame:
+    """Rejected rows as read, then ``source_row`` and ``reason`` (as the general loader)."""
+    rows = np.flatnonzero(rcodes)
+    rejected = src.rows(rows)
+    rename = {c: f"{c} (input)" for c in rejected.columns if c in ("source_row", "reason")}
+    if rename:
+        rejected = rejected.rename(columns=rename)
+    labels = np.asarray(reasons, dtype=object)
+    meta = pd.DataFrame({
+        "source_row": (rows + src.raw.row_base).astype("int64"),
+        "reason": pd.array(labels[rcodes[rows] - 1], dtype="str"),
+    })
+    return pd.concat([rejected, meta], axis=1)
