@@ -75,8 +75,8 @@ def remember(s: pd.Series, codes: np.ndarray, uniques: Any) -> None:
     arr = arrow_strings(s)
     if arr is None:
         return
-    codes = np.asarray(codes, dtype=np.int32)
-    codes.flags.writeable = False  # shared with the cache: nobody edits it after
+    codes = np.asarray(codes, dtype=np.intp)
+    codes.flags.writeable = False  # handed out as is (no copy): read-only
     _LAST_FACTORIZED[:] = [weakref.ref(arr), (codes, uniques, None)]
 
 

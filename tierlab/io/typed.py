@@ -20,7 +20,7 @@ ids again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,13 @@ from tierlab._kernels.arrowkeys import factorize_strings, in_id_order
 from tierlab._kernels.arrowtext import arrow_strings, arrow_text_as_str
 from tierlab._kernels.factorize import remember
 from tierlab._kernels.memory import release_unused, system_memory_pool
+from tierlab._kernels.overlap import beside
 from tierlab.errors import DataError
 from tierlab.io.columns import TRANSACTION_COLUMNS, resolve_columns
 from tierlab.io.ordering import reason_codes
 from tierlab.io.reading import RawTable
-from tierlab.io.summary import summary_head, transaction_figures
-from tierlab.io.values import NULL_VARIANTS, Ids, check_usable, parse_id, to_text
+from tierlab.io.summary import summary_head
+from tierlab.io.values import NULL_VARIANTS, check_usable, parse_id, to_text
 
 __all__ = ["load_typed_transactions", "typed_ids"]
 
@@ -55,26 +56,84 @@ _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 # (collisions only add candidates, which are then compared exactly)
 _MIX_C = np.uint64(0x9E3779B97F4A7C15)
 _MIX_T = np.uint64(0xC2B2AE3D27D4EB4F)
+_BLOCK = 1 << 20
+_ROUND_MULTIPLIERS = [np.uint64(m) for m in (0x9FB21C651E98DF25, 0xD6E8FEB86659FD93,
+                                             0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
+                                             0x94D049BB133111EB, 0xBF58476D1CE4E5B9)]
 
 
 @dataclass
 class _Source:
-    """A typed source: the Arrow table of its mapped columns and how to fetch rows as read."""
+    """A typed source: its mapped columns one at a time, and its rows as read.
 
-    table: pa.Table  # mapped columns, under their canonical names
+    ``whole`` is the source itself: an Arrow table, a DataFrame, or the path of a Parquet file
+    (read one column at a time, so only the columns being converted are held; rows as read —
+    rejected rows, other columns — are read again only when there are any).
+    """
+
+    whole: Any
     colmap: dict[str, int]
     names: list[str]
     raw: RawTable  # file, format and label for messages and the summary (frame unused)
-    whole: Any  # the full source (Arrow table or DataFrame), for rows as read
+    num_rows: int
+    frame_arrays: dict[str, pa.ChunkedArray] | None = None  # DataFrame sources
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        """The mapped column *name* (a canonical name) as an Arrow ChunkedArray."""
+        if self.frame_arrays is not None:
+            return self.frame_arrays[name]
+        if isinstance(self.whole, pa.Table):
+            return self.whole.column(self.colmap[name])
+        return self._read([self.colmap[name]]).column(0)
+
+    def chunks(self, name: str) -> Iterator[pa.ChunkedArray]:
+        """The mapped column *name* piece by piece (one Parquet row group at a time)."""
+        if not isinstance(self.whole, str | Path):
+            col = self.column(name)
+            yield from (pa.chunked_array([c]) for c in col.chunks)
+            return
+        import pyarrow.parquet as pq
+
+        try:
+            f = pq.ParquetFile(self.whole)
+            for i in range(f.num_row_groups):
+                yield f.read_row_group(i, columns=[self.names[self.colmap[name]]]).column(0)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise DataError(f"{self.raw.label}: not a readable Parquet file ({exc})") from None
+
+    def _read(self, positions: list[int]) -> pa.Table:
+        import pyarrow.parquet as pq
+
+        try:
+            with system_memory_pool():
+                return pq.read_table(self.whole, columns=[self.names[i] for i in positions])
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise DataError(f"{self.raw.label}: not a readable Parquet file ({exc})") from None
+
+    def _empty(self, cols: list[int]) -> pd.DataFrame:
+        if isinstance(self.whole, pa.Table):
+            schema = self.whole.schema
+        else:
+            import pyarrow.parquet as pq
+
+            schema = pq.read_schema(self.whole)
+        part = schema.empty_table().select(cols).to_pandas()
+        part.columns = [self.names[i] for i in cols]
+        return arrow_text_as_str(part)
 
     def rows(self, positions: np.ndarray, columns: list[int] | None = None) -> pd.DataFrame:
         """Rows of the source as read (all columns, or those at *columns*), fresh index."""
         cols = list(range(len(self.names))) if columns is None else columns
+        if not len(positions) and not isinstance(self.whole, pd.DataFrame):
+            return self._empty(cols)
         if isinstance(self.whole, pd.DataFrame):
             part = self.whole.iloc[positions, cols].reset_index(drop=True)
         else:
-            part = self.whole.select(cols).take(pa.array(positions, type=pa.int64()))
-            part = part.to_pandas()
+            table = self.whole.select(cols) if isinstance(self.whole, pa.Table) else (
+                self._read(cols) if cols else pa.table({}))
+            if not cols:
+                return pd.DataFrame(index=pd.RangeIndex(len(positions)))
+            part = table.take(pa.array(positions, type=pa.int64())).to_pandas()
             part.columns = [self.names[i] for i in cols]
         return arrow_text_as_str(part)
 
@@ -114,7 +173,7 @@ def _open(source: Any, columns: Mapping[str, str] | None) -> _Source | None:
         if colmap is None or not _schema_is_typed(source.schema, colmap):
             return None
         raw = RawTable(pd.DataFrame(), "<Arrow table>", "<Arrow table>", "arrow", row_base=0)
-        return _Source(_mapped(source, colmap), colmap, names, raw, source)
+        return _Source(source, colmap, names, raw, source.num_rows)
     if isinstance(source, pd.DataFrame):
         return _open_frame(source, columns)
     if not isinstance(source, str | Path):
@@ -126,20 +185,18 @@ def _open(source: Any, columns: Mapping[str, str] | None) -> _Source | None:
 
     label = f"'{path}'"
     try:
-        schema = pq.read_schema(path)
+        meta = pq.ParquetFile(path)
+        schema = meta.schema_arrow
     except (pa.ArrowException, OSError, ValueError):
         return None  # the general loader reports it
     names = [str(n) for n in schema.names]
+    if len(set(names)) != len(names):
+        return None
     colmap = _resolve(names, columns, label)
     if colmap is None or not _schema_is_typed(schema, colmap):
         return None
-    with system_memory_pool():
-        try:
-            table = pq.read_table(path)
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise DataError(f"{label}: not a readable Parquet file ({exc})") from None
     raw = RawTable(pd.DataFrame(), label, str(path), "parquet")
-    return _Source(_mapped(table, colmap), colmap, names, raw, table)
+    return _Source(path, colmap, names, raw, meta.metadata.num_rows)
 
 
 def _open_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> _Source | None:
@@ -170,16 +227,8 @@ def _open_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> _Sour
         if arr is None:
             return None
         arrays[name] = arr
-    table = pa.table(arrays)
     raw = RawTable(pd.DataFrame(), "<DataFrame>", "<DataFrame>", "dataframe", row_base=0)
-    src = _Source(table, colmap, names, raw, frame)
-    return src
-
-
-def _mapped(table: pa.Table, colmap: dict[str, int]) -> pa.Table:
-    """The mapped numeric/date/id columns of *table* under their canonical names."""
-    keep = [n for n in (*_REQUIRED, "quantity") if n in colmap]
-    return pa.table({n: table.column(colmap[n]) for n in keep})
+    return _Source(frame, colmap, names, raw, len(frame), frame_arrays=arrays)
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,6 +263,40 @@ def typed_ids(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, bool]:
     release_unused()
     return _clean_ids(codes64.astype(np.int32, copy=False), raw.cast(pa.large_string()),
                       plain=plain, in_order=True)
+
+
+def _read_ids(src: _Source) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pa.Array, bool]]:
+    """The id column (text as large_string, what pandas holds) and its :func:`typed_ids`."""
+    pieces = []
+    for piece in src.chunks("customer_id"):
+        if pa.types.is_string(piece.type):
+            piece = piece.cast(pa.large_string())  # one row group at a time
+        pieces.extend(piece.chunks)
+    if not pieces:
+        arr = src.column("customer_id")
+    else:
+        arr = pa.chunked_array(pieces)
+    return arr, typed_ids(arr)
+
+
+def _converted(pieces: Iterator[pa.ChunkedArray], n: int, convert: Any
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``convert`` (values, missing, bad) applied piece by piece into arrays of *n* rows."""
+    values = missing = bad = None
+    pos = 0
+    for piece in pieces:
+        v, m, b = convert(piece)
+        if values is None:
+            values = np.empty(n, dtype=v.dtype)
+            missing = np.zeros(n, dtype=bool)
+            bad = np.zeros(n, dtype=bool)
+        assert missing is not None and bad is not None
+        values[pos:pos + len(v)] = v
+        missing[pos:pos + len(v)] = m
+        bad[pos:pos + len(v)] = b
+        pos += len(v)
+    assert values is not None and missing is not None and bad is not None and pos == n
+    return values, missing, bad
 
 
 def _dictionary_codes(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -317,13 +400,17 @@ def load_typed_transactions(
         The file cannot be read, or a whole column is unusable (as the general loader).
     """
     src = _open(source, columns)
-    if src is None or src.table.num_rows == 0:
+    if src is None or src.num_rows == 0:
         return None
-    table, n, label = src.table, src.table.num_rows, src.raw.label
-    ts, ts_missing, ts_bad = _timestamps(table["timestamp"], tz)
-    amount, amount_missing, amount_bad = _numbers(table["amount"])
-    ids_arr = table["customer_id"]
-    codes, uniques, rewrite = typed_ids(ids_arr)
+    n, label = src.num_rows, src.raw.label
+    # the ids are read and hashed on a second thread while this one reads and converts the
+    # dates and amounts (Arrow and NumPy release the GIL); Arrow allocates from the system
+    # pool, so freed read buffers go back to the OS
+    with system_memory_pool(), beside(_read_ids, src) as pending:
+        ts, ts_missing, ts_bad = _converted(src.chunks("timestamp"), n,
+                                            lambda a: _timestamps(a, tz))
+        amount, amount_missing, amount_bad = _converted(src.chunks("amount"), n, _numbers)
+        ids_arr, (codes, uniques, rewrite) = pending.result()
     for name, missing, bad, what, fix in (
         ("timestamp", ts_missing, ts_bad, "a date", "pass date_format='...'"),
         ("amount", amount_missing, amount_bad, "an amount",
@@ -345,19 +432,37 @@ def load_typed_transactions(
     reasons = [name for name, _ in checks] + ["duplicate order line"]
     rcodes = reason_codes(n, [mask for _, mask in checks])
     del checks, ts_missing, ts_bad, amount_missing, amount_bad
-    valid = np.flatnonzero(rcodes == 0)
-    everyone = len(valid) == n
-    accepted, duplicates, identical = _ties(src, valid, codes, ts, amount, parsed)
+    everyone = not rcodes.any()
+    valid = None if everyone else np.flatnonzero(rcodes == 0)
+    accepted, duplicates, identical = _ties(src, ids_arr, valid, codes, ts, amount, parsed)
     rcodes[duplicates] = len(reasons)
 
-    ids = Ids(codes=codes, uniques=uniques)
-    data = _assemble(src, accepted, everyone and not len(duplicates), codes, uniques, rewrite,
-                     ts, amount, parsed)
-    del ts, amount
+    data, customers = _assemble(src, ids_arr, accepted, codes, uniques, rewrite, ts, amount,
+                                parsed)
+    del ts, amount, codes
     rejected = _rejected(src, rcodes, reasons)
     summary = summary_head(src.raw, n, len(data), rcodes, reasons)
-    summary.update(transaction_figures(data, ids, valid, identical))
+    summary.update(_figures(data, customers, identical))
+    release_unused()  # what the threads freed stays in their malloc arenas until trimmed
     return data, rejected, summary
+
+
+def _figures(data: pd.DataFrame, customers: int, identical: int) -> dict[str, Any]:
+    """The transaction entries of the summary (as :func:`tierlab.io.summary.transaction_figures`;
+    the customers of the valid rows are those of the accepted rows, one copy of a duplicate
+    order line being kept)."""
+    figures: dict[str, Any] = {"identical_rows_kept": int(identical), "customers": customers}
+    ts = data["timestamp"]
+    figures["first_date"] = _date_text(ts.min()) if len(data) else None
+    figures["last_date"] = _date_text(ts.max()) if len(data) else None
+    figures["total_spend"] = float(data["amount"].sum())
+    figures["returns"] = int((data["amount"] < 0).sum())
+    return figures
+
+
+def _date_text(value: pd.Timestamp) -> str:
+    return (value.strftime("%Y-%m-%d") if value == value.normalize()
+            else value.isoformat(sep=" "))
 
 
 def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
@@ -370,7 +475,7 @@ def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
         assert frame is not None
         parsed["order_id"] = parse_id(frame[src.names[src.colmap["order_id"]]])[0]
     if "quantity" in src.colmap:
-        qty, qty_missing, qty_bad = _numbers(src.table["quantity"])
+        qty, qty_missing, qty_bad = _numbers(src.column("quantity"))
         if qty_bad.any() and not (~qty_missing & ~qty_bad).any():
             column = src.rows(np.arange(n), [src.colmap["quantity"]]).iloc[:, 0]
             check_usable(src.raw.label, src.names[src.colmap["quantity"]], column, qty_missing,
@@ -398,8 +503,9 @@ def _sortable(s: pd.Series) -> pd.Series:
     return s.astype("str")
 
 
-def _ties(src: _Source, valid: np.ndarray, codes: np.ndarray, ts: np.ndarray,
-          amount: np.ndarray, parsed: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, int]:
+def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, codes: np.ndarray,
+          ts: np.ndarray, amount: np.ndarray, parsed: dict[str, Any]
+          ) -> tuple[np.ndarray | None, np.ndarray, int]:
     """Accepted rows in source order, duplicate order lines, identical rows kept.
 
     Only rows sharing (customer, timestamp) with another valid row can be either; they are
@@ -408,23 +514,37 @@ def _ties(src: _Source, valid: np.ndarray, codes: np.ndarray, ts: np.ndarray,
     as read and finally the position, so the copy kept never depends on row order.
     """
     empty = np.empty(0, dtype=np.int64)
-    if len(valid) < 2:
+    everyone = valid is None
+    if (len(codes) if valid is None else len(valid)) < 2:
         return valid, empty, 0
-    everyone = len(valid) == len(codes)
-    c = (codes if everyone else codes[valid]).astype(np.uint64)
-    mixed = ts.view(np.int64).view(np.uint64) if everyone else ts[valid].view(np.uint64)
-    mixed = mixed * _MIX_T
+    t = ts.view(np.int64) if everyone else ts[valid].view(np.int64)
+    pick: np.ndarray | None = None
+    if bool(np.all(t[1:] >= t[:-1])):
+        # in time order (the usual export): equal timestamps are neighbours, and only rows in
+        # a run of equal timestamps can share (customer, timestamp)
+        same = t[1:] == t[:-1]
+        run = np.zeros(len(t), dtype=bool)
+        run[1:] = same
+        run[:-1] |= same
+        del same
+        pick = np.flatnonzero(run)
+        del run
+        if not len(pick):
+            return valid, empty, 0
+        t = t[pick]
+    c = codes if everyone else codes[valid]
+    c = (c if pick is None else c[pick]).astype(np.uint64)
+    mixed = t.view(np.uint64) * _MIX_T
+    del t
     mixed ^= c * _MIX_C
     del c
-    enc = pc.dictionary_encode(pa.array(mixed), memory_pool=pa.system_memory_pool())
+    shared = _shared_keys(mixed)
     del mixed
-    if len(enc.dictionary) == len(valid):
+    if shared is None:
         return valid, empty, 0
-    idx = enc.indices.to_numpy()
-    del enc
-    shared = np.bincount(idx)[idx] > 1
-    del idx
-    rows = valid[shared]
+    if pick is not None:
+        shared = pick[shared]
+    rows = shared if valid is None else valid[shared]
     canonical = ["c", "t", "amount", *[k for k in ("order_id", "quantity", "channel",
                                                    "currency") if k in parsed]]
     cols: dict[str, Any] = {"c": codes[rows], "t": ts[rows], "amount": amount[rows]}
@@ -433,10 +553,12 @@ def _ties(src: _Source, valid: np.ndarray, codes: np.ndarray, ts: np.ndarray,
         cols[k] = v.iloc[rows].reset_index(drop=True) if isinstance(v, pd.Series) else v[rows]
     frame = pd.DataFrame(cols)
     others = _other_positions(src)
-    as_read = src.rows(rows, others + sorted(src.colmap.values()))
+    as_read = src.rows(rows, others) if others else pd.DataFrame(index=frame.index)
     n_out = len(canonical) + len(others)
     for i in range(as_read.shape[1]):
         frame[f"x{i}"] = _sortable(as_read.iloc[:, i])
+    # the ids as read (" A" and "A" are one id; the text decides which copy is kept)
+    frame["raw_id"] = ids_arr.take(pa.array(rows, type=pa.int64())).to_pandas().astype("str")
     frame["row"] = rows
     keys = list(frame.columns)
     frame = frame.sort_values(keys, kind="stable", na_position="last")
@@ -449,44 +571,79 @@ def _ties(src: _Source, valid: np.ndarray, codes: np.ndarray, ts: np.ndarray,
     duplicates = np.sort(frame["row"].to_numpy()[dup])
     if not len(duplicates):
         return valid, empty, identical
+    if valid is None:
+        keep = np.ones(len(codes), dtype=bool)
+        keep[duplicates] = False
+        return np.flatnonzero(keep), duplicates, identical
     return valid[~np.isin(valid, duplicates)], duplicates, identical
 
 
-def _assemble(src: _Source, rows: np.ndarray, all_rows: bool, codes: np.ndarray,
-              uniques: pa.Array, rewrite: bool, ts: np.ndarray, amount: np.ndarray,
-              parsed: dict[str, Any]) -> pd.DataFrame:
-    """The canonical frame, rows in source order; the ids' codes go to the factorize cache."""
-    take = pa.array(rows, type=pa.int64())
-    row_codes = codes if all_rows else codes[rows]
+def _shared_keys(keys: np.ndarray) -> np.ndarray | None:
+    """Positions of the *keys* (uint64) some other key may equal; None when none can.
+
+    Rounds of counting by hash bucket (``np.bincount``, no hash table): a key alone in its
+    bucket is unique and dropped; equal keys always share a bucket, so they stay, and with a
+    fresh multiplier each round the unique keys left shrink geometrically.
+    """
+    pos: np.ndarray | None = None
+    bits = max(16, min(24, int(len(keys)).bit_length() + 1))
+    for mult in _ROUND_MULTIPLIERS:
+        bucket = ((keys * mult) >> np.uint64(64 - bits)).astype(np.int64)
+        counts = np.bincount(bucket, minlength=1 << bits)
+        shared = counts[bucket] > 1
+        del bucket, counts
+        before = len(keys)
+        keys = keys[shared]
+        pos = np.flatnonzero(shared) if pos is None else pos[shared]
+        if not len(keys):
+            return None
+        if len(keys) == before:  # what is left shares keys (or buckets no round splits)
+            break
+    assert pos is not None
+    return pos
+
+
+def _assemble(src: _Source, ids_arr: pa.ChunkedArray, rows: np.ndarray | None,
+              codes: np.ndarray, uniques: pa.Array, rewrite: bool, ts: np.ndarray,
+              amount: np.ndarray, parsed: dict[str, Any]) -> tuple[pd.DataFrame, int]:
+    """The canonical frame (*rows* in source order, None: all) and its number of customers.
+
+    The ids' codes go to the factorize cache, numbered over the ids the rows use.
+    """
+    row_codes = (codes if rows is None else codes[rows]).astype(np.intp)
     if rewrite:
         ids = pa.chunked_array([uniques.take(pa.array(row_codes))])
     else:
-        ids = src.table["customer_id"]
-        if not all_rows:
-            ids = ids.take(take)
+        ids = ids_arr if rows is None else ids_arr.take(pa.array(rows, type=pa.int64()))
     customer_id = ids.to_pandas()
-    # ids the rows use, numbered in id order: what rfm/period_panel would compute again
-    present = np.bincount(row_codes, minlength=len(uniques)) > 0
-    if present.all():
-        remember(customer_id, row_codes, uniques)
-    else:
-        renumber = (np.cumsum(present) - 1).astype(np.int32)
-        remember(customer_id, renumber[row_codes], uniques.filter(pa.array(present)))
+    del ids
+    present = np.zeros(len(uniques), dtype=bool)
+    for i in range(0, len(row_codes), _BLOCK):  # blocks of rows: no full-size index copy
+        present[row_codes[i:i + _BLOCK]] = True
+    customers = int(np.count_nonzero(present))
+    if customers < len(uniques):
+        renumber = np.cumsum(present, dtype=np.intp) - 1
+        row_codes = renumber[row_codes]
+        uniques = uniques.filter(pa.array(present))
+    remember(customer_id, row_codes, uniques)
     parts: dict[str, Any] = {
         "customer_id": customer_id,
-        "timestamp": ts if all_rows else ts[rows],
-        "amount": amount if all_rows else amount[rows],
+        "timestamp": ts if rows is None else ts[rows],
+        "amount": amount if rows is None else amount[rows],
     }
     for name, values in parsed.items():
-        if isinstance(values, pd.Series):
-            parts[name] = values if all_rows else values.iloc[rows].reset_index(drop=True)
+        if rows is None:
+            parts[name] = values
+        elif isinstance(values, pd.Series):
+            parts[name] = values.iloc[rows].reset_index(drop=True)
         else:
-            parts[name] = values if all_rows else values[rows]
+            parts[name] = values[rows]
     data = pd.DataFrame(parts, copy=False)
     others = _other_positions(src)
     if others:
-        data = pd.concat([data, src.rows(rows, others)], axis=1)
-    return data
+        data = pd.concat([data, src.rows(np.arange(len(data)) if rows is None else rows,
+                                          others)], axis=1)
+    return data, customers
 
 
 def _rejected(src: _Source, rcodes: np.ndarray, reasons: list[str]) -> pd.DataFrame:
