@@ -237,7 +237,7 @@ def _open_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> _Sour
 
 
 def typed_ids(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, bool]:
-    """Customer ids of a typed column: (int32 codes, sorted ids, whether rows need rewriting).
+    """Customer ids of a typed column: (integer codes, sorted ids, whether rows need rewriting).
 
     ``uniques[codes[i]]`` is row *i*'s id as the loader outputs it (decimal text for integers,
     surrounding whitespace removed), -1 when missing (null, empty or a null token). The third
@@ -261,7 +261,8 @@ def typed_ids(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, bool]:
     codes64, raw = in_id_order(found)
     del found
     release_unused()
-    return _clean_ids(codes64.astype(np.int32, copy=False), raw.cast(pa.large_string()),
+    # intp codes: what the features index with, so the cache hands them out without a copy
+    return _clean_ids(codes64.astype(np.intp, copy=False), raw.cast(pa.large_string()),
                       plain=plain, in_order=True)
 
 
@@ -332,7 +333,7 @@ def _clean_ids(codes: np.ndarray, raw: pa.Array, *, plain: bool, in_order: bool
     uniques = uniques.take(pc.sort_indices(uniques))
     where = pc.index_in(words, value_set=uniques).fill_null(-1).to_numpy().astype(np.int32)
     where[~usable_np] = -1
-    lookup = np.append(where, np.int32(-1))  # code -1 stays -1
+    lookup = np.append(where, -1).astype(np.intp)  # code -1 stays -1
     rewrite = not plain or not bool((same | ~usable_np).all())
     return lookup[codes], uniques, rewrite
 
@@ -410,7 +411,9 @@ def load_typed_transactions(
         ts, ts_missing, ts_bad = _converted(src.chunks("timestamp"), n,
                                             lambda a: _timestamps(a, tz))
         amount, amount_missing, amount_bad = _converted(src.chunks("amount"), n, _numbers)
+        release_unused()  # freed row-group buffers: back to the OS, not held in the heap
         ids_arr, (codes, uniques, rewrite) = pending.result()
+    release_unused()
     for name, missing, bad, what, fix in (
         ("timestamp", ts_missing, ts_bad, "a date", "pass date_format='...'"),
         ("amount", amount_missing, amount_bad, "an amount",
@@ -436,6 +439,7 @@ def load_typed_transactions(
     valid = None if everyone else np.flatnonzero(rcodes == 0)
     accepted, duplicates, identical = _ties(src, ids_arr, valid, codes, ts, amount, parsed)
     rcodes[duplicates] = len(reasons)
+    release_unused()
 
     data, customers = _assemble(src, ids_arr, accepted, codes, uniques, rewrite, ts, amount,
                                 parsed)
@@ -610,7 +614,7 @@ def _assemble(src: _Source, ids_arr: pa.ChunkedArray, rows: np.ndarray | None,
 
     The ids' codes go to the factorize cache, numbered over the ids the rows use.
     """
-    row_codes = (codes if rows is None else codes[rows]).astype(np.intp)
+    row_codes = (codes if rows is None else codes[rows]).astype(np.intp, copy=False)
     if rewrite:
         ids = pa.chunked_array([uniques.take(pa.array(row_codes))])
     else:
