@@ -40,7 +40,8 @@ sys.path.insert(0, str(HERE))
 
 import _harness as H  # noqa: E402
 
-METHODS = ["tierlab.load+rfm", "tierlab.rfm", "tierlab.rfm(DataFrame)", "tierlab.rfm+btyd", "read_parquet-only",
+METHODS = ["tierlab.load+rfm", "tierlab.rfm", "tierlab.rfm(DataFrame)", "tierlab.rfm+btyd",
+           "read_parquet-only",
            "pandas", "polars", "duckdb", "pymc-marketing", "lifetimes"]
 PEERS = {"pandas", "polars", "duckdb", "pymc-marketing", "lifetimes"}
 COLUMNS = ["first_purchase", "last_purchase", "transactions", "purchase_days", "total", "mean",

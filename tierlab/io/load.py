@@ -41,10 +41,12 @@ Duplicates.
     repeated ``customer_id`` is rejected as ``duplicate customer_id``; the first occurrence in
     file order (among rows not rejected for another reason) is kept.
 Row order never matters (transactions).
-    The accepted frame is sorted by ``customer_id`` (as text, code-point order), ``timestamp``,
-    ``amount``, then by the remaining columns, and has a fresh ``RangeIndex``: shuffling the
-    input rows gives the identical frame and the same rejected rows. The customer frame is sorted
-    by ``customer_id``.
+    From a text source the accepted frame is sorted by ``customer_id`` (as text, code-point
+    order), ``timestamp``, ``amount``, then by the remaining columns, and has a fresh
+    ``RangeIndex``: shuffling the input rows gives the identical frame and the same rejected
+    rows. A typed source (Parquet, Arrow table or DataFrame with canonical column types, see
+    :mod:`tierlab.io.typed`) keeps its row order (rejected rows removed): same rows, same
+    rejected rows, same summary, source order. The customer frame is sorted by ``customer_id``.
 Ids.
     Ids are read as text exactly as written (``"00001"`` stays ``"00001"``), with surrounding
     whitespace removed. Integer ids from Parquet/DataFrame input become their decimal text

@@ -28,9 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from tierlab._kernels.arrowkeys import factorize_strings, in_id_order
 from tierlab._kernels.arrowtext import arrow_strings, arrow_text_as_str
 from tierlab._kernels.factorize import remember
 from tierlab._kernels.memory import release_unused, system_memory_pool
@@ -40,26 +38,23 @@ from tierlab.io.columns import TRANSACTION_COLUMNS, resolve_columns
 from tierlab.io.ordering import reason_codes
 from tierlab.io.reading import RawTable
 from tierlab.io.summary import summary_head
-from tierlab.io.values import NULL_VARIANTS, check_usable, parse_id, to_text
+from tierlab.io.typedvalues import (
+    converted,
+    mix_keys,
+    shared_keys,
+    typed_ids,
+    typed_numbers,
+    typed_timestamps,
+)
+from tierlab.io.values import check_usable, parse_id, to_text
 
-__all__ = ["load_typed_transactions", "typed_ids"]
+__all__ = ["load_typed_transactions"]
+
+_BLOCK = 1 << 20
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _REQUIRED = ("customer_id", "timestamp", "amount")
 _TEXT_OPTIONAL = ("order_id", "channel", "currency")
-# the nanosecond range, as the text parser bounds it (inclusive), in microseconds
-_US_MIN = int(np.datetime64("1677-09-22", "us").astype(np.int64))
-_US_MAX = int(np.datetime64("2262-04-11", "us").astype(np.int64))
-_US_PER = {"s": 10**6, "ms": 10**3, "us": 1}
-_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
-# odd multipliers mixing (customer, time) into one 64-bit value: equal pairs give equal values
-# (collisions only add candidates, which are then compared exactly)
-_MIX_C = np.uint64(0x9E3779B97F4A7C15)
-_MIX_T = np.uint64(0xC2B2AE3D27D4EB4F)
-_BLOCK = 1 << 20
-_ROUND_MULTIPLIERS = [np.uint64(m) for m in (0x9FB21C651E98DF25, 0xD6E8FEB86659FD93,
-                                             0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53,
-                                             0x94D049BB133111EB, 0xBF58476D1CE4E5B9)]
 
 
 @dataclass
@@ -232,38 +227,8 @@ def _open_frame(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> _Sour
 
 
 # --------------------------------------------------------------------------------------------
-# values
+# the load
 # --------------------------------------------------------------------------------------------
-
-
-def typed_ids(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, bool]:
-    """Customer ids of a typed column: (integer codes, sorted ids, whether rows need rewriting).
-
-    ``uniques[codes[i]]`` is row *i*'s id as the loader outputs it (decimal text for integers,
-    surrounding whitespace removed), -1 when missing (null, empty or a null token). The third
-    value is False when every usable row's id is already its output text (plain text ids).
-    """
-    t = arr.type
-    plain = pa.types.is_string(t) or pa.types.is_large_string(t)
-    if pa.types.is_dictionary(t):
-        codes, raw = _dictionary_codes(arr)
-        return _clean_ids(codes, raw, plain=False, in_order=False)
-    if pa.types.is_integer(t):
-        enc = pc.dictionary_encode(arr.combine_chunks())
-        codes = enc.indices.fill_null(-1).to_numpy().astype(np.int32)
-        return _clean_ids(codes, enc.dictionary.cast(pa.large_string()), plain=False,
-                          in_order=False)
-    found = factorize_strings(arr.fill_null("") if arr.null_count else arr, workers=2)
-    if found is None:  # ids longer than the fast path takes, or holding NUL bytes
-        enc = pc.dictionary_encode(arr.cast(pa.large_string()).combine_chunks())
-        codes = enc.indices.fill_null(-1).to_numpy().astype(np.int32)
-        return _clean_ids(codes, enc.dictionary, plain=plain, in_order=False)
-    codes64, raw = in_id_order(found)
-    del found
-    release_unused()
-    # intp codes: what the features index with, so the cache hands them out without a copy
-    return _clean_ids(codes64.astype(np.intp, copy=False), raw.cast(pa.large_string()),
-                      plain=plain, in_order=True)
 
 
 def _read_ids(src: _Source) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pa.Array, bool]]:
@@ -278,106 +243,6 @@ def _read_ids(src: _Source) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pa.Array
     else:
         arr = pa.chunked_array(pieces)
     return arr, typed_ids(arr)
-
-
-def _converted(pieces: Iterator[pa.ChunkedArray], n: int, convert: Any
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``convert`` (values, missing, bad) applied piece by piece into arrays of *n* rows."""
-    values = missing = bad = None
-    pos = 0
-    for piece in pieces:
-        v, m, b = convert(piece)
-        if values is None:
-            values = np.empty(n, dtype=v.dtype)
-            missing = np.zeros(n, dtype=bool)
-            bad = np.zeros(n, dtype=bool)
-        assert missing is not None and bad is not None
-        values[pos:pos + len(v)] = v
-        missing[pos:pos + len(v)] = m
-        bad[pos:pos + len(v)] = b
-        pos += len(v)
-    assert values is not None and missing is not None and bad is not None and pos == n
-    return values, missing, bad
-
-
-def _dictionary_codes(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Row codes into one dictionary for a dictionary-encoded column (chunk by chunk)."""
-    chunks = [c for c in arr.chunks if len(c)]
-    words = [c.dictionary.cast(pa.large_string()) for c in chunks]
-    merged = pc.dictionary_encode(pa.concat_arrays(words) if words
-                                  else pa.array([], type=pa.large_string()))
-    remap = merged.indices.to_numpy().astype(np.int32)
-    codes = np.full(len(arr), -1, dtype=np.int32)
-    pos = start = 0
-    for chunk, w in zip(chunks, words, strict=True):
-        idx = chunk.indices.fill_null(-1).to_numpy().astype(np.int64)
-        part = remap[start:start + len(w)]
-        codes[pos:pos + len(chunk)] = np.where(idx < 0, -1, part[np.maximum(idx, 0)])
-        pos += len(chunk)
-        start += len(w)
-    return codes, merged.dictionary
-
-
-def _clean_ids(codes: np.ndarray, raw: pa.Array, *, plain: bool, in_order: bool
-               ) -> tuple[np.ndarray, pa.Array, bool]:
-    """Strip the distinct ids, drop null tokens, sort; renumber the row codes to match."""
-    raw = raw.cast(pa.large_string())
-    words = pc.utf8_trim_whitespace(raw)
-    usable = pc.invert(pc.is_in(words, value_set=pa.array(NULL_VARIANTS,
-                                                           type=pa.large_string())))
-    usable_np = usable.to_numpy(zero_copy_only=False)
-    same = pc.equal(words, raw).to_numpy(zero_copy_only=False)
-    if in_order and usable_np.all() and same.all():  # clean text ids, the usual case
-        return codes, raw, not plain
-    uniques = pc.unique(words.filter(usable))
-    uniques = uniques.take(pc.sort_indices(uniques))
-    where = pc.index_in(words, value_set=uniques).fill_null(-1).to_numpy().astype(np.int32)
-    where[~usable_np] = -1
-    lookup = np.append(where, -1).astype(np.intp)  # code -1 stays -1
-    rewrite = not plain or not bool((same | ~usable_np).all())
-    return lookup[codes], uniques, rewrite
-
-
-def _timestamps(arr: pa.ChunkedArray, tz: str | None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Typed timestamps → (datetime64[ns] wall-clock values, missing, out of range)."""
-    t = arr.type
-    if pa.types.is_date(t):
-        arr = arr.cast(pa.date32()).cast(pa.timestamp("s"))
-    elif t.tz is not None:
-        # the wall-clock time in the column's zone, or in tz when given (then naive)
-        if tz is not None:
-            arr = arr.cast(pa.timestamp(t.unit, tz=tz))
-        arr = pc.local_timestamp(arr)
-    unit = arr.type.unit
-    missing = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
-    values = arr.cast(pa.int64()).fill_null(0).to_numpy()
-    if unit == "ns":
-        bad = np.zeros(len(values), dtype=bool)
-        out = values if values.flags.writeable else values.copy()
-    else:
-        per = _US_PER[unit]
-        bad = (values < -(-_US_MIN // per)) | (values > _US_MAX // per)
-        out = np.where(bad, 0, values) * _NS_PER[unit]
-    if missing is None:
-        missing = np.zeros(len(values), dtype=bool)
-    out[missing | bad] = np.iinfo(np.int64).min  # NaT
-    return out.view("datetime64[ns]"), missing, bad & ~missing
-
-
-def _numbers(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Numeric column → (float64 values, missing, infinite); -0.0 stored as 0.0."""
-    if not pa.types.is_float64(arr.type):
-        arr = arr.cast(pa.float64())
-    values = arr.to_numpy()  # nulls → NaN
-    if not values.flags.writeable:
-        values = values.copy()
-    missing = np.isnan(values)
-    bad = np.isinf(values)
-    if bad.any():
-        values[bad] = np.nan
-    values += 0.0
-    return values, missing, bad
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,9 +273,9 @@ def load_typed_transactions(
     # dates and amounts (Arrow and NumPy release the GIL); Arrow allocates from the system
     # pool, so freed read buffers go back to the OS
     with system_memory_pool(), beside(_read_ids, src) as pending:
-        ts, ts_missing, ts_bad = _converted(src.chunks("timestamp"), n,
-                                            lambda a: _timestamps(a, tz))
-        amount, amount_missing, amount_bad = _converted(src.chunks("amount"), n, _numbers)
+        ts, ts_missing, ts_bad = converted(src.chunks("timestamp"), n,
+                                            lambda a: typed_timestamps(a, tz))
+        amount, amount_missing, amount_bad = converted(src.chunks("amount"), n, typed_numbers)
         release_unused()  # freed row-group buffers: back to the OS, not held in the heap
         ids_arr, (codes, uniques, rewrite) = pending.result()
     release_unused()
@@ -452,9 +317,11 @@ def load_typed_transactions(
 
 
 def _figures(data: pd.DataFrame, customers: int, identical: int) -> dict[str, Any]:
-    """The transaction entries of the summary (as :func:`tierlab.io.summary.transaction_figures`;
-    the customers of the valid rows are those of the accepted rows, one copy of a duplicate
-    order line being kept)."""
+    """The transaction entries of the summary, as ``tierlab.io.summary.transaction_figures``.
+
+    The customers of the valid rows are those of the accepted rows: one copy of a duplicate
+    order line is always kept.
+    """
     figures: dict[str, Any] = {"identical_rows_kept": int(identical), "customers": customers}
     ts = data["timestamp"]
     figures["first_date"] = _date_text(ts.min()) if len(data) else None
@@ -479,7 +346,7 @@ def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
         assert frame is not None
         parsed["order_id"] = parse_id(frame[src.names[src.colmap["order_id"]]])[0]
     if "quantity" in src.colmap:
-        qty, qty_missing, qty_bad = _numbers(src.column("quantity"))
+        qty, qty_missing, qty_bad = typed_numbers(src.column("quantity"))
         if qty_bad.any() and not (~qty_missing & ~qty_bad).any():
             column = src.rows(np.arange(n), [src.colmap["quantity"]]).iloc[:, 0]
             check_usable(src.raw.label, src.names[src.colmap["quantity"]], column, qty_missing,
@@ -537,12 +404,9 @@ def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, code
             return valid, empty, 0
         t = t[pick]
     c = codes if everyone else codes[valid]
-    c = (c if pick is None else c[pick]).astype(np.uint64)
-    mixed = t.view(np.uint64) * _MIX_T
-    del t
-    mixed ^= c * _MIX_C
-    del c
-    shared = _shared_keys(mixed)
+    mixed = mix_keys(c if pick is None else c[pick], t)
+    del t, c
+    shared = shared_keys(mixed)
     del mixed
     if shared is None:
         return valid, empty, 0
@@ -580,31 +444,6 @@ def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, code
         keep[duplicates] = False
         return np.flatnonzero(keep), duplicates, identical
     return valid[~np.isin(valid, duplicates)], duplicates, identical
-
-
-def _shared_keys(keys: np.ndarray) -> np.ndarray | None:
-    """Positions of the *keys* (uint64) some other key may equal; None when none can.
-
-    Rounds of counting by hash bucket (``np.bincount``, no hash table): a key alone in its
-    bucket is unique and dropped; equal keys always share a bucket, so they stay, and with a
-    fresh multiplier each round the unique keys left shrink geometrically.
-    """
-    pos: np.ndarray | None = None
-    bits = max(16, min(24, int(len(keys)).bit_length() + 1))
-    for mult in _ROUND_MULTIPLIERS:
-        bucket = ((keys * mult) >> np.uint64(64 - bits)).astype(np.int64)
-        counts = np.bincount(bucket, minlength=1 << bits)
-        shared = counts[bucket] > 1
-        del bucket, counts
-        before = len(keys)
-        keys = keys[shared]
-        pos = np.flatnonzero(shared) if pos is None else pos[shared]
-        if not len(keys):
-            return None
-        if len(keys) == before:  # what is left shares keys (or buckets no round splits)
-            break
-    assert pos is not None
-    return pos
 
 
 def _assemble(src: _Source, ids_arr: pa.ChunkedArray, rows: np.ndarray | None,
