@@ -48,7 +48,8 @@ def _peer_read(method: str, path: str) -> int:
     if method == "duckdb.read_csv":
         import duckdb
 
-        return duckdb.read_csv(path).arrow().num_rows
+        out = duckdb.read_csv(path).arrow()  # a Table, or a RecordBatchReader (duckdb ≥ 2)
+        return (out if hasattr(out, "num_rows") else out.read_all()).num_rows
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
