@@ -8,6 +8,8 @@ process's peak RSS. Outputs are cross-checked on the columns each method produce
 
 Methods (``--methods``, default all):
 
+- ``tierlab.load+rfm``: ``rfm(load_transactions(path).transactions)`` — the path users take
+  (validated load, rejected rows, summary, then the features);
 - ``tierlab.rfm``: ``tierlab.features.rfm(path)``, which reads the Parquet file itself column by
   column (no distinct days: rfm has ``active_months`` instead);
 - ``tierlab.rfm(DataFrame)``: ``pd.read_parquet`` then ``rfm`` on the frame;
@@ -38,7 +40,8 @@ sys.path.insert(0, str(HERE))
 
 import _harness as H  # noqa: E402
 
-METHODS = ["tierlab.rfm", "tierlab.rfm(DataFrame)", "tierlab.rfm+btyd", "read_parquet-only",
+METHODS = ["tierlab.load+rfm", "tierlab.rfm", "tierlab.rfm(DataFrame)", "tierlab.rfm+btyd",
+           "read_parquet-only",
            "pandas", "polars", "duckdb", "pymc-marketing", "lifetimes"]
 PEERS = {"pandas", "polars", "duckdb", "pymc-marketing", "lifetimes"}
 COLUMNS = ["first_purchase", "last_purchase", "transactions", "purchase_days", "total", "mean",
@@ -47,13 +50,17 @@ REFERENCE = "polars"
 
 
 # --------------------------------------------------------------------------- workers
-def _tierlab(path: str, *, frame: bool, with_btyd: bool = False):
+def _tierlab(path: str, *, frame: bool, with_btyd: bool = False, load: bool = False):
     import pandas as pd
 
     from tierlab.features import btyd_summary, rfm
+    from tierlab.io.load import load_transactions
 
     t0 = time.perf_counter()
-    if frame:
+    if load:
+        tx = load_transactions(path).transactions
+        t_read = time.perf_counter() - t0
+    elif frame:
         tx = pd.read_parquet(path)
         t_read = time.perf_counter() - t0
     else:
@@ -213,6 +220,7 @@ def worker(method: str, path: str, out_path: str | None) -> None:
         import pyarrow.parquet  # noqa: F401
 
         import tierlab.features  # noqa: F401
+        import tierlab.io.load  # noqa: F401
     elif method == "pymc-marketing":
         import pymc_marketing.clv.utils  # noqa: F401
     elif method == "lifetimes":
@@ -222,6 +230,7 @@ def worker(method: str, path: str, out_path: str | None) -> None:
     import_s = time.perf_counter() - t_imp
     rss_ready = H.current_rss_mib()
     fn = {
+        "tierlab.load+rfm": lambda p: _tierlab(p, frame=False, load=True),
         "tierlab.rfm": lambda p: _tierlab(p, frame=False),
         "tierlab.rfm(DataFrame)": lambda p: _tierlab(p, frame=True),
         "tierlab.rfm+btyd": lambda p: _tierlab(p, frame=True, with_btyd=True),

@@ -76,14 +76,16 @@ def targets(rfm10: dict | None, pipe10: dict | None, load10: dict | None) -> lis
     out = []
     s = (rfm10 or {}).get("summary", {})
     pol, pymc = s.get("polars", {}), s.get("pymc-marketing", {})
-    for m in ("tierlab.rfm",):  # the DataFrame variants are in the table, for reference
+    # the path users take (load, then rfm) and rfm(path); the DataFrame variants are in the
+    # table, for reference
+    for m in ("tierlab.load+rfm", "tierlab.rfm"):
         t = s.get(m, {})
         if not (t.get("ok") and pol.get("ok")):
             continue
         out.append(dict(name=f"`{m}` time ÷ polars' time (10M)", value=t["median_s"]
                         / pol["median_s"], limit="≤ 1.0", met=t["median_s"] <= pol["median_s"],
                         detail=f"{t['median_s']:.2f} s vs {pol['median_s']:.2f} s", key=m))
-        if pymc.get("ok"):
+        if pymc.get("ok") and m == "tierlab.rfm":
             speedup = pymc["median_s"] / t["median_s"]
             out.append(dict(name=f"pymc-marketing's time ÷ `{m}` time (10M)", value=speedup,
                             limit="≥ 10", met=speedup >= 10,
@@ -106,12 +108,17 @@ def targets(rfm10: dict | None, pipe10: dict | None, load10: dict | None) -> lis
                         detail=f"{p['peak_rss_mib']:.0f} MiB", key="pipeline:rss"))
     ld = (load10 or {}).get("summary", {})
     lt = ld.get("load_transactions(csv)", {})
-    if lt.get("ok") and "ratio_to_read_csv" in lt:
-        out.append(dict(name="`load_transactions` ÷ `read_csv(engine=\"pyarrow\")` (10M CSV)",
-                        value=lt["ratio_to_read_csv"], limit="≤ 1.5",
-                        met=lt["ratio_to_read_csv"] <= 1.5,
-                        detail=f"{lt['median_s']:.2f} s vs "
-                               f"{ld[next(iter(ld))]['median_s']:.2f} s", key="load"))
+    if lt.get("ok") and "ratio_to_fastest_reader" in lt:
+        import bench_load
+
+        fastest = min((ld[m]["median_s"], m) for m in bench_load.READERS
+                      if ld.get(m, {}).get("ok"))
+        out.append(dict(name="`load_transactions(csv)` ÷ the faster of polars' and pyarrow's "
+                             "`read_csv`, timestamps parsed (10M CSV)",
+                        value=lt["ratio_to_fastest_reader"], limit="≤ 2.0",
+                        met=lt["ratio_to_fastest_reader"] <= 2.0,
+                        detail=f"{lt['median_s']:.2f} s vs {fastest[0]:.2f} s ({fastest[1]})",
+                        key="load"))
     return out
 
 

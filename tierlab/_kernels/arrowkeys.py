@@ -87,8 +87,8 @@ def in_id_order(found: Factorized) -> tuple[np.ndarray, pa.Array]:
     with ``uniques`` sorted.
     """
     codes, uniques, order = found
-    if order is None:  # merged halves are numbered in id order already
-        return codes.astype(np.intp), uniques
+    if order is None:  # merged halves are numbered in id order already (intp: no copy)
+        return codes.astype(np.intp, copy=False), uniques
     rank = np.empty(len(order), dtype=np.intp)
     rank[order] = np.arange(len(order))
     return rank[codes], uniques.take(order)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from tierlab._kernels.arrowkeys import factorize_strings, in_id_order
 
-__all__ = ["arrow_strings", "factorize", "from_hashed", "restrict"]
+__all__ = ["arrow_strings", "factorize", "from_hashed", "remember", "restrict"]
 
 # weak reference to the Arrow id column factorized last, and its (read-only) result
 _LAST_FACTORIZED: list[Any] = [None, None]
@@ -62,6 +62,22 @@ def _factorize_cached(arr: Any) -> Any:
                 part.flags.writeable = False
         _LAST_FACTORIZED[:] = [weakref.ref(arr), res]
     return res
+
+
+def remember(s: pd.Series, codes: np.ndarray, uniques: Any) -> None:
+    """Record that the Arrow ids behind ``s`` factorize to ``codes`` and sorted ``uniques``.
+
+    For a producer that has hashed the ids already (the loader): the next ``factorize(s)``
+    (``rfm``, ``period_panel``, the engine) then takes them from the cache instead of hashing
+    the column again. ``uniques[codes[i]]`` must be row *i*'s id, ``uniques`` sorted and every
+    one of them used; nothing is recorded when ``s`` is not Arrow-backed text.
+    """
+    arr = arrow_strings(s)
+    if arr is None:
+        return
+    codes = np.asarray(codes, dtype=np.intp)
+    codes.flags.writeable = False  # handed out as is (no copy): read-only
+    _LAST_FACTORIZED[:] = [weakref.ref(arr), (codes, uniques, None)]
 
 
 def factorize(s: Any, keep: np.ndarray | None = None, *, sort: bool = True, cache: bool = True,

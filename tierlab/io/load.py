@@ -45,10 +45,12 @@ Duplicates.
     the customer table a repeated ``customer_id`` is rejected as ``duplicate customer_id``; the
     first occurrence in file order (among rows not rejected for another reason) is kept.
 Row order never matters (transactions).
-    The accepted frame is sorted by ``customer_id`` (as text, code-point order), ``timestamp``,
-    ``amount``, then by the remaining columns, and has a fresh ``RangeIndex``: shuffling the
-    input rows gives the identical frame and the same rejected rows. The customer frame is sorted
-    by ``customer_id``.
+    From a text source the accepted frame is sorted by ``customer_id`` (as text, code-point
+    order), ``timestamp``, ``amount``, then by the remaining columns, and has a fresh
+    ``RangeIndex``: shuffling the input rows gives the identical frame and the same rejected
+    rows. A typed source (Parquet, Arrow table or DataFrame with canonical column types, see
+    :mod:`tierlab.io.typed`) keeps its row order (rejected rows removed): same rows, same
+    rejected rows, same summary, source order. The customer frame is sorted by ``customer_id``.
 Ids.
     Ids are read as text exactly as written (``"00001"`` stays ``"00001"``), with surrounding
     whitespace removed. Integer ids from Parquet/DataFrame input become their decimal text
@@ -133,6 +135,7 @@ from tierlab.io.ordering import (
 )
 from tierlab.io.reading import RawTable, read_source
 from tierlab.io.summary import summary_head, transaction_figures
+from tierlab.io.typed import load_typed_transactions
 from tierlab.io.values import Ids, check_usable, encode_ids, parse_id, parse_number, to_text
 
 __all__ = [
@@ -299,6 +302,9 @@ def load_transactions(
     # long for its docstring (the public contract); the body is the steps of the load
     check_tz(tz)
     has_header = check_header(header)
+    typed = load_typed_transactions(source, columns, tz=tz)
+    if typed is not None:  # canonical types already: validated, not re-parsed (io.typed)
+        return LoadResult(*typed, kind="transactions")
     raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet, header=has_header)
     frame = raw.frame
     colmap = resolve_columns(frame.columns, columns, TRANSACTION_COLUMNS,
