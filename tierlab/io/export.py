@@ -40,12 +40,13 @@ import pandas as pd
 from tierlab.errors import ArgumentError, DataError
 from tierlab.i18n import check_lang, column_label, value_label
 from tierlab.io.masking import (
+    contact_column,
+    customers_by_id,
     mask_contacts,
     mask_email,
     mask_phone,
     mask_text,
     pseudonymize_ids,
-    text_series,
 )
 from tierlab.io.safe_text import write_csv
 
@@ -114,38 +115,6 @@ def _in_lang(history: TierHistoryLike, what: str, lang: str) -> pd.DataFrame:
     return frame
 
 
-def _customer_frame(customers: pd.DataFrame | None) -> pd.DataFrame:
-    if customers is None:
-        return pd.DataFrame(index=pd.Index([], name="customer_id", dtype=object))
-    if not isinstance(customers, pd.DataFrame):
-        raise DataError(f"tier_table: customers must be a DataFrame (the customer table), got "
-                        f"{type(customers).__name__}")
-    if "customer_id" in customers.columns:
-        table = customers.drop_duplicates("customer_id").set_index("customer_id")
-    elif customers.index.name == "customer_id":
-        table = customers[~customers.index.duplicated()]
-    else:
-        raise DataError("tier_table: the customer table has no 'customer_id' column; load it "
-                        "with tierlab.io.load.load_customers")
-    table.index = table.index.astype(str)
-    return table
-
-
-def _contact(table: pd.DataFrame, ids: pd.Index, masked: bool) -> pd.Series:
-    parts = []
-    for col, mask in (("phone", mask_phone), ("email", mask_email)):
-        if col in table.columns:
-            values = table[col].reindex(ids)
-            values = values.where(values.notna(), None)
-            parts.append(mask(values) if masked else text_series(values))
-    if not parts:
-        return pd.Series(pd.NA, index=ids, dtype=object)
-    joined = parts[0].fillna("")
-    for p in parts[1:]:
-        sep = np.where((joined != "") & p.notna(), " / ", "")
-        joined = joined + sep + p.fillna("")
-    joined = joined.astype(object)
-    return joined.where(joined != "", None)
 
 
 def tier_table(history: TierHistoryLike, customers: pd.DataFrame | None = None, *,
@@ -177,10 +146,10 @@ def tier_table(history: TierHistoryLike, customers: pd.DataFrame | None = None, 
     """
     current = _in_lang(history, "current", check_lang(lang))
     ids = current.index.astype(str)
-    table = _customer_frame(customers)
+    table = customers_by_id(customers, "tier_table")
     out = pd.DataFrame(index=ids)
     out["name"] = table["name"].reindex(ids) if "name" in table.columns else None
-    out["contact"] = _contact(table, ids, mask_contacts)
+    out["contact"] = contact_column(table, ids, mask_contacts)
     out["tier"] = current["tier"].array
     out["label"] = current["label"].to_numpy()
     out["tier_since"] = pd.to_datetime(current["since"].to_numpy())

@@ -31,7 +31,11 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from tierlab.errors import ArgumentError, DataError
+
 __all__ = [
+    "contact_column",
+    "customers_by_id",
     "mask_contacts",
     "mask_email",
     "mask_phone",
@@ -184,3 +188,43 @@ def pseudonymize_ids(ids: TextValues, salt: str | bytes | None = None) -> pd.Ser
     chars = np.ascontiguousarray(_HEX[nibbles]).view("S16").ravel()
     out = pd.Series(np.char.decode(chars, "ascii"), index=s.index, dtype=object)
     return ("P" + out).where(s.notna())
+
+
+def customers_by_id(customers: pd.DataFrame | None, func: str) -> pd.DataFrame:
+    """The customer table indexed by text ``customer_id`` (first row of a repeated id).
+
+    ``None`` gives an empty table; *func* names the caller in the error for anything else that
+    is not a customer table.
+    """
+    if customers is None:
+        return pd.DataFrame(index=pd.Index([], name="customer_id", dtype=object))
+    if not isinstance(customers, pd.DataFrame):
+        raise ArgumentError(f"{func}: customers must be a DataFrame (the customer table), got "
+                            f"{type(customers).__name__}")
+    if "customer_id" in customers.columns:
+        table = customers.drop_duplicates("customer_id").set_index("customer_id")
+    elif customers.index.name == "customer_id":
+        table = customers[~customers.index.duplicated()]
+    else:
+        raise DataError(f"{func}: the customer table has no 'customer_id' column; load it "
+                        "with tierlab.load_customers")
+    table.index = table.index.astype(str)
+    return table
+
+
+def contact_column(table: pd.DataFrame, ids: pd.Index, masked: bool) -> pd.Series:
+    """Phone and e-mail of each customer of *ids* as one text (``a / b``), masked or not."""
+    parts = []
+    for col, mask in (("phone", mask_phone), ("email", mask_email)):
+        if col in table.columns:
+            values = table[col].reindex(ids)
+            values = values.where(values.notna(), None)
+            parts.append(mask(values) if masked else text_series(values))
+    if not parts:
+        return pd.Series(pd.NA, index=ids, dtype=object)
+    joined = parts[0].fillna("")
+    for p in parts[1:]:
+        sep = np.where((joined != "") & p.notna(), " / ", "")
+        joined = joined + sep + p.fillna("")
+    joined = joined.astype(object)
+    return joined.where(joined != "", None)

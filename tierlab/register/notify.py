@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tierlab.errors import ArgumentError, DataError
-from tierlab.io.masking import mask_contacts, mask_email, mask_phone
+from tierlab.errors import ArgumentError
+from tierlab.io.masking import contact_column, customers_by_id, mask_contacts
 from tierlab.io.safe_text import keep_text_cells, write_csv
 from tierlab.register.views import changes_frame
 
@@ -29,38 +29,6 @@ def masked_text(text: str) -> str:
     return str(masked["notes"].iloc[0])
 
 
-def _customer_table(customers: pd.DataFrame | None) -> pd.DataFrame:
-    if customers is None:
-        return pd.DataFrame(index=pd.Index([], dtype=object, name="customer_id"))
-    if not isinstance(customers, pd.DataFrame):
-        raise ArgumentError(f"customers must be a DataFrame (the customer table), got "
-                            f"{type(customers).__name__}")
-    if "customer_id" in customers.columns:
-        table = customers.drop_duplicates("customer_id").set_index("customer_id")
-    elif customers.index.name == "customer_id":
-        table = customers[~customers.index.duplicated()]
-    else:
-        raise DataError("customers: the customer table has no 'customer_id' column; load it "
-                        "with tierlab.load_customers")
-    table.index = table.index.astype(str)
-    return table
-
-
-def _contact(table: pd.DataFrame, ids: pd.Index, masked: bool) -> pd.Series:
-    parts = []
-    for col, mask in (("phone", mask_phone), ("email", mask_email)):
-        if col in table.columns:
-            values = table[col].reindex(ids).astype(object)
-            values = values.where(values.notna(), None)
-            parts.append((mask(values) if masked else values).reset_index(drop=True))
-    if not parts:
-        return pd.Series(None, index=range(len(ids)), dtype=object)
-    joined = parts[0].astype(object).fillna("")
-    for p in parts[1:]:
-        sep = np.where((joined != "") & p.notna(), " / ", "")
-        joined = joined + sep + p.astype(object).fillna("")
-    joined = joined.astype(object)
-    return joined.where(joined != "", None)
 
 
 def notification_list(rows: pd.DataFrame, dtype: pd.CategoricalDtype, labels: dict[str, str],
@@ -89,7 +57,7 @@ def notification_list(rows: pd.DataFrame, dtype: pd.CategoricalDtype, labels: di
     DataFrame
         :data:`NOTIFICATION_COLUMNS`, highest new tier first, then customer id.
     """
-    table = _customer_table(customers)
+    table = customers_by_id(customers, "notification_list")
     en = changes_frame(rows, dtype, "en")
     zh = changes_frame(rows, dtype, "zh")
     ids = pd.Index(en["customer_id"].astype(str))
@@ -99,7 +67,7 @@ def notification_list(rows: pd.DataFrame, dtype: pd.CategoricalDtype, labels: di
     out = pd.DataFrame({"customer_id": en["customer_id"]})
     out["name"] = (table["name"].reindex(ids).astype(object).to_numpy()
                    if "name" in table.columns else None)
-    out["contact"] = _contact(table, ids, mask_contacts).to_numpy()
+    out["contact"] = contact_column(table, ids, mask_contacts).to_numpy()
     out["lang"] = own.to_numpy()
     for col in ("review", "from_tier", "to_tier"):
         out[col] = en[col]
