@@ -27,6 +27,7 @@ __all__ = [
     "radix_argsort",
     "reason_codes",
     "rejected_frame",
+    "sortable",
 ]
 
 
@@ -38,7 +39,8 @@ def reason_codes(n: int, masks: list[np.ndarray]) -> np.ndarray:
     return codes
 
 
-def _sortable(values: Any) -> pd.Series:
+def sortable(values: Any) -> pd.Series:
+    """Values in one dtype that sorts: numbers as float, datetimes as they are, else text."""
     s = pd.Series(values).reset_index(drop=True) if not isinstance(values, pd.Series) else values
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         return s.astype("float64")
@@ -163,7 +165,7 @@ def _sort_ties(
     ties: dict[str, Any] = {"g": np.cumsum(~after_tie[slots])}
     for i, key in enumerate(tie_keys):
         values = key.iloc[rows] if isinstance(key, pd.Series) else key[rows]
-        ties[f"k{i}"] = _sortable(pd.Series(values).reset_index(drop=True))
+        ties[f"k{i}"] = sortable(pd.Series(values).reset_index(drop=True))
     ties["row"] = rows
     tied = pd.DataFrame(ties).sort_values(list(ties), kind="stable", na_position="last")
     final[slots] = tied["row"].to_numpy()

@@ -10,7 +10,7 @@ import pandas as pd
 from tierlab.io.reading import RawTable
 from tierlab.io.values import Ids
 
-__all__ = ["summary_head", "transaction_figures"]
+__all__ = ["date_text", "summary_head", "transaction_figures"]
 
 
 def summary_head(
@@ -42,8 +42,8 @@ def transaction_figures(
                        minlength=len(ids.uniques))
     figures["customers"] = int(np.count_nonzero(seen))
     if len(data):
-        figures["first_date"] = _date_text(data["timestamp"].min())
-        figures["last_date"] = _date_text(data["timestamp"].max())
+        figures["first_date"] = date_text(data["timestamp"].min())
+        figures["last_date"] = date_text(data["timestamp"].max())
     else:
         figures["first_date"] = figures["last_date"] = None
     figures["total_spend"] = float(data["amount"].sum())
@@ -51,7 +51,7 @@ def transaction_figures(
     return figures
 
 
-def _date_text(value: pd.Timestamp) -> str:
+def date_text(value: pd.Timestamp) -> str:
     """A date as ``YYYY-MM-DD``, with the time only when it is not midnight."""
     if value == value.normalize():
         return value.strftime("%Y-%m-%d")

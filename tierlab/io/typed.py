@@ -35,9 +35,9 @@ from tierlab._kernels.memory import release_unused, system_memory_pool
 from tierlab._kernels.overlap import beside
 from tierlab.errors import DataError
 from tierlab.io.columns import TRANSACTION_COLUMNS, resolve_columns
-from tierlab.io.ordering import reason_codes
+from tierlab.io.ordering import reason_codes, sortable
 from tierlab.io.reading import RawTable
-from tierlab.io.summary import summary_head
+from tierlab.io.summary import date_text, summary_head
 from tierlab.io.typedvalues import (
     converted,
     mix_keys,
@@ -324,16 +324,13 @@ def _figures(data: pd.DataFrame, customers: int, identical: int) -> dict[str, An
     """
     figures: dict[str, Any] = {"identical_rows_kept": int(identical), "customers": customers}
     ts = data["timestamp"]
-    figures["first_date"] = _date_text(ts.min()) if len(data) else None
-    figures["last_date"] = _date_text(ts.max()) if len(data) else None
+    figures["first_date"] = date_text(ts.min()) if len(data) else None
+    figures["last_date"] = date_text(ts.max()) if len(data) else None
     figures["total_spend"] = float(data["amount"].sum())
     figures["returns"] = int((data["amount"] < 0).sum())
     return figures
 
 
-def _date_text(value: pd.Timestamp) -> str:
-    return (value.strftime("%Y-%m-%d") if value == value.normalize()
-            else value.isoformat(sep=" "))
 
 
 def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
@@ -366,12 +363,6 @@ def _other_positions(src: _Source) -> list[int]:
     return [i for i in range(len(src.names)) if i not in mapped]
 
 
-def _sortable(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype("float64")
-    if pd.api.types.is_datetime64_any_dtype(s.dtype):
-        return s
-    return s.astype("str")
 
 
 def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, codes: np.ndarray,
@@ -424,7 +415,7 @@ def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, code
     as_read = src.rows(rows, others) if others else pd.DataFrame(index=frame.index)
     n_out = len(canonical) + len(others)
     for i in range(as_read.shape[1]):
-        frame[f"x{i}"] = _sortable(as_read.iloc[:, i])
+        frame[f"x{i}"] = sortable(as_read.iloc[:, i])
     # the ids as read (" A" and "A" are one id; the text decides which copy is kept)
     frame["raw_id"] = ids_arr.take(pa.array(rows, type=pa.int64())).to_pandas().astype("str")
     frame["row"] = rows
