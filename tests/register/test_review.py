@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -181,3 +182,18 @@ def test_an_override_added_to_the_register_applies_to_the_next_reviews(reg, tx):
     ch = reg.changes()
     ch = ch[(ch["customer_id"] == cid) & (ch["review"] == "2024-04-30")]
     assert ch["rule"].tolist() == ["override"] and "VIP agreement" in ch["reason"].iloc[0]
+
+
+def test_chinese_reasons_are_committed_as_the_run_words_them(tmp_path):
+    import tierlab as tl
+
+    tx, _ = tl.generate(n_customers=150, months=8, start="2024-01-01", seed=11)
+    scheme = tl.TierScheme.from_yaml(Path(__file__).resolve().parents[2] / "data" / "rules"
+                                     / "monthly_spend.yaml")
+    reg = tl.Register(tmp_path / "zh.duckdb")
+    reg.review(tx, scheme, until="2024-05-31")
+    reg.review(tx, scheme, until="2024-08-31")
+    got = reg.changes(lang="zh").sort_values(["customer_id", "review"])["reason"].tolist()
+    want = scheme.run(tx, end="2024-08-31").changes_in("zh")
+    want = want.sort_values(["customer_id", "review"])["reason"].tolist()
+    assert got == want and any("消费" in r for r in got)

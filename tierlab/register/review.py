@@ -27,6 +27,7 @@ from tierlab.register.errors import RegisterError
 from tierlab.register.schema import COLUMNS
 from tierlab.register.state_codec import decode_state, encode_streaks
 from tierlab.tiers.engine import ReviewEvent, run_scheme
+from tierlab.tiers.reasons import sentences
 from tierlab.tiers.scheme import TierScheme
 from tierlab.tiers.state import ReviewState, Rules
 
@@ -250,6 +251,9 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
         since_day[event.changes.customer] = day.to_datetime64()
         ch = event.changes.frame(scheme, event.customer_ids, event.reviews,
                                  np.arange(len(event.changes)))
+        ch["reason_zh"] = pd.array(sentences(event.changes, scheme, event.reviews,
+                                             np.arange(len(event.changes)), lang="zh"),
+                                   dtype="str")  # the customer's language, for notifications
         changes.append(ch)
         state = state_frame(event, scheme, since_day)
         if dry_run:
