@@ -251,10 +251,10 @@ def run_review(reg: Register, tx: pd.DataFrame, scheme: TierScheme, until: objec
         since_day[event.changes.customer] = day.to_datetime64()
         ch = event.changes.frame(scheme, event.customer_ids, event.reviews,
                                  np.arange(len(event.changes)))
-        ch["reason_zh"] = pd.array(sentences(event.changes, scheme, event.reviews,
-                                             np.arange(len(event.changes)), lang="zh"),
-                                   dtype="str")  # the customer's language, for notifications
-        changes.append(ch)
+        changes.append(ch)  # the outcome shows the changes as TierHistory.changes does
+        zh = sentences(event.changes, scheme, event.reviews, np.arange(len(event.changes)),
+                       lang="zh")
+        ch = ch.assign(reason_zh=pd.array(zh, dtype="str"))  # committed for notifications
         state = state_frame(event, scheme, since_day)
         if dry_run:
             results.append(CommitResult(day, False, f"{reg.where}: review {day.date()} would "
