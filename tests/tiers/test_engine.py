@@ -17,6 +17,7 @@ from tier_cases import (
     MONTHLY,
     engine_codes,
     monthly_tx,
+    regional_case,
     scheme_with,
     schemes,
     tiers_of,
@@ -167,12 +168,7 @@ def test_end_cuts_the_run_and_start_skips_reviews():
 
 
 def test_attribute_conditions():
-    d = copy.deepcopy(MONTHLY)
-    d["tiers"][2]["when"] = {"all": [d["tiers"][2]["when"],
-                                     {"attribute": "region", "op": "in", "value": ["local"]}]}
-    d["tiers"][2]["promote_after"] = 1
-    tx = monthly_tx({"a": [600], "b": [600]})
-    customers = pd.DataFrame({"customer_id": ["a", "b"], "region": ["local", "remote"]})
+    d, tx, customers = regional_case()
     hist = TierScheme.from_dict(d).run(tx, customers=customers)
     assert hist.current["tier"].tolist() == ["High", "Mid"]
     with pytest.raises(ArgumentError, match="pass customers"):

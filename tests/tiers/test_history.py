@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from tier_cases import MONTHLY, engine_codes, monthly_tx, scheme_with, schemes, transactions
+from tier_cases import (
+    MONTHLY,
+    engine_codes,
+    monthly_tx,
+    regional_case,
+    scheme_with,
+    schemes,
+    transactions,
+)
 
 from tierlab.errors import ArgumentError
 from tierlab.tiers.history import TierHistory, cross_tiers
@@ -82,12 +88,7 @@ def test_replaying_changes_reproduces_tiers(scheme, tx):
 
 
 def test_cross_tiers():
-    d = copy.deepcopy(MONTHLY)
-    d["tiers"][2]["when"] = {"all": [d["tiers"][2]["when"],
-                                     {"attribute": "region", "op": "in", "value": ["local"]}]}
-    d["tiers"][2]["promote_after"] = 1
-    tx = monthly_tx({"a": [600], "b": [600]})
-    customers = pd.DataFrame({"customer_id": ["a", "b"], "region": ["local", "remote"]})
+    d, tx, customers = regional_case()
     hist = TierScheme.from_dict(d).run(tx, customers=customers)
     crossed = cross_tiers(hist.current["tier"], customers, "region")
     assert crossed.tolist() == ["High × local", "Mid × remote"]

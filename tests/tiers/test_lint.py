@@ -5,24 +5,10 @@ from __future__ import annotations
 import copy
 
 import pandas as pd
+from tier_cases import NESTED
 
 from tierlab.tiers.lint import lint_scheme, static_warnings
 from tierlab.tiers.scheme import TierScheme
-
-BASE = {
-    "name": "Spend",
-    "review": "monthly",
-    "tiers": [
-        {"name": "Low"},
-        {"name": "Mid", "when": {"metric": "spend", "window": "1M", "op": ">=", "value": 100}},
-        {"name": "High", "when": {"any": [
-            {"metric": "spend", "window": "3M", "op": ">", "value": 500},
-            {"all": [{"metric": "orders", "window": "12M", "op": ">=", "value": 10},
-                     {"attribute": "region", "op": "in", "value": ["local"]}]},
-        ]}},
-    ],
-    "policy": {"demote_after": 3},
-}
 
 
 def test_lint_finds_a_gap_between_capped_gold_and_diamond():
@@ -46,7 +32,7 @@ def test_lint_finds_a_gap_between_capped_gold_and_diamond():
 
 
 def test_lint_unreachable_and_out_of_order():
-    d = copy.deepcopy(BASE)
+    d = copy.deepcopy(NESTED)
     d["tiers"][1]["when"] = {"all": [
         {"metric": "spend", "window": "1M", "op": ">", "value": 500},
         {"metric": "spend", "window": "1M", "op": "<", "value": 100}]}
@@ -61,7 +47,7 @@ def test_lint_empty_tier_with_data():
     tx = pd.DataFrame({"customer_id": ["a", "b"],
                        "timestamp": pd.to_datetime(["2025-01-05", "2025-02-05"]),
                        "amount": [150.0, 20.0]})
-    d = copy.deepcopy(BASE)
+    d = copy.deepcopy(NESTED)
     d["tiers"][2]["when"] = {"metric": "spend", "window": "1M", "op": ">", "value": 500}
     scheme = TierScheme.from_dict(d)
     warnings = scheme.lint(tx)
@@ -71,13 +57,13 @@ def test_lint_empty_tier_with_data():
 
 
 def test_clean_scheme_has_no_warnings():
-    assert TierScheme.from_dict(BASE).lint() == []
+    assert TierScheme.from_dict(NESTED).lint() == []
 
 
 
 
 def test_lint_scheme_is_static_warnings_plus_the_data():
-    d = copy.deepcopy(BASE)
+    d = copy.deepcopy(NESTED)
     d["tiers"][1]["when"] = {"all": [
         {"metric": "spend", "window": "1M", "op": ">", "value": 500},
         {"metric": "spend", "window": "1M", "op": "<", "value": 100}]}

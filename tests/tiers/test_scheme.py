@@ -7,36 +7,23 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tier_cases import NESTED
 
 from tierlab.errors import ArgumentError, SchemeError
 from tierlab.tiers.scheme import AllOf, AnyOf, Attribute, Metric, TierScheme
 
 RULES = Path(__file__).resolve().parents[2] / "data" / "rules"
 
-BASE = {
-    "name": "Spend",
-    "review": "monthly",
-    "tiers": [
-        {"name": "Low"},
-        {"name": "Mid", "when": {"metric": "spend", "window": "1M", "op": ">=", "value": 100}},
-        {"name": "High", "when": {"any": [
-            {"metric": "spend", "window": "3M", "op": ">", "value": 500},
-            {"all": [{"metric": "orders", "window": "12M", "op": ">=", "value": 10},
-                     {"attribute": "region", "op": "in", "value": ["local"]}]},
-        ]}},
-    ],
-    "policy": {"demote_after": 3},
-}
 
 
 def bad(mutate) -> dict:
-    d = copy.deepcopy(BASE)
+    d = copy.deepcopy(NESTED)
     mutate(d)
     return d
 
 
 def test_parses_nested_conditions_and_defaults():
-    s = TierScheme.from_dict(BASE)
+    s = TierScheme.from_dict(NESTED)
     assert s.tier_names == ["Low", "Mid", "High"]
     assert s.review == "M" and s.initial == "qualified"
     assert s.policy.promote_after == 1 and s.policy.demote_after == 3
@@ -48,7 +35,7 @@ def test_parses_nested_conditions_and_defaults():
 
 
 def test_round_trip_to_dict_and_yaml(tmp_path):
-    s = TierScheme.from_dict(BASE)
+    s = TierScheme.from_dict(NESTED)
     again = TierScheme.from_dict(s.to_dict())
     assert again == s
     path = tmp_path / "s.yaml"
@@ -57,7 +44,7 @@ def test_round_trip_to_dict_and_yaml(tmp_path):
 
 
 def test_with_value_makes_a_validated_copy():
-    s = TierScheme.from_dict(BASE)
+    s = TierScheme.from_dict(NESTED)
     t = s.with_value("tiers[1].when.value", 150)
     assert t.tiers[1].when.value == 150 and s.tiers[1].when.value == 100
     assert t.get_value("tiers[2].when.any[0].value") == 500
@@ -179,7 +166,7 @@ def test_monthly_spend_matches_the_source_example():
 
 # ------------------------------------------------------------------ one source of truth
 def test_to_dict_is_derived_from_the_typed_tree():
-    d = copy.deepcopy(BASE)
+    d = copy.deepcopy(NESTED)
     d["description"] = "for the spring review"
     d["tiers"][1].update(description="regulars", label="中级", benefit_cost=5)
     s = TierScheme.from_dict(d)
@@ -199,18 +186,18 @@ def test_to_dict_is_derived_from_the_typed_tree():
 
 
 def test_settings_with_defaults_have_paths():
-    s = TierScheme.from_dict({k: v for k, v in BASE.items() if k != "policy"})
+    s = TierScheme.from_dict({k: v for k, v in NESTED.items() if k != "policy"})
     assert s.get_value("policy.grace_reviews") == 0
     assert s.with_value("policy.grace_reviews", 2).policy.grace_reviews == 2
 
 
 def test_an_empty_path_is_a_bad_argument():
     with pytest.raises(ArgumentError, match="empty YAML path"):
-        TierScheme.from_dict(BASE).get_value("")
+        TierScheme.from_dict(NESTED).get_value("")
 
 
 def test_metric_windows_default_to_the_review_period():
-    d = copy.deepcopy(BASE)
+    d = copy.deepcopy(NESTED)
     d["review"] = "quarterly"
     d["tiers"][1]["when"] = {"all": [{"metric": "spend", "op": ">=", "value": 100},
                                      {"metric": "recency_days", "op": "<", "value": 90}]}

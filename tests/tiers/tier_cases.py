@@ -25,6 +25,22 @@ MONTHLY = {
     "policy": {"promote_after": 1, "demote_after": 6},
 }
 
+#: a scheme with nested any/all conditions and an attribute test, for parsing and lint
+NESTED = {
+    "name": "Spend",
+    "review": "monthly",
+    "tiers": [
+        {"name": "Low"},
+        {"name": "Mid", "when": {"metric": "spend", "window": "1M", "op": ">=", "value": 100}},
+        {"name": "High", "when": {"any": [
+            {"metric": "spend", "window": "3M", "op": ">", "value": 500},
+            {"all": [{"metric": "orders", "window": "12M", "op": ">=", "value": 10},
+                     {"attribute": "region", "op": "in", "value": ["local"]}]},
+        ]}},
+    ],
+    "policy": {"demote_after": 3},
+}
+
 def monthly_tx(spend_by_month: dict[str, list[float]], start: str = "2025-01") -> pd.DataFrame:
     """One purchase on the 15th of each month with positive spend."""
     rows = []
@@ -46,6 +62,18 @@ def scheme_with(**changes) -> TierScheme:
         else:
             d[key] = value
     return TierScheme.from_dict(d)
+
+def regional_case() -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """MONTHLY whose High tier also needs ``region == "local"``: two customers spending 600 once,
+    one local, one remote — (scheme dict, transactions, customers)."""
+    d = copy.deepcopy(MONTHLY)
+    d["tiers"][2]["when"] = {"all": [d["tiers"][2]["when"],
+                                     {"attribute": "region", "op": "in", "value": ["local"]}]}
+    d["tiers"][2]["promote_after"] = 1
+    tx = monthly_tx({"a": [600], "b": [600]})
+    customers = pd.DataFrame({"customer_id": ["a", "b"], "region": ["local", "remote"]})
+    return d, tx, customers
+
 
 def tiers_of(hist, cid: str) -> list:
     return [None if pd.isna(x) else x for x in hist.tiers.loc[cid].tolist()]
