@@ -9,6 +9,7 @@ changes formats no string it does not show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,8 +86,7 @@ def sentences(log: ChangeLog, scheme: TierScheme, reviews: pd.DatetimeIndex,
     ``lang="zh"`` writes them in Chinese, naming the tiers by their labels.
     """
     rows = np.arange(len(log)) if rows is None else np.asarray(rows)
-    n = len(rows)
-    if n == 0:
+    if len(rows) == 0:
         return pa.array([], type=pa.string())
     if check_lang(lang) == "zh":
         return _sentences_zh(log, scheme, reviews, rows)
@@ -95,6 +95,15 @@ def sentences(log: ChangeLog, scheme: TierScheme, reviews: pd.DatetimeIndex,
     lengths = {1, D, *(scheme.promote_after(k) for k in range(1, len(scheme.tiers)))}
     spans = {p: pa.array([_span_label(labels, t, p) for t in range(len(labels))])
              for p in lengths}
+    return _by_group(log, scheme, rows, lambda sel: _group_text(log, scheme, spans, sel))
+
+
+def _by_group(log: ChangeLog, scheme: TierScheme, rows: np.ndarray,
+              text: Callable[[np.ndarray], pa.Array]) -> pa.Array:
+    """Sentences of ``rows``, ``text`` called once per (rule, from, to) group.
+
+    A group shares one sentence template; the pieces are put back in the order of ``rows``.
+    """
     rule, frm, to = log.rule[rows], log.from_code[rows], log.to_code[rows]
     K = len(scheme.tiers)
     group = (rule.astype(np.int64) * (K + 1) + (frm + 1)) * K + to
@@ -102,11 +111,11 @@ def sentences(log: ChangeLog, scheme: TierScheme, reviews: pd.DatetimeIndex,
     positions: list[np.ndarray] = []
     for g in np.flatnonzero(np.bincount(group)):  # (rule, from, to) groups, not changes
         sel = np.flatnonzero(group == g)
-        chunks.append(_group_text(log, scheme, spans, rows[sel]))
+        chunks.append(text(rows[sel]))
         positions.append(sel)
     order = np.concatenate(positions)
-    inverse_order = np.empty(n, dtype=np.int64)
-    inverse_order[order] = np.arange(n)
+    inverse_order = np.empty(len(rows), dtype=np.int64)
+    inverse_order[order] = np.arange(len(rows))
     return pa.concat_arrays([c.cast(pa.string()) for c in chunks]).take(
         pa.array(inverse_order))
 
@@ -224,20 +233,8 @@ def _sentences_zh(log: ChangeLog, scheme: TierScheme, reviews: pd.DatetimeIndex,
     """:func:`sentences` in Chinese: grouped by (rule, from, to) like the English ones."""
     full = pa.array(review_labels(reviews, scheme.review, "zh"))
     short = pa.array([_ZH_PERIOD[scheme.review](d, False) for d in reviews])
-    rule, frm, to = log.rule[rows], log.from_code[rows], log.to_code[rows]
-    K = len(scheme.tiers)
-    group = (rule.astype(np.int64) * (K + 1) + (frm + 1)) * K + to
-    chunks: list[pa.Array] = []
-    positions: list[np.ndarray] = []
-    for g in np.flatnonzero(np.bincount(group)):  # (rule, from, to) groups, not changes
-        sel = np.flatnonzero(group == g)
-        chunks.append(_group_text_zh(log, scheme, full, short, rows[sel]))
-        positions.append(sel)
-    order = np.concatenate(positions)
-    inverse_order = np.empty(len(rows), dtype=np.int64)
-    inverse_order[order] = np.arange(len(rows))
-    return pa.concat_arrays([c.cast(pa.string()) for c in chunks]).take(
-        pa.array(inverse_order))
+    return _by_group(log, scheme, rows,
+                     lambda sel: _group_text_zh(log, scheme, full, short, sel))
 
 
 def _group_text_zh(log: ChangeLog, scheme: TierScheme, full: pa.Array, short: pa.Array,
