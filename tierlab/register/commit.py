@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from tierlab.calendar import period_end
+from tierlab.calendar import as_day, period_end
 from tierlab.errors import ArgumentError, DataError
 from tierlab.register.backend import to_arrow
 from tierlab.register.schema import COLUMNS
@@ -116,12 +116,7 @@ def data_fingerprint(tx: pd.DataFrame) -> str:
 # --------------------------------------------------------------------------- order
 def review_timestamp(review_date: object, scheme: TierScheme) -> pd.Timestamp:
     """``review_date`` as a Timestamp, checked to be the end of one of the scheme's periods."""
-    try:
-        ts = pd.Timestamp(review_date)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ArgumentError(f"review_date={review_date!r} is not a date") from None
-    if pd.isna(ts):
-        raise ArgumentError("review_date is missing")
+    ts = as_day(review_date, "review_date", error=ArgumentError)
     month = ts.year * 12 + ts.month - 1
     end = period_end(np.array([month]), scheme.review)[0]
     if ts != end:

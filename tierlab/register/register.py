@@ -17,7 +17,9 @@ from pathlib import Path
 import pandas as pd
 
 from tierlab import __version__
+from tierlab.calendar import as_day
 from tierlab.errors import ArgumentError, DataError, did_you_mean
+from tierlab.i18n import check_lang
 from tierlab.register import commit as rules
 from tierlab.register import notify, views
 from tierlab.register.backend import Session, open_session, shown, to_arrow
@@ -48,22 +50,6 @@ def _who() -> str:
     except (KeyError, OSError):  # no login name (some containers)
         user = "unknown"
     return f"{user}@{socket.gethostname()}"
-
-
-def _lang(lang: str) -> str:
-    if lang not in ("en", "zh"):
-        raise ArgumentError(f"lang={lang!r}: use 'en' or 'zh'")
-    return lang
-
-
-def _date(value: object, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{name}={value!r} is not a date") from None
-    if pd.isna(ts):
-        raise ArgumentError(f"{name} is missing")
-    return ts.normalize()
 
 
 class Register:
@@ -128,7 +114,7 @@ class Register:
             raise RegisterError(f"{self.where}: no review committed yet")
         if review_date is None:
             return reviews.iloc[-1]
-        ts = _date(review_date, "review_date")
+        ts = as_day(review_date, "review_date", error=ArgumentError)
         hit = reviews.index[reviews["review_date"] == ts]
         if not len(hit):
             raise RegisterError(
@@ -170,7 +156,7 @@ class Register:
 
     def current(self, lang: str = "en") -> pd.DataFrame:
         """Like ``TierHistory.current``: tier, label, since, previous_tier, reason per customer."""
-        lang = _lang(lang)
+        lang = check_lang(lang)
         with self._session() as db:
             dtype = self._dtype(db)
             last = db.rows("SELECT MAX(review_date) FROM reviews")[0][0]
@@ -196,7 +182,7 @@ class Register:
 
     def changes(self, lang: str = "en") -> pd.DataFrame:
         """Like ``TierHistory.changes``; ``lang="zh"`` gives the Chinese reasons where stored."""
-        lang = _lang(lang)
+        lang = check_lang(lang)
         with self._session() as db:
             dtype = self._dtype(db)
             rows = db.frame(f"SELECT {', '.join(_CHANGE_KINDS)} FROM changes", _CHANGE_KINDS)
@@ -204,7 +190,7 @@ class Register:
 
     def explain(self, customer_id: object, lang: str = "en") -> pd.DataFrame:
         """Like ``TierHistory.explain``: one customer's reviews, figures, tiers and reasons."""
-        lang = _lang(lang)
+        lang = check_lang(lang)
         cid = str(customer_id)
         with self._session() as db:
             state = db.frame("SELECT review_date, qualified, tier FROM tier_state "
@@ -311,8 +297,8 @@ class Register:
         cid = str(customer_id).strip()
         if not cid:
             raise ArgumentError("add_override: customer_id is empty")
-        begin = _date(start, "start")
-        end = None if until is None else _date(until, "until")
+        begin = as_day(start, "start", error=ArgumentError)
+        end = None if until is None else as_day(until, "until", error=ArgumentError)
         if end is not None and end < begin:
             raise ArgumentError(f"add_override: until={end.date()} is before "
                                 f"start={begin.date()}")
@@ -495,7 +481,7 @@ class Register:
 
         See :func:`tierlab.register.notify.notification_list`.
         """
-        lang = _lang(lang)
+        lang = check_lang(lang)
         with self._session() as db:
             day = self._review(db, review_date)["review_date"]
             rows = db.frame(f"SELECT {', '.join(_CHANGE_KINDS)} FROM changes "

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from tierlab.calendar import FREQS, period_end
+from tierlab.calendar import FREQS, as_day, period_end
 from tierlab.errors import ArgumentError, DataError
 from tierlab.frames import check_transactions
 from tierlab.register import commit as rules
@@ -101,13 +101,7 @@ def _until(tx: pd.DataFrame, scheme: TierScheme, until: object | None) -> pd.Tim
             raise DataError("the transactions do not cover a whole review period yet; "
                             "nothing to review")
         return complete
-    try:
-        ts = pd.Timestamp(until)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ArgumentError(f"until={until!r} is not a date; write it as YYYY-MM-DD") from None
-    if pd.isna(ts):
-        raise ArgumentError("until is missing")
-    ts = ts.normalize()
+    ts = as_day(until, "until", error=ArgumentError)
     month = ts.year * 12 + ts.month - 1
     end = pd.Timestamp(period_end(np.array([month]), scheme.review)[0])
     if end > ts:  # until inside a period: that period is not complete at ``until``
