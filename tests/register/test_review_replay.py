@@ -46,9 +46,12 @@ def without_early_returns(tx: pd.DataFrame) -> pd.DataFrame:
     The register commits what each review saw, so such customers legitimately differ from a
     later one-go replay; this property is about the customers whose entry does not move.
     """
-    first_buy = tx[tx["amount"] >= 0].groupby("customer_id")["timestamp"].min()
-    first = tx["customer_id"].map(first_buy)
-    return tx[first.notna() & (tx["timestamp"] >= first)].reset_index(drop=True)
+    buys = tx[tx["amount"] >= 0]
+    first = tx[["customer_id"]].merge(  # map() on an empty Series would lose the dtype
+        buys.groupby("customer_id", as_index=False)["timestamp"].min(), how="left",
+        on="customer_id")["timestamp"]
+    keep = first.notna().to_numpy() & (tx["timestamp"].to_numpy() >= first.to_numpy())
+    return tx[keep].reset_index(drop=True)
 
 
 def assert_same(reg: Register, hist: tl.TierHistory) -> None:
