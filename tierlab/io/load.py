@@ -136,6 +136,7 @@ from tierlab.io.ordering import (
 from tierlab.io.reading import RawTable, read_source
 from tierlab.io.summary import summary_head, transaction_figures
 from tierlab.io.typed import load_typed_transactions
+from tierlab.io.typedcsv import load_typed_csv
 from tierlab.io.values import Ids, check_usable, encode_ids, parse_id, parse_number, to_text
 
 __all__ = [
@@ -303,6 +304,9 @@ def load_transactions(
     check_tz(tz)
     has_header = check_header(header)
     typed = load_typed_transactions(source, columns, tz=tz)
+    if typed is None:  # a clean CSV read with typed columns in one pass (io.typedcsv)
+        typed = load_typed_csv(source, columns, sep=sep, encoding=encoding,
+                               date_format=date_format, header=has_header, tz=tz)
     if typed is not None:  # canonical types already: validated, not re-parsed (io.typed)
         return LoadResult(*typed, kind="transactions")
     raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet, header=has_header)
@@ -320,6 +324,7 @@ def load_transactions(
     accepted, duplicates, identical = _order_transactions(valid, ids, parsed, frame, colmap,
                                                           other_pos)
     codes[duplicates] = len(reasons)
+    accepted = np.sort(accepted)  # the frame keeps the source's order (see Row order)
 
     parsed["customer_id"] = ids.take(accepted)
     data = assemble(parsed, frame, accepted, other_pos, ordered=("customer_id",))
