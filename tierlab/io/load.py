@@ -45,12 +45,12 @@ Duplicates.
     the customer table a repeated ``customer_id`` is rejected as ``duplicate customer_id``; the
     first occurrence in file order (among rows not rejected for another reason) is kept.
 Row order never matters (transactions).
-    From a text source the accepted frame is sorted by ``customer_id`` (as text, code-point
-    order), ``timestamp``, ``amount``, then by the remaining columns, and has a fresh
-    ``RangeIndex``: shuffling the input rows gives the identical frame and the same rejected
-    rows. A typed source (Parquet, Arrow table or DataFrame with canonical column types, see
-    :mod:`tierlab.io.typed`) keeps its row order (rejected rows removed): same rows, same
-    rejected rows, same summary, source order. The customer frame is sorted by ``customer_id``.
+    The accepted frame keeps the source's row order (rejected rows removed) with a fresh
+    ``RangeIndex``, whatever the source: shuffling the input rows shuffles the frame the same
+    way and gives the same rows, the same rejected rows (which copy of a duplicate order line
+    is kept is decided by the values, see Duplicates) and the same summary. No sort of millions
+    of rows is made for the frame's sake: ``rfm``, ``period_panel`` and the tier engine group
+    by customer themselves. The customer frame is sorted by ``customer_id``.
 Ids.
     Ids are read as text exactly as written (``"00001"`` stays ``"00001"``), with surrounding
     whitespace removed. Integer ids from Parquet/DataFrame input become their decimal text
@@ -88,6 +88,9 @@ Reading.
     rows. A row with the wrong number of fields, a quote that is never closed and an oversized
     field are errors naming the line; a workbook, zip or Parquet file under a text name is
     named as such.
+    A clean UTF-8 CSV (every value converts, no row rejected, no ``date_format``) is read in
+    one pass with typed columns (:mod:`tierlab.io.typedcsv`); any other file, or any problem,
+    takes the text path described here, with the same result.
     ``.xlsx`` files are read with openpyxl (``sheet=`` name or 0-based index, default the
     first sheet; integers shown zero-padded by a ``00000`` number format keep the padding,
     ``00002``), Parquet with pyarrow. Single-character separators use Arrow's CSV reader,
@@ -103,8 +106,9 @@ Other columns are kept after the canonical ones, with their original names and v
 
 Where each step lives: reading a source (:mod:`tierlab.io.reading`), mapping headers
 (:mod:`tierlab.io.columns`), parsing ids, text and numbers (:mod:`tierlab.io.values`) and dates
-(:mod:`tierlab.io.dates`), the canonical order, duplicates and rejected rows
-(:mod:`tierlab.io.ordering`), the summary (:mod:`tierlab.io.summary`).
+(:mod:`tierlab.io.dates`), duplicates and rejected rows (:mod:`tierlab.io.ordering`), the
+summary (:mod:`tierlab.io.summary`); typed sources (:mod:`tierlab.io.typed`) and clean CSV
+files read with typed columns (:mod:`tierlab.io.typedcsv`).
 """
 
 from __future__ import annotations
@@ -273,7 +277,7 @@ def load_transactions(
         ``.transactions``: ``customer_id`` (str), ``timestamp`` (datetime64[ns]), ``amount``
         (float64), then the optional canonical columns present (``order_id`` str,
         ``quantity`` float64, ``channel``, ``currency``), then the other columns as read;
-        sorted by customer_id, timestamp, amount, the rest; fresh RangeIndex.
+        rows in the source's order (rejected rows removed); fresh RangeIndex.
         ``.rejected`` and ``.summary`` as described in :class:`LoadResult`.
 
     Raises
