@@ -70,6 +70,10 @@ def test_distinct_counts_each_branch_directly(monkeypatch):
     expected = (pd.DataFrame({"c": codes, "v": values}).drop_duplicates()
                 .groupby("c").size().reindex(range(n), fill_value=0).to_numpy())
     np.testing.assert_array_equal(G.distinct_counts(codes, values, n, n_values), expected)
+    for cells in (100, 40, 1):  # flags over ranges of groups: 2 groups, 1 group a pass
+        monkeypatch.setattr(G, "FLAG_PASS_CELLS", cells)
+        np.testing.assert_array_equal(G.distinct_counts(codes, values, n, n_values), expected)
+    monkeypatch.undo()
     monkeypatch.setattr(G, "BLOCK", 64)
     big = 1 << 25  # past the 2**24 floor: bits, then hashing
     np.testing.assert_array_equal(G.distinct_counts(codes, values * (big // 40), n, big),

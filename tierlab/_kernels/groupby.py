@@ -27,6 +27,9 @@ BIG = np.iinfo(np.int64).max
 FLAG_CELLS_PER_ROW = 4
 #: … bit arrays up to max(rows × this, 2**24) bytes; beyond that, distinct pairs are hashed.
 BIT_BYTES_PER_ROW = 16
+#: Flag cells set in one pass of :func:`distinct_counts`: more groups take several passes over
+#: the rows (a range of groups each), so the flag array stays at 8 MiB.
+FLAG_PASS_CELLS = 1 << 23
 #: Rows per block where per-row temporaries are built in blocks.
 BLOCK = 1 << 20
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
@@ -108,10 +111,20 @@ def distinct_counts(codes: np.ndarray, values: np.ndarray, n: int, n_values: int
     if rows == 0:
         return np.zeros(n, dtype=np.int64)
     if cells <= max(rows * FLAG_CELLS_PER_ROW, 1 << 24):
-        flags = np.zeros(cells, dtype=bool)
-        for i in range(0, rows, BLOCK):  # blocks of rows, to bound the temporaries
-            flags[codes[i:i + BLOCK].astype(np.int64) * n_values + values[i:i + BLOCK]] = True
-        return np.count_nonzero(flags.reshape(n, n_values), axis=1).astype(np.int64)
+        span = max(1, FLAG_PASS_CELLS // max(n_values, 1))  # groups per pass
+        out = np.empty(n, dtype=np.int64)
+        for g0 in range(0, n, span):
+            g1 = min(n, g0 + span)
+            flags = np.zeros((g1 - g0) * n_values, dtype=bool)
+            for i in range(0, rows, BLOCK):  # blocks of rows, to bound the temporaries
+                c, v = codes[i:i + BLOCK], values[i:i + BLOCK]
+                if span < n:  # this pass's groups only
+                    sel = (c >= g0) & (c < g1)
+                    c, v = c[sel], v[sel]
+                flags[(c.astype(np.int64) - g0) * n_values + v] = True
+            out[g0:g1] = np.count_nonzero(flags.reshape(g1 - g0, n_values), axis=1)
+            del flags
+        return out
     stride = -(-n_values // 8)  # bytes per group
     if n * stride <= max(rows * BIT_BYTES_PER_ROW, 1 << 24):
         bits: np.ndarray = np.zeros(n * stride, dtype=np.uint8)

@@ -183,7 +183,7 @@ def shared_keys(keys: np.ndarray) -> np.ndarray | None:
     fresh multiplier each round the unique keys left shrink geometrically.
     """
     pos: np.ndarray | None = None
-    bits = max(16, min(24, int(len(keys)).bit_length() + 1))
+    bits = max(16, min(22, int(len(keys)).bit_length()))  # 8 bytes a bucket: at most 32 MiB
     for mult in _ROUND_MULTIPLIERS:
         bucket = ((keys * mult) >> np.uint64(64 - bits)).astype(np.int64)
         counts = np.bincount(bucket, minlength=1 << bits)
