@@ -2,8 +2,9 @@
 
 The typed path (Parquet, Arrow tables, DataFrames with canonical column types) validates without
 re-parsing; the reference is the general loader reading the same values written as text (a CSV
-file, or a DataFrame of strings). Only the row order differs by design: typed sources keep
-their order, text sources are sorted — so frames are compared after sorting.
+file with values the one-pass CSV read does not take, or a DataFrame of strings). Frames are
+compared after sorting: which copy of a duplicate order line is kept is decided by the text as
+read ("10" before "10.0"), so a CSV and a typed file may keep different positions.
 """
 
 from __future__ import annotations

@@ -6,12 +6,10 @@ dictionary-encoded text/integers needs no text parsing: :func:`load_typed_transa
 straight to validation — missing and unusable values, duplicate order lines, rejected rows with
 their reasons — in Arrow and NumPy, without a Python loop over rows. The result is what the
 general loader gives for the same data (``tests/io/test_typed.py`` pins it column by column,
-rejected row by rejected row), except the row order:
-
-Row order (typed sources).
-    The accepted rows keep the source's order (rejected rows removed), with a fresh RangeIndex:
-    deterministic for a given file, and no sort of millions of rows. Text sources are sorted
-    into the canonical order instead. Features and tiers never depend on row order.
+rejected row by rejected row). Like every transaction source, the accepted rows keep the
+source's order (rejected rows removed), with a fresh RangeIndex: no sort of millions of rows.
+A clean CSV file read with typed columns (:mod:`tierlab.io.typedcsv`) comes here too, through
+:func:`load_typed_table`.
 
 The customer ids are hashed once here; the codes are handed to the features' factorize cache
 (:func:`tierlab._kernels.factorize.remember`), so ``rfm(result.transactions)`` does not hash the
