@@ -9,8 +9,9 @@ Methods (each in a fresh process, ``--runs`` runs interleaved, medians; peers ru
 - ``duckdb.read_csv``: ``duckdb.read_csv(path).arrow()`` (types sniffed, timestamps parsed);
 - ``read_csv[pyarrow]``: ``pd.read_csv(path, engine="pyarrow")`` (no validation, timestamps
   left as text);
-- ``load_transactions(csv)``: ``tierlab.io.load.load_transactions(path)`` — header mapping, id/date/
-  amount parsing with rejects, canonical sort;
+- ``load_transactions(csv)``: ``tierlab.io.load.load_transactions(path)`` — header mapping, then
+  (the file being clean) one typed Arrow read and the typed path's validation (ids hashed and
+  cleaned, duplicate order lines, summary); a file with problems would take the text path;
 - ``load_transactions(parquet)``: the same on the Parquet copy of the data (for reference).
 
 Usage: ``python benchmarks/bench_load.py --size 10m [--runs 3]``.

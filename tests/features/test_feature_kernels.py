@@ -70,6 +70,10 @@ def test_distinct_counts_each_branch_directly(monkeypatch):
     expected = (pd.DataFrame({"c": codes, "v": values}).drop_duplicates()
                 .groupby("c").size().reindex(range(n), fill_value=0).to_numpy())
     np.testing.assert_array_equal(G.distinct_counts(codes, values, n, n_values), expected)
+    for cells in (100, 40, 1):  # flags over ranges of groups: 2 groups, 1 group a pass
+        monkeypatch.setattr(G, "FLAG_PASS_CELLS", cells)
+        np.testing.assert_array_equal(G.distinct_counts(codes, values, n, n_values), expected)
+    monkeypatch.undo()
     monkeypatch.setattr(G, "BLOCK", 64)
     big = 1 << 25  # past the 2**24 floor: bits, then hashing
     np.testing.assert_array_equal(G.distinct_counts(codes, values * (big // 40), n, big),
@@ -200,3 +204,49 @@ def test_system_memory_pool_is_scoped():
     with pytest.raises(RuntimeError), system_memory_pool():  # restored on errors too
         raise RuntimeError
     assert pa.default_memory_pool().backend_name == before
+
+
+# --------------------------------------------------------------------------- blocked kernels
+
+
+def test_blocked_counts_sums_and_min_max_equal_one_pass(monkeypatch):
+    # read-only int32 codes, as the factorize cache hands them to rfm; tiny blocks
+    monkeypatch.setattr(G, "BLOCK", 7)
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 13, 500).astype(np.int32)
+    codes.flags.writeable = False
+    weights = rng.normal(size=500)
+    days = rng.integers(-50, 50, 500).astype(np.int32)
+    np.testing.assert_array_equal(G.counts(codes, 15), np.bincount(codes, minlength=15))
+    np.testing.assert_allclose(G.sums(codes, weights, 15),
+                               np.bincount(codes, weights=weights, minlength=15), rtol=1e-12)
+    lo, hi = G.min_max(codes, days, 15)
+    frame = pd.DataFrame({"c": codes, "d": days}).groupby("c")["d"]
+    assert lo[:13].tolist() == frame.min().tolist() and hi[:13].tolist() == frame.max().tolist()
+    assert lo[13:].tolist() == [G.BIG] * 2 and hi[13:].tolist() == [-G.BIG] * 2
+
+
+def test_compact_codes_are_the_same_codes():
+    rng = np.random.default_rng(12)
+    s = pd.Series(pd.array([f"id{v}" for v in rng.integers(0, 300, 4000)], dtype="str"))
+    keep = rng.random(4000) < 0.7
+    for k in (None, keep):
+        wide, ids = factorize(s, k)
+        small, ids2 = factorize(s, k, compact=True)
+        assert wide.dtype == np.intp and small.dtype == np.int32
+        np.testing.assert_array_equal(wide, small)
+        pd.testing.assert_index_equal(ids, ids2)
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled", "empty"])
+def test_take_rows_equals_arrow_take(order):
+    from tierlab._kernels.arrowtext import take_rows
+
+    rng = np.random.default_rng(13)
+    arr = pa.chunked_array([pa.array([f"v{i}" for i in range(a, a + n)], type=pa.large_string())
+                            for a, n in ((0, 5), (5, 0), (5, 9), (14, 1), (15, 20))])
+    rows = {"sorted": np.sort(rng.choice(35, 17, replace=False)),
+            "shuffled": rng.integers(0, 35, 40), "empty": np.empty(0, dtype=np.int64)}[order]
+    got = take_rows(arr, rows)
+    assert got.type == arr.type
+    assert got.to_pylist() == arr.take(pa.array(rows, type=pa.int64())).to_pylist()

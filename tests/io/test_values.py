@@ -74,10 +74,9 @@ def test_ids_keep_leading_zeros_and_lose_surrounding_spaces(tmp_path):
     path.write_text("customer_id,timestamp,amount,order_id\n00001,2025-01-01,1,0007\n"
                     " 007 ,2025-01-01,1, A-01 \n0001,2025-01-01,1,\n", encoding="utf-8")
     res = load_transactions(path)
-    # sorted as text: "00001" < "0001" < "007"
-    assert res.data["customer_id"].tolist() == ["00001", "0001", "007"]
-    assert res.data["order_id"].iloc[[0, 2]].tolist() == ["0007", "A-01"]
-    assert pd.isna(res.data["order_id"].iloc[1])
+    assert res.data["customer_id"].tolist() == ["00001", "007", "0001"]  # source order
+    assert res.data["order_id"].iloc[[0, 1]].tolist() == ["0007", "A-01"]
+    assert pd.isna(res.data["order_id"].iloc[2])
     assert res.data["customer_id"].dtype == "str"
 
 

@@ -80,16 +80,16 @@ def factorize_strings(arr: pa.ChunkedArray, *, workers: int = 1) -> Factorized |
     return merge_hashed([hash_strings(pa.chunked_array(chunks))])
 
 
-def in_id_order(found: Factorized) -> tuple[np.ndarray, pa.Array]:
+def in_id_order(found: Factorized, dtype: Any = np.intp) -> tuple[np.ndarray, pa.Array]:
     """A :func:`factorize_strings` result renumbered in the ids' text order.
 
-    Returns ``(codes, uniques)``: intp codes such that ``uniques[codes[i]]`` is row *i*'s id,
-    with ``uniques`` sorted.
+    Returns ``(codes, uniques)``: codes (*dtype*: intp, or int32 for compact codes) such that
+    ``uniques[codes[i]]`` is row *i*'s id, with ``uniques`` sorted.
     """
     codes, uniques, order = found
-    if order is None:  # merged halves are numbered in id order already (intp: no copy)
-        return codes.astype(np.intp, copy=False), uniques
-    rank = np.empty(len(order), dtype=np.intp)
+    if order is None:  # merged halves are numbered in id order already
+        return codes.astype(dtype, copy=False), uniques
+    rank = np.empty(len(order), dtype=dtype)
     rank[order] = np.arange(len(order))
     return rank[codes], uniques.take(order)
 

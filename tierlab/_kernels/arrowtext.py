@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["ARROW_TEXT_TYPES", "arrow_strings", "arrow_text_as_str", "is_arrow_text"]
+__all__ = ["ARROW_TEXT_TYPES", "arrow_strings", "arrow_text_as_str", "is_arrow_text",
+           "take_rows"]
 
 #: ``types_mapper`` for :meth:`pyarrow.Table.to_pandas`: strings stay Arrow strings.
 ARROW_TEXT_TYPES = {pa.string(): pd.ArrowDtype(pa.string())}
@@ -49,3 +51,29 @@ def arrow_text_as_str(frame: pd.DataFrame) -> pd.DataFrame:
     if not text:
         return frame
     return frame.astype(dict.fromkeys(text, "str"))
+
+
+def take_rows(arr: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:
+    """``arr.take(rows)``, chunk by chunk.
+
+    Arrow's own take of a ChunkedArray first joins the chunks into one copy of the whole
+    column, which a 10M-row id column cannot afford at the loader's peak.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if arr.num_chunks <= 1 or not len(rows):
+        return arr.take(pa.array(rows, type=pa.int64()))
+    order = None
+    if bool(np.any(rows[1:] < rows[:-1])):
+        order = np.argsort(rows, kind="stable")
+        rows = rows[order]
+    starts = np.cumsum([0] + [len(c) for c in arr.chunks], dtype=np.int64)
+    bounds = np.searchsorted(rows, starts)
+    pieces = [chunk.take(pa.array(rows[bounds[i]:bounds[i + 1]] - starts[i], type=pa.int64()))
+              for i, chunk in enumerate(arr.chunks) if bounds[i + 1] > bounds[i]]
+    out = pa.chunked_array(pieces, type=arr.type)
+    if order is None:
+        return out
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    # the result's own rows: joining them costs the size of the result, not of the column
+    return pa.chunked_array([out.combine_chunks().take(pa.array(back, type=pa.int64()))])

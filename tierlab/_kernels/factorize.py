@@ -75,20 +75,23 @@ def remember(s: pd.Series, codes: np.ndarray, uniques: Any) -> None:
     arr = arrow_strings(s)
     if arr is None:
         return
-    codes = np.asarray(codes, dtype=np.intp)
+    codes = np.asarray(codes, dtype=np.int32)  # compact: the cache holds 4 bytes a row
     codes.flags.writeable = False  # handed out as is (no copy): read-only
     _LAST_FACTORIZED[:] = [weakref.ref(arr), (codes, uniques, None)]
 
 
 def factorize(s: Any, keep: np.ndarray | None = None, *, sort: bool = True, cache: bool = True,
-              workers: int = 1) -> tuple[np.ndarray, pd.Index]:
+              workers: int = 1, compact: bool = False) -> tuple[np.ndarray, pd.Index]:
     """``pd.factorize(s[keep], sort=sort)``: intp codes and the unique values as an Index.
 
     ``s`` is a Series or an Arrow string ChunkedArray (read straight from a file; its ids come
     back as ``str``). ``keep`` (a boolean mask) restricts the rows; the codes returned are for
     those rows only. ``cache=False`` skips the one-entry cache, for columns used only once;
-    ``workers=2`` then hashes a large column on two threads.
+    ``workers=2`` then hashes a large column on two threads. ``compact=True`` returns int32
+    codes (the cache's own, without a copy), for callers whose kernels take them (the blocked
+    ones of :mod:`tierlab._kernels.groupby`).
     """
+    idt = np.int32 if compact else np.intp
     codes = None
     dtype: Any
     if isinstance(s, pd.Series):
@@ -98,19 +101,24 @@ def factorize(s: Any, keep: np.ndarray | None = None, *, sort: bool = True, cach
     if arr is not None:
         res = _factorize_cached(arr) if cache else factorize_strings(arr, workers=workers)
         if res is not None:
-            codes, ids = from_hashed(res, dtype, sort=sort)
+            codes, ids = from_hashed(res, dtype, sort=sort, compact=compact)
             del res
     if codes is None:
         codes, uniques = pd.factorize(s if isinstance(s, pd.Series) else s.to_pandas(),
                                       sort=sort)
         ids = pd.Index(uniques)
-    return restrict(np.asarray(codes, dtype=np.intp), ids, keep)
+    return restrict(np.asarray(codes, dtype=idt), ids, keep)
 
 
-def from_hashed(res: Any, dtype: Any, *, sort: bool = True) -> tuple[np.ndarray, pd.Index]:
-    """Codes and ids from a ``factorize_strings`` result, renumbered in id order if *sort*."""
-    codes, uniques = in_id_order(res) if sort or res[2] is None else res[:2]
-    return np.asarray(codes, dtype=np.intp), pd.Index(pd.array(uniques, dtype=dtype))
+def from_hashed(res: Any, dtype: Any, *, sort: bool = True, compact: bool = False
+                ) -> tuple[np.ndarray, pd.Index]:
+    """Codes and ids from a ``factorize_strings`` result, renumbered in id order if *sort*.
+
+    The codes are intp, or int32 when *compact*.
+    """
+    idt = np.int32 if compact else np.intp
+    codes, uniques = in_id_order(res, idt) if sort or res[2] is None else res[:2]
+    return np.asarray(codes, dtype=idt), pd.Index(pd.array(uniques, dtype=dtype))
 
 
 def restrict(codes: np.ndarray, ids: pd.Index,
@@ -124,6 +132,7 @@ def restrict(codes: np.ndarray, ids: pd.Index,
     present = np.bincount(codes[~missing] if has_missing else codes, minlength=len(ids)) > 0
     if not present.all():
         remap = np.cumsum(present, dtype=np.intp) - 1
+        remap = remap.astype(codes.dtype, copy=False)
         codes = np.where(missing, -1, remap[codes]) if has_missing else remap[codes]
         ids = ids[present]
     return codes, ids

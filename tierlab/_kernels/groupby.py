@@ -19,7 +19,7 @@ from tierlab._kernels.factorize import factorize
 from tierlab.calendar import epoch_days32
 
 __all__ = ["BIG", "BLOCK", "keep_before", "rows_before", "min_max", "distinct_counts",
-           "order_counts"]
+           "order_counts", "counts", "sums"]
 
 #: "No value" of :func:`min_max` (``BIG`` for a minimum, ``-BIG`` for a maximum).
 BIG = np.iinfo(np.int64).max
@@ -27,6 +27,9 @@ BIG = np.iinfo(np.int64).max
 FLAG_CELLS_PER_ROW = 4
 #: … bit arrays up to max(rows × this, 2**24) bytes; beyond that, distinct pairs are hashed.
 BIT_BYTES_PER_ROW = 16
+#: Flag cells set in one pass of :func:`distinct_counts`: more groups take several passes over
+#: the rows (a range of groups each), so the flag array stays at 8 MiB.
+FLAG_PASS_CELLS = 1 << 23
 #: Rows per block where per-row temporaries are built in blocks.
 BLOCK = 1 << 20
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
@@ -40,11 +43,14 @@ def keep_before(tx: pd.DataFrame, end: pd.Timestamp) -> np.ndarray | None:
     return ts.to_numpy() < end.to_datetime64()
 
 
-def rows_before(tx: pd.DataFrame, stop: pd.Timestamp | None
+def rows_before(tx: pd.DataFrame, stop: pd.Timestamp | None, *, compact: bool = False
                 ) -> tuple[np.ndarray | None, np.ndarray, pd.Index, np.ndarray, np.ndarray]:
-    """Rows before ``stop`` (all when None): (mask or None, customer codes, ids, amounts, days)."""
+    """Rows before ``stop`` (all when None): (mask or None, customer codes, ids, amounts, days).
+
+    ``compact=True``: int32 codes (see :func:`~tierlab._kernels.factorize.factorize`).
+    """
     keep = None if stop is None else keep_before(tx, stop)
-    codes, ids = factorize(tx["customer_id"], keep)
+    codes, ids = factorize(tx["customer_id"], keep, compact=compact)
     amount = tx["amount"].to_numpy(dtype="float64")
     day = epoch_days32(tx["timestamp"])
     if keep is not None:
@@ -52,13 +58,41 @@ def rows_before(tx: pd.DataFrame, stop: pd.Timestamp | None
     return keep, codes, ids, amount, day
 
 
+def counts(codes: np.ndarray, n: int) -> np.ndarray:
+    """Rows per group: ``np.bincount(codes, minlength=n)`` in blocks of rows.
+
+    NumPy's bincount copies read-only input (the factorize cache's codes are read-only) and
+    always copies weighted input, 8 bytes a row; blocks bound that temporary.
+    """
+    if len(codes) <= BLOCK:
+        return np.bincount(codes, minlength=n)
+    out = np.zeros(n, dtype=np.intp)
+    for i in range(0, len(codes), BLOCK):
+        out += np.bincount(codes[i:i + BLOCK], minlength=n)
+    return out
+
+
+def sums(codes: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Per-group sums of float ``weights``: ``np.bincount(codes, weights, n)`` in row blocks.
+
+    See :func:`counts`.
+    """
+    if len(codes) <= BLOCK:
+        return np.bincount(codes, weights=weights, minlength=n)
+    out = np.zeros(n)
+    for i in range(0, len(codes), BLOCK):
+        out += np.bincount(codes[i:i + BLOCK], weights=weights[i:i + BLOCK], minlength=n)
+    return out
+
+
 def min_max(codes: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-group minimum and maximum of integer ``values``, as int64 (``±BIG`` if empty)."""
     info = np.iinfo(values.dtype)
     lo = np.full(n, info.max, dtype=values.dtype)
     hi = np.full(n, info.min, dtype=values.dtype)
-    np.minimum.at(lo, codes, values)
-    np.maximum.at(hi, codes, values)
+    for i in range(0, len(codes), BLOCK):  # blocks: ufunc.at copies its index arrays
+        np.minimum.at(lo, codes[i:i + BLOCK], values[i:i + BLOCK])
+        np.maximum.at(hi, codes[i:i + BLOCK], values[i:i + BLOCK])
     empty = hi < lo
     lo, hi = lo.astype(np.int64), hi.astype(np.int64)
     lo[empty], hi[empty] = BIG, -BIG
@@ -77,16 +111,26 @@ def distinct_counts(codes: np.ndarray, values: np.ndarray, n: int, n_values: int
     if rows == 0:
         return np.zeros(n, dtype=np.int64)
     if cells <= max(rows * FLAG_CELLS_PER_ROW, 1 << 24):
-        flags = np.zeros(cells, dtype=bool)
-        for i in range(0, rows, BLOCK):  # blocks of rows, to bound the temporaries
-            flags[codes[i:i + BLOCK] * n_values + values[i:i + BLOCK]] = True
-        return np.count_nonzero(flags.reshape(n, n_values), axis=1).astype(np.int64)
+        span = max(1, FLAG_PASS_CELLS // max(n_values, 1))  # groups per pass
+        out = np.empty(n, dtype=np.int64)
+        for g0 in range(0, n, span):
+            g1 = min(n, g0 + span)
+            flags = np.zeros((g1 - g0) * n_values, dtype=bool)
+            for i in range(0, rows, BLOCK):  # blocks of rows, to bound the temporaries
+                c, v = codes[i:i + BLOCK], values[i:i + BLOCK]
+                if span < n:  # this pass's groups only
+                    sel = (c >= g0) & (c < g1)
+                    c, v = c[sel], v[sel]
+                flags[(c.astype(np.int64) - g0) * n_values + v] = True
+            out[g0:g1] = np.count_nonzero(flags.reshape(g1 - g0, n_values), axis=1)
+            del flags
+        return out
     stride = -(-n_values // 8)  # bytes per group
     if n * stride <= max(rows * BIT_BYTES_PER_ROW, 1 << 24):
         bits: np.ndarray = np.zeros(n * stride, dtype=np.uint8)
         one = np.uint8(1)
         for i in range(0, rows, BLOCK):
-            pos = codes[i:i + BLOCK] * (stride * 8) + values[i:i + BLOCK]
+            pos = codes[i:i + BLOCK].astype(np.int64) * (stride * 8) + values[i:i + BLOCK]
             np.bitwise_or.at(bits, pos >> 3, np.left_shift(one, (pos & 7).astype(np.uint8)))
         bits = bits.reshape(n, stride)
         out = np.empty(n, dtype=np.int64)
@@ -114,8 +158,8 @@ def order_counts(purchase: np.ndarray, order_id: Any, group: np.ndarray, n_group
     n_out = n_groups if n_bins is None else n_bins
     if order_id is None:
         if purchase.all():
-            return np.bincount(out_group, minlength=n_out)
-        return np.bincount(out_group[purchase], minlength=n_out)
+            return counts(out_group, n_out)
+        return counts(out_group[purchase], n_out)
     if not isinstance(order_id, pd.Series):
         order_id = pd.Series(np.asarray(order_id, dtype=object))
     ocode, oids = factorize(order_id.reset_index(drop=True), keep, sort=False)

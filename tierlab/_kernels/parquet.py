@@ -220,11 +220,12 @@ def read_rows_before(path: str | os.PathLike[str], func: str, as_of: Any) -> tup
             # the strings and hash tables are gone: give their memory back before computing
             release_unused()
         if hashed is not None:
-            codes, uniques = from_hashed(hashed, "str")
+            codes, uniques = from_hashed(hashed, "str", compact=True)
         elif f.text_ids:  # ids the fast path does not take (NUL bytes, very long)
-            codes, uniques = factorize(f.ids(), cache=False)
+            codes, uniques = factorize(f.ids(), cache=False, compact=True)
         else:
-            codes, uniques = factorize(pd.Series(f.ids().to_numpy()), cache=False)
+            codes, uniques = factorize(pd.Series(f.ids().to_numpy()), cache=False,
+                                       compact=True)
         del hashed
         codes, uniques = restrict(codes, uniques, keep)
         order_id = f.order_ids()

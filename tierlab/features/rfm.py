@@ -70,14 +70,16 @@ def rfm(tx: pd.DataFrame | str | os.PathLike[str], as_of: Any = None) -> pd.Data
     else:
         check_transactions(tx, "rfm")
         as_of = observation_date(tx, as_of)
-        keep, codes, ids, amount, day = groupby.rows_before(tx, as_of + pd.Timedelta(days=1))
+        # int32 codes: the loader's cached ones, without an 8-byte copy per row
+        keep, codes, ids, amount, day = groupby.rows_before(tx, as_of + pd.Timedelta(days=1),
+                                                            compact=True)
         order_id = tx.get("order_id")
     n = len(ids)
     purchase = amount >= 0
     all_purchase = bool(purchase.all())
 
     frequency = groupby.order_counts(purchase, order_id, codes, n, keep=keep)
-    total = np.bincount(codes, weights=amount, minlength=n)
+    total = groupby.sums(codes, amount, n)
     returns: np.ndarray
     return_amount: np.ndarray
     if all_purchase:
@@ -85,8 +87,8 @@ def rfm(tx: pd.DataFrame | str | os.PathLike[str], as_of: Any = None) -> pd.Data
         return_amount = np.zeros(n)
     else:
         ret = ~purchase
-        returns = np.bincount(codes[ret], minlength=n)
-        return_amount = np.bincount(codes[ret], weights=amount[ret], minlength=n)
+        returns = groupby.counts(codes[ret], n)
+        return_amount = groupby.sums(codes[ret], amount[ret], n)
 
     # purchase dates, falling back to any row for return-only customers
     first, last = groupby.min_max(codes, day, n)
@@ -121,4 +123,5 @@ def rfm(tx: pd.DataFrame | str | os.PathLike[str], as_of: Any = None) -> pd.Data
             "return_amount": return_amount + 0.0,
         },
         index=pd.Index(ids, name="customer_id"),
+        copy=False,  # the arrays are rfm's own: no second, consolidated copy at the peak
     )

@@ -45,12 +45,12 @@ Duplicates.
     the customer table a repeated ``customer_id`` is rejected as ``duplicate customer_id``; the
     first occurrence in file order (among rows not rejected for another reason) is kept.
 Row order never matters (transactions).
-    From a text source the accepted frame is sorted by ``customer_id`` (as text, code-point
-    order), ``timestamp``, ``amount``, then by the remaining columns, and has a fresh
-    ``RangeIndex``: shuffling the input rows gives the identical frame and the same rejected
-    rows. A typed source (Parquet, Arrow table or DataFrame with canonical column types, see
-    :mod:`tierlab.io.typed`) keeps its row order (rejected rows removed): same rows, same
-    rejected rows, same summary, source order. The customer frame is sorted by ``customer_id``.
+    The accepted frame keeps the source's row order (rejected rows removed) with a fresh
+    ``RangeIndex``, whatever the source: shuffling the input rows shuffles the frame the same
+    way and gives the same rows, the same rejected rows (which copy of a duplicate order line
+    is kept is decided by the values, see Duplicates) and the same summary. No sort of millions
+    of rows is made for the frame's sake: ``rfm``, ``period_panel`` and the tier engine group
+    by customer themselves. The customer frame is sorted by ``customer_id``.
 Ids.
     Ids are read as text exactly as written (``"00001"`` stays ``"00001"``), with surrounding
     whitespace removed. Integer ids from Parquet/DataFrame input become their decimal text
@@ -88,6 +88,9 @@ Reading.
     rows. A row with the wrong number of fields, a quote that is never closed and an oversized
     field are errors naming the line; a workbook, zip or Parquet file under a text name is
     named as such.
+    A clean UTF-8 CSV (every value converts, no row rejected, no ``date_format``) is read in
+    one pass with typed columns (:mod:`tierlab.io.typedcsv`); any other file, or any problem,
+    takes the text path described here, with the same result.
     ``.xlsx`` files are read with openpyxl (``sheet=`` name or 0-based index, default the
     first sheet; integers shown zero-padded by a ``00000`` number format keep the padding,
     ``00002``), Parquet with pyarrow. Single-character separators use Arrow's CSV reader,
@@ -103,8 +106,9 @@ Other columns are kept after the canonical ones, with their original names and v
 
 Where each step lives: reading a source (:mod:`tierlab.io.reading`), mapping headers
 (:mod:`tierlab.io.columns`), parsing ids, text and numbers (:mod:`tierlab.io.values`) and dates
-(:mod:`tierlab.io.dates`), the canonical order, duplicates and rejected rows
-(:mod:`tierlab.io.ordering`), the summary (:mod:`tierlab.io.summary`).
+(:mod:`tierlab.io.dates`), duplicates and rejected rows (:mod:`tierlab.io.ordering`), the
+summary (:mod:`tierlab.io.summary`); typed sources (:mod:`tierlab.io.typed`) and clean CSV
+files read with typed columns (:mod:`tierlab.io.typedcsv`).
 """
 
 from __future__ import annotations
@@ -136,6 +140,7 @@ from tierlab.io.ordering import (
 from tierlab.io.reading import RawTable, read_source
 from tierlab.io.summary import summary_head, transaction_figures
 from tierlab.io.typed import load_typed_transactions
+from tierlab.io.typedcsv import load_typed_csv
 from tierlab.io.values import Ids, check_usable, encode_ids, parse_id, parse_number, to_text
 
 __all__ = [
@@ -272,7 +277,7 @@ def load_transactions(
         ``.transactions``: ``customer_id`` (str), ``timestamp`` (datetime64[ns]), ``amount``
         (float64), then the optional canonical columns present (``order_id`` str,
         ``quantity`` float64, ``channel``, ``currency``), then the other columns as read;
-        sorted by customer_id, timestamp, amount, the rest; fresh RangeIndex.
+        rows in the source's order (rejected rows removed); fresh RangeIndex.
         ``.rejected`` and ``.summary`` as described in :class:`LoadResult`.
 
     Raises
@@ -303,6 +308,9 @@ def load_transactions(
     check_tz(tz)
     has_header = check_header(header)
     typed = load_typed_transactions(source, columns, tz=tz)
+    if typed is None:  # a clean CSV read with typed columns in one pass (io.typedcsv)
+        typed = load_typed_csv(source, columns, sep=sep, encoding=encoding,
+                               date_format=date_format, header=has_header, tz=tz)
     if typed is not None:  # canonical types already: validated, not re-parsed (io.typed)
         return LoadResult(*typed, kind="transactions")
     raw = read_source(source, sep=sep, encoding=encoding, sheet=sheet, header=has_header)
@@ -320,6 +328,7 @@ def load_transactions(
     accepted, duplicates, identical = _order_transactions(valid, ids, parsed, frame, colmap,
                                                           other_pos)
     codes[duplicates] = len(reasons)
+    accepted = np.sort(accepted)  # the frame keeps the source's order (see Row order)
 
     parsed["customer_id"] = ids.take(accepted)
     data = assemble(parsed, frame, accepted, other_pos, ordered=("customer_id",))

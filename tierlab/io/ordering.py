@@ -1,10 +1,11 @@
-"""The canonical order of accepted rows, duplicate order lines, and the rejected-rows table.
+"""The canonical order of the text path's valid rows, duplicate order lines, rejected rows.
 
-Accepted transactions are sorted by (customer_id, timestamp, amount) and then by the other
-columns, so shuffling the input rows gives the identical frame: one integer sort of
-(customer code, time code), a radix sort when the export is in time order already, and a small
-pandas sort of the rows tied on both keys only. Among those tied rows the duplicate order lines
-are found and the identical rows counted.
+Valid transactions are ordered by (customer_id, timestamp, amount) and then by the other
+columns, so which copy of a duplicate order line is kept never depends on row order: one
+integer sort of (customer code, time code), a radix sort when the export is in time order
+already, and a small pandas sort of the rows tied on both keys only. Among those tied rows the
+duplicate order lines are found and the identical rows counted. The loader then outputs the
+accepted rows in source order.
 """
 
 from __future__ import annotations

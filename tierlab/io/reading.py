@@ -42,7 +42,7 @@ from tierlab.io.encodings import (
     unclosed_quote_line,
 )
 
-__all__ = ["RawTable", "read_source"]
+__all__ = ["RawTable", "read_source", "sniff_sep"]
 
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".dat")
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -174,7 +174,7 @@ def _read_text(
         sample = head.decode(enc, errors="replace").lstrip("\ufeff")
         truncated = len(head) == _SNIFF_BYTES
     if sep is None:
-        sep = "\t" if suffix == ".tsv" else _sniff_sep(sample, truncated=truncated)
+        sep = "\t" if suffix == ".tsv" else sniff_sep(sample, truncated=truncated)
     frame = _read_table(source, label, sep, "utf-8" if isinstance(source, bytes) else enc,
                         header, quoted=quotes != 0, n_lines=n_lines)
     rejected_rows = {}
@@ -277,7 +277,12 @@ def _straddle_message(source: Path | bytes, label: str, sep: str) -> str:
             "check that line's quoting and the separator (pass sep=...)")
 
 
-def _sniff_sep(sample: str, *, truncated: bool) -> str:
+def sniff_sep(sample: str, *, truncated: bool) -> str:
+    """The separator a header line uses.
+
+    Comma, tab, semicolon or pipe (the most frequent; ties in that order), else runs of
+    whitespace.
+    """
     lines = sample.splitlines()
     if truncated and len(lines) > 1:
         lines = lines[:-1]

@@ -6,12 +6,10 @@ dictionary-encoded text/integers needs no text parsing: :func:`load_typed_transa
 straight to validation — missing and unusable values, duplicate order lines, rejected rows with
 their reasons — in Arrow and NumPy, without a Python loop over rows. The result is what the
 general loader gives for the same data (``tests/io/test_typed.py`` pins it column by column,
-rejected row by rejected row), except the row order:
-
-Row order (typed sources).
-    The accepted rows keep the source's order (rejected rows removed), with a fresh RangeIndex:
-    deterministic for a given file, and no sort of millions of rows. Text sources are sorted
-    into the canonical order instead. Features and tiers never depend on row order.
+rejected row by rejected row). Like every transaction source, the accepted rows keep the
+source's order (rejected rows removed), with a fresh RangeIndex: no sort of millions of rows.
+A clean CSV file read with typed columns (:mod:`tierlab.io.typedcsv`) comes here too, through
+:func:`load_typed_table`.
 
 The customer ids are hashed once here; the codes are handed to the features' factorize cache
 (:func:`tierlab._kernels.factorize.remember`), so ``rfm(result.transactions)`` does not hash the
@@ -29,10 +27,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tierlab._kernels.arrowtext import arrow_strings, arrow_text_as_str
+from tierlab._kernels.arrowtext import arrow_strings, arrow_text_as_str, take_rows
 from tierlab._kernels.factorize import remember
 from tierlab._kernels.memory import release_unused, system_memory_pool
-from tierlab._kernels.overlap import beside
 from tierlab.errors import DataError
 from tierlab.io.columns import TRANSACTION_COLUMNS, resolve_columns
 from tierlab.io.ordering import reason_codes, sortable
@@ -48,7 +45,7 @@ from tierlab.io.typedvalues import (
 )
 from tierlab.io.values import check_usable, parse_id, to_text
 
-__all__ = ["load_typed_transactions"]
+__all__ = ["load_typed_table", "load_typed_transactions"]
 
 _BLOCK = 1 << 20
 
@@ -72,6 +69,7 @@ class _Source:
     raw: RawTable  # file, format and label for messages and the summary (frame unused)
     num_rows: int
     frame_arrays: dict[str, pa.ChunkedArray] | None = None  # DataFrame sources
+    id_workers: int = 2  # threads hashing the ids (1: the source was read on every core)
 
     def column(self, name: str) -> pa.ChunkedArray:
         """The mapped column *name* (a canonical name) as an Arrow ChunkedArray."""
@@ -84,8 +82,22 @@ class _Source:
     def chunks(self, name: str) -> Iterator[pa.ChunkedArray]:
         """The mapped column *name* piece by piece (one Parquet row group at a time)."""
         if not isinstance(self.whole, str | Path):
+            # pieces of about _BLOCK rows: a CSV reader's many small blocks are joined, so the
+            # per-piece work runs a few times, not hundreds
             col = self.column(name)
-            yield from (pa.chunked_array([c]) for c in col.chunks)
+            if pa.types.is_dictionary(col.type):  # dictionaries differ chunk by chunk
+                yield from (pa.chunked_array([c]) for c in col.chunks)
+                return
+            group: list[pa.Array] = []
+            rows = 0
+            for chunk in col.chunks:
+                group.append(chunk)
+                rows += len(chunk)
+                if rows >= _BLOCK:
+                    yield pa.chunked_array([pa.concat_arrays(group)])
+                    group, rows = [], 0
+            if group:
+                yield pa.chunked_array([pa.concat_arrays(group)])
             return
         import pyarrow.parquet as pq
 
@@ -226,11 +238,6 @@ def _open_frame(frame: pd.DataFrame, columns: Mapping[str, str | int] | None) ->
     return _Source(frame, colmap, names, raw, len(frame), frame_arrays=arrays)
 
 
-# --------------------------------------------------------------------------------------------
-# the load
-# --------------------------------------------------------------------------------------------
-
-
 def _read_ids(src: _Source) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pa.Array, bool]]:
     """The id column (text as large_string, what pandas holds) and its :func:`typed_ids`."""
     pieces = []
@@ -242,7 +249,7 @@ def _read_ids(src: _Source) -> tuple[pa.ChunkedArray, tuple[np.ndarray, pa.Array
         arr = src.column("customer_id")
     else:
         arr = pa.chunked_array(pieces)
-    return arr, typed_ids(arr)
+    return arr, typed_ids(arr, src.id_workers)
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,16 +275,38 @@ def load_typed_transactions(
     src = _open(source, columns)
     if src is None or src.num_rows == 0:
         return None
+    return _load(src, tz)
+
+
+def load_typed_table(table: pa.Table, columns: Mapping[str, str | int] | None, raw: RawTable,
+                     *, tz: str | None, id_workers: int = 2
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
+    """:func:`load_typed_transactions` of an Arrow *table* read from the file *raw* describes.
+
+    For a file read with typed columns (:mod:`tierlab.io.typedcsv`): the summary names the
+    file, format, encoding and separator of *raw*, and rejected rows are numbered from
+    ``raw.row_base``. None when *table* has no rows or not the canonical types.
+    """
+    names = [str(n) for n in table.column_names]
+    colmap = _resolve(names, columns, raw.label)
+    if colmap is None or table.num_rows == 0 or not _schema_is_typed(table.schema, colmap):
+        return None
+    return _load(_Source(table, colmap, names, raw, table.num_rows, id_workers=id_workers), tz)
+
+
+def _load(src: _Source, tz: str | None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """The load of a typed source: validation, duplicate order lines, the frame, the summary."""
     n, label = src.num_rows, src.raw.label
-    # the ids are read and hashed on a second thread while this one reads and converts the
-    # dates and amounts (Arrow and NumPy release the GIL); Arrow allocates from the system
-    # pool, so freed read buffers go back to the OS
-    with system_memory_pool(), beside(_read_ids, src) as pending:
+    # the ids first (hashed on two threads), then the dates and amounts one row group at a
+    # time: the hashing's working memory is gone before the other columns exist, which keeps
+    # the peak near what the output needs; Arrow allocates from the system pool, so freed read
+    # buffers go back to the OS
+    with system_memory_pool():
+        ids_arr, (codes, uniques, rewrite) = _read_ids(src)
+        release_unused()
         ts, ts_missing, ts_bad = converted(src.chunks("timestamp"), n,
                                             lambda a: typed_timestamps(a, tz))
         amount, amount_missing, amount_bad = converted(src.chunks("amount"), n, typed_numbers)
-        release_unused()  # freed row-group buffers: back to the OS, not held in the heap
-        ids_arr, (codes, uniques, rewrite) = pending.result()
     release_unused()
     for name, missing, bad, what, fix in (
         ("timestamp", ts_missing, ts_bad, "a date", "pass date_format='...'"),
@@ -331,8 +360,6 @@ def _figures(data: pd.DataFrame, customers: int, identical: int) -> dict[str, An
     return figures
 
 
-
-
 def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
                       ) -> dict[str, Any]:
     """order_id, quantity, channel, currency as the general loader parses them."""
@@ -361,8 +388,6 @@ def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
 def _other_positions(src: _Source) -> list[int]:
     mapped = set(src.colmap.values())
     return [i for i in range(len(src.names)) if i not in mapped]
-
-
 
 
 def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, codes: np.ndarray,
@@ -417,7 +442,7 @@ def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, code
     for i in range(as_read.shape[1]):
         frame[f"x{i}"] = sortable(as_read.iloc[:, i])
     # the ids as read (" A" and "A" are one id; the text decides which copy is kept)
-    frame["raw_id"] = ids_arr.take(pa.array(rows, type=pa.int64())).to_pandas().astype("str")
+    frame["raw_id"] = take_rows(ids_arr, rows).to_pandas().astype("str")
     frame["row"] = rows
     keys = list(frame.columns)
     frame = frame.sort_values(keys, kind="stable", na_position="last")
@@ -445,11 +470,11 @@ def _assemble(src: _Source, ids_arr: pa.ChunkedArray, rows: np.ndarray | None,
 
     The ids' codes go to the factorize cache, numbered over the ids the rows use.
     """
-    row_codes = (codes if rows is None else codes[rows]).astype(np.intp, copy=False)
+    row_codes = (codes if rows is None else codes[rows]).astype(np.int32, copy=False)
     if rewrite:
         ids = pa.chunked_array([uniques.take(pa.array(row_codes))])
     else:
-        ids = ids_arr if rows is None else ids_arr.take(pa.array(rows, type=pa.int64()))
+        ids = ids_arr if rows is None else take_rows(ids_arr, rows)
     customer_id = ids.to_pandas()
     del ids
     present = np.zeros(len(uniques), dtype=bool)
@@ -457,7 +482,7 @@ def _assemble(src: _Source, ids_arr: pa.ChunkedArray, rows: np.ndarray | None,
         present[row_codes[i:i + _BLOCK]] = True
     customers = int(np.count_nonzero(present))
     if customers < len(uniques):
-        renumber = np.cumsum(present, dtype=np.intp) - 1
+        renumber = np.cumsum(present, dtype=np.int32) - 1
         row_codes = renumber[row_codes]
         uniques = uniques.filter(pa.array(present))
     remember(customer_id, row_codes, uniques)

@@ -47,7 +47,7 @@ def mix_keys(codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
 
 
 
-def typed_ids(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, bool]:
+def typed_ids(arr: pa.ChunkedArray, workers: int = 2) -> tuple[np.ndarray, pa.Array, bool]:
     """Customer ids of a typed column: (integer codes, sorted ids, whether rows need rewriting).
 
     ``uniques[codes[i]]`` is row *i*'s id as the loader outputs it (decimal text for integers,
@@ -64,17 +64,16 @@ def typed_ids(arr: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array, bool]:
         codes = enc.indices.fill_null(-1).to_numpy().astype(np.int32)
         return _clean_ids(codes, enc.dictionary.cast(pa.large_string()), plain=False,
                           in_order=False)
-    found = factorize_strings(arr.fill_null("") if arr.null_count else arr, workers=2)
+    found = factorize_strings(arr.fill_null("") if arr.null_count else arr, workers=workers)
     if found is None:  # ids longer than the fast path takes, or holding NUL bytes
         enc = pc.dictionary_encode(arr.cast(pa.large_string()).combine_chunks())
         codes = enc.indices.fill_null(-1).to_numpy().astype(np.int32)
         return _clean_ids(codes, enc.dictionary, plain=plain, in_order=False)
-    codes64, raw = in_id_order(found)
+    codes, raw = in_id_order(found, np.int32)
     del found
     release_unused()
-    # intp codes: what the features index with, so the cache hands them out without a copy
-    return _clean_ids(codes64.astype(np.intp, copy=False), raw.cast(pa.large_string()),
-                      plain=plain, in_order=True)
+    # int32 codes: what the factorize cache holds (rfm takes them without a copy)
+    return _clean_ids(codes, raw.cast(pa.large_string()), plain=plain, in_order=True)
 
 
 def converted(pieces: Iterator[pa.ChunkedArray], n: int, convert: Any
@@ -129,7 +128,7 @@ def _clean_ids(codes: np.ndarray, raw: pa.Array, *, plain: bool, in_order: bool
     uniques = uniques.take(pc.sort_indices(uniques))
     where = pc.index_in(words, value_set=uniques).fill_null(-1).to_numpy().astype(np.int32)
     where[~usable_np] = -1
-    lookup = np.append(where, -1).astype(np.intp)  # code -1 stays -1
+    lookup = np.append(where, -1).astype(np.int32)  # code -1 stays -1
     rewrite = not plain or not bool((same | ~usable_np).all())
     return lookup[codes], uniques, rewrite
 
@@ -184,7 +183,7 @@ def shared_keys(keys: np.ndarray) -> np.ndarray | None:
     fresh multiplier each round the unique keys left shrink geometrically.
     """
     pos: np.ndarray | None = None
-    bits = max(16, min(24, int(len(keys)).bit_length() + 1))
+    bits = max(16, min(22, int(len(keys)).bit_length()))  # 8 bytes a bucket: at most 32 MiB
     for mult in _ROUND_MULTIPLIERS:
         bucket = ((keys * mult) >> np.uint64(64 - bits)).astype(np.int64)
         counts = np.bincount(bucket, minlength=1 << bits)
