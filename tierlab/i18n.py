@@ -356,6 +356,11 @@ _PLOT: dict[str, str] = {
     "spend": "消费", "no purchase": "不再购买", "probability of no purchase": "不再购买概率",
     "purchases": "购买次数", "(none)": "（无等级）",
     "new": "新增", "up": "升级", "down": "降级",
+    # the potential models, as plot_calibration names them (value_label in English)
+    "BG/NBD + Gamma-Gamma": "BG/NBD + Gamma-Gamma 模型",
+    "Supervised (gradient boosting)": "监督学习模型（梯度提升）",
+    "Baseline: last period repeats": "基线：重复上一期",
+    "Baseline: average so far": "基线：历史平均",
 }
 
 # business names of clusters (tierlab.segment.BUSINESS_NAMES) -> Chinese

@@ -75,7 +75,8 @@ def test_calibration_lines_per_model(calibration, target, ax):
     plots.plot_calibration(SimpleNamespace(calibration=calibration), target=target, ax=ax)
     lines = ax.get_lines()
     models = ["naive", "supervised", "bgnbd"]  # order of first appearance (rows reversed)
-    assert [line.get_label() for line in lines] == [*models, "Perfect calibration"]
+    names = ["naive", "Supervised (gradient boosting)", "BG/NBD + Gamma-Gamma"]  # for people
+    assert [line.get_label() for line in lines] == [*names, "Perfect calibration"]
     for model, line in zip(models, lines[:-1], strict=True):
         part = calibration[(calibration["model"] == model)
                            & (calibration["target"] == target)].sort_values("decile")

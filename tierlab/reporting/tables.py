@@ -29,7 +29,8 @@ __all__ = ["MISSING", "Note", "cluster_table", "model_table", "people_table",
 
 #: What a missing value looks like in a report.
 MISSING = "—"
-_PERCENT_NAMES = {"share", "revenue_share", "flicker_rate", "customers_share", "silhouette_share"}
+_PERCENT_NAMES = {"share", "revenue_share", "flicker_rate", "customers_share", "silhouette_share",
+                  "p_no_purchase", "p_alive"}
 _WORD_COLUMNS = {"direction", "rule", "segment"}
 _WRAP_FROM = 24  # texts longer than this wrap; shorter ones (ids, tiers, dates) stay on a line
 # per-scheme columns of a comparison: tier_<scheme>, reason_<scheme>, move_<scheme>
@@ -83,8 +84,9 @@ def _flat_columns(frame: pd.DataFrame, lang: str, labels: Mapping[Any, str]) -> 
 def _formatter(series: pd.Series, percent: bool, decimals: int, lang: str,
                tier_labels: Mapping[str, str]) -> Callable[[Any], str]:
     """How one column's cells are written (missing values are handled by the Styler)."""
-    if percent:
-        return lambda v: f"{float(v):.1%}"
+    if percent:  # a share that rounds to 0.0% but is not 0 says so
+        return lambda v: (f"{float(v):.1%}" if not 0 < abs(float(v)) < 0.0005
+                          else ("<0.1%" if float(v) > 0 else ">-0.1%"))
     if pd.api.types.is_bool_dtype(series):
         yes, no = text("yes", lang), text("no", lang)
         return lambda v: yes if bool(v) else no
