@@ -375,6 +375,8 @@ _CLUSTERS: dict[str, str] = {
 _PLOT_PATTERNS: list[tuple[str, str]] = [
     (r"Revenue concentration \(Gini (?P<g>[\d.]+)\)", "收入集中度（基尼系数 {g}）"),
     (r"Revenue \(Gini (?P<g>[\d.]+)\)", "收入（基尼系数 {g}）"),
+    (r"(?P<s>.+): Holdout spend per tier \(bar labels: lift\)",
+     "{s}：各等级验证期消费（柱标：提升倍数）"),
     (r"Customers per tier — (?P<s>.+)", "各等级客户数 — {s}"),
     (r"Share of customers per tier — (?P<s>.+)", "各等级客户占比 — {s}"),
     (r"Mean predicted (?P<w>.+)", "平均预测{w}"),
