@@ -28,7 +28,7 @@ def test_cluster_profiles_log_ratio(cluster_result, ax):
     np.testing.assert_allclose(mesh_values(ax), np.log2(means / overall))
     assert ticks(ax, "y") == ["Lapsed low value (50)", "New / low value (30)",
                               "High value, active (20)"]
-    assert ticks(ax, "x") == ["recency days", "frequency", "monetary total"]
+    assert ticks(ax, "x") == ["Days since last purchase", "Orders", "Net spend"]
     assert [t.get_text() for t in ax.texts][-1] == "3,000"  # cell text = raw mean
 
 

@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 
 from tierlab.errors import ArgumentError, DataError, did_you_mean
 from tierlab.frames import require_columns
-from tierlab.i18n import value_label
+from tierlab.i18n import column_label, value_label
 from tierlab.plots._base import (
     attr_frame,
     cell_texts,
@@ -108,7 +108,7 @@ def plot_cluster_profiles(result: ClusterResult | pd.DataFrame, *, scale: str = 
         size = f" ({int(weights[i]):,})" if sized else ""
         rows.append(f"{name}{size}")
     scaled.index = pd.Index(rows, name="Cluster (customers)")
-    scaled.columns = pd.Index([str(c).replace("_", " ") for c in columns], name="Feature")
+    scaled.columns = pd.Index([column_label(c) for c in columns], name="Feature")  # for people
 
     ax = new_or_given(ax, func)
     with quiet_glyphs():
