@@ -150,8 +150,8 @@ def _write_csv_arrow(frame: pd.DataFrame, path: str | os.PathLike[str],
             if pd.api.types.is_datetime64_any_dtype(s.dtype):
                 arr = pc.strftime(pa.array(s, from_pandas=True),
                                   format=date_format or "%Y-%m-%d %H:%M:%S")
-            elif isinstance(s.dtype, pd.CategoricalDtype):
-                arr = pa.array(s.astype(object), from_pandas=True, type=pa.string())
+            elif isinstance(s.dtype, pd.CategoricalDtype):  # dictionary → its texts
+                arr = pc.cast(pa.array(s, from_pandas=True), pa.string())
             elif pd.api.types.is_bool_dtype(s.dtype):
                 return False  # pandas writes True/False, pyarrow true/false
             else:
