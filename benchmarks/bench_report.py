@@ -14,7 +14,9 @@ Target (issue: reports a manager reads): the 10M report within 3 minutes and 4 G
 
 Usage: ``python benchmarks/bench_report.py --size 1m`` (project interpreter; results in
 ``benchmarks/data/results/report_<size>.json``, the report itself in
-``benchmarks/data/report_<size>/``).
+``benchmarks/data/report_<size>/``; the tables of every size measured so far go into their
+section of ``benchmarks/RESULTS.md``). Per section it also records the CPU seconds of the command
+and its kernel and the 1-minute load average: on a shared machine wall time says little alone.
 """
 
 from __future__ import annotations
@@ -67,6 +69,17 @@ def _rss_mib(pid: int) -> float:
     return 0.0
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _descendants(pid: int) -> list[int]:
     tree, todo, found = _children(), [pid], []
     while todo:
@@ -89,22 +102,26 @@ class Sampler(threading.Thread):
         self.command_peak = 0.0
         self.kernel_overall = 0.0
         self.command_overall = 0.0
+        self.cpu: dict[int, float] = {}  # pid -> last CPU seconds seen (command and kernel)
 
     def run(self) -> None:
         while not self.stop.is_set():
             cmd = _rss_mib(self.pid)
-            kernel = max((_rss_mib(p) for p in _descendants(self.pid)), default=0.0)
+            below = _descendants(self.pid)
+            kernel = max((_rss_mib(p) for p in below), default=0.0)
             with self.lock:
+                for p in [self.pid, *below]:
+                    self.cpu[p] = max(self.cpu.get(p, 0.0), _cpu_s(p))
                 self.command_peak = max(self.command_peak, cmd)
                 self.kernel_peak = max(self.kernel_peak, kernel)
                 self.command_overall = max(self.command_overall, cmd)
                 self.kernel_overall = max(self.kernel_overall, kernel)
             self.stop.wait(_POLL_S)
 
-    def take(self) -> tuple[float, float]:
-        """Peaks (kernel, command) since the last call; restart the span."""
+    def take(self) -> tuple[float, float, float]:
+        """Peaks (kernel, command) since the last call, and CPU seconds of all; new span."""
         with self.lock:
-            out = (self.kernel_peak, self.command_peak)
+            out = (self.kernel_peak, self.command_peak, sum(self.cpu.values()))
             self.kernel_peak = self.command_peak = 0.0
         return out
 
@@ -142,11 +159,16 @@ def run(size: str) -> dict:
     log: list[str] = []
     assert proc.stderr is not None
 
+    cpu_before = [0.0]
+
     def close(name: str, at: float) -> None:
-        kernel, command = sampler.take()
+        kernel, command, cpu = sampler.take()
         sections.append({"section": name, "start_s": round(started, 2),
-                         "wall_s": round(at - started, 2), "kernel_peak_mib": round(kernel),
-                         "command_peak_mib": round(command)})
+                         "wall_s": round(at - started, 2),
+                         "cpu_s": round(cpu - cpu_before[0], 1),
+                         "load_1min": round(os.getloadavg()[0], 2),
+                         "kernel_peak_mib": round(kernel), "command_peak_mib": round(command)})
+        cpu_before[0] = cpu
 
     for line in proc.stderr:  # one progress line per section, as the command prints them
         at = time.perf_counter() - t0
@@ -181,16 +203,54 @@ def table(rec: dict) -> str:
              f"(exit {rec['exit_code']}): {rec['total_s']:.1f} s, kernel peak "
              f"{rec['kernel_peak_mib']:,} MiB, command peak {rec['command_peak_mib']:,} MiB",
              "", f"before: `{rec['uptime_before']}`  ", f"after: `{rec['uptime_after']}`", "",
-             "| section | starts at (s) | wall (s) | kernel peak RSS (MiB) |",
-             "|---|---:|---:|---:|"]
+             "| section | starts at (s) | wall (s) | CPU (s) | load (1-min) at its end | "
+             "kernel peak RSS (MiB) |",
+             "|---|---:|---:|---:|---:|---:|"]
     for s in rec["sections"]:
+        cpu, load = s.get("cpu_s", float("nan")), s.get("load_1min", float("nan"))
         lines.append(f"| {s['section']} | {s['start_s']:.1f} | {s['wall_s']:.1f} | "
-                     f"{s['kernel_peak_mib']:,} |")
+                     f"{cpu:.1f} | {load:.2f} | {s['kernel_peak_mib']:,} |")
+    potential = [s for s in rec["sections"] if s["section"].startswith("9.")]
+    if potential:
+        p = potential[0]
+        other_cpu = sum(s.get("cpu_s", 0.0) for s in rec["sections"]) - p.get("cpu_s", 0.0)
+        lines += ["", f"of which \"{p['section']}\" (the potential models): {p['wall_s']:.1f} s "
+                      f"wall, {p.get('cpu_s', float('nan')):.1f} s CPU; all other sections: "
+                      f"{rec['total_s'] - p['wall_s']:.1f} s wall, "
+                      f"{other_cpu:.1f} s CPU"]
     if rec["target_s"]:
         ok = rec["total_s"] <= rec["target_s"] and rec["kernel_peak_mib"] <= rec["target_mib"]
         lines += ["", f"target: {rec['target_s']:.0f} s and {rec['target_mib']:,.0f} MiB — "
                       + ("met" if ok else "missed")]
     return "\n".join(lines)
+
+
+_START, _END = "<!-- bench_report: start -->", "<!-- bench_report: end -->"
+
+
+def write_results(path: Path = HERE / "RESULTS.md") -> None:
+    """Put the tables of every ``results/report_<size>.json`` into their section of RESULTS.md.
+
+    The section (between two HTML comments) is replaced, the rest of the file is kept.
+    """
+    recs = [json.loads(f.read_text()) for f in sorted(RESULTS.glob("report_*.json"))]
+    if not recs:
+        return
+    body = "\n\n".join([
+        "## Report end to end — `benchmarks/bench_report.py`",
+        "`tierlab report segmentation` on the generated logs (no customer table), per section "
+        "of the notebook: wall time, CPU seconds of the command and its kernel (the machine is "
+        "shared: wall time grows with the load average, CPU time much less), the 1-minute load "
+        "average when the section ended, and the kernel's peak RSS.",
+        *(table(r) for r in recs)])
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{_START}\n{body}\n{_END}"
+    if _START in text and _END in text:
+        head, rest = text.split(_START, 1)
+        text = head + block + rest.split(_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -201,6 +261,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"report_{args.size}.json").write_text(json.dumps(rec, indent=1))
     print(table(rec))
+    write_results()
     return rec["exit_code"]
 
 

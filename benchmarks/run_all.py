@@ -206,6 +206,9 @@ def main() -> None:
             run("bench_load.py", "--size", "10m" if "10m" in sizes else sizes[0],
                 "--runs", str(args.runs))
     OUT.write_text(report(args))
+    import bench_report  # its section (the report end to end, per notebook section) is kept
+
+    bench_report.write_results(OUT)
     print(f"wrote {OUT}")
 
 

@@ -74,7 +74,8 @@ page.title("title_segmentation")
 warnings_found = study.study_warnings(data, history, page)
 metrics["warnings"] = warnings_found
 page.summary(study.segmentation_summary(history, tx, data.load.summary, data.as_of, lang,
-                                        warnings=warnings_found))
+                                        warnings=warnings_found,
+                                        spend=features["monetary_total"]))
 
 # %% [markdown] tags=["remove_cell"]
 # ## 1. Data quality
@@ -135,7 +136,7 @@ metrics["clusters"] = {"k": clusters.k,
                        "silhouette": clusters.scores.loc[clusters.k, "silhouette"],
                        "sizes": clusters.profile.set_index("name")["customers"],
                        "stability_ari": clusters.stability["ari_mean"]}
-page.table(clusters.profile, index=False)
+page.table(study.cluster_table(clusters, lang), index=False)
 
 # %%
 plots.plot_cluster_profiles(clusters)
@@ -151,7 +152,7 @@ page.table(study.scheme_table(tier_scheme, lang))
 
 # %%
 current = history.current["tier"]
-summary = tl.tier_summary(current, tx, customers=cust)
+summary = tl.tier_summary(current, tx, customers=cust, as_of=data.as_of, features=features)
 study.write_table(out, "tier_summary", summary)
 metrics["scheme"] = {"name": tier_scheme.name, "tiers": tier_scheme.tier_names,
                      "review": tier_scheme.review, "lint": lint}
@@ -220,7 +221,7 @@ page.figure()
 page.heading("h_validity", 8)
 page.say("p_validity_intro", months=holdout_months)
 validity = study.tier_validity(tier_scheme, tx, customers=cust, as_of=data.as_of,
-                               months=holdout_months)
+                               months=holdout_months, history=None if register else history)
 metrics["validity"] = validity.to_dict()
 study.write_table(out, "holdout_validity", validity.per_tier)
 page.say("p_validity", start=validity.start.date(), end=validity.end.date(),
@@ -280,7 +281,8 @@ page.say("p_no_customers") if not crosses else None
 # %%
 page.heading("h_table", 11)
 table_path = study.export_tier_workbook(history, cust, out / "tiers.xlsx", lang)
-metrics["files"] = sorted(p.name for p in out.iterdir() if p.is_file()) + ["metrics.json"]
+metrics["files"] = sorted(p.name for p in out.iterdir()  # not the run's .running marker
+                          if p.is_file() and not p.name.startswith(".")) + ["metrics.json"]
 study.write_metrics(out, metrics)
 page.say("p_table", file=table_path.name)
 page.say("p_files", files=", ".join(f for f in metrics["files"] if not f.endswith(".ipynb")))

@@ -65,3 +65,18 @@ def test_plot_texts_exact_pattern_and_lines():
     two = i18n.plot_text("Holdout spend per tier (bar labels: lift)\nSpearman \u03c1 = 0.43", "zh")
     assert two.split("\n")[1].endswith("0.43") and CJK.search(two.split("\n")[0])
     assert i18n.plot_text("Gold", "zh") == "Gold"
+
+
+def test_cluster_names_in_chinese():
+    """Every business name (numbered or not) and the generic high/low names read in Chinese."""
+    from tierlab.i18n import cluster_label, plot_text
+    from tierlab.segment import BUSINESS_NAMES
+
+    for name in BUSINESS_NAMES.values():
+        for shown in (name, f"{name} 2"):
+            zh = cluster_label(shown, "zh")
+            assert not re.search("[A-Za-z]", zh) and re.search("[\u4e00-\u9fff]", zh), shown
+            assert cluster_label(shown, "en") == shown
+    assert cluster_label("high frequency, low monetary_total", "zh") == "订单数高、净消费低"
+    assert plot_text("Lapsed big spenders (12,345)", "zh") == "流失的大额消费客户（12,345）"
+    assert plot_text("Jan (3)", "zh") == "Jan (3)"  # not a cluster: left alone

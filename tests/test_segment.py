@@ -275,3 +275,39 @@ def test_fits_on_a_sample_and_labels_everyone():
                   name="cluster", dtype="int64"), res.labels)
     with pytest.raises(ArgumentError, match="fit_sample"):
         cluster_customers(feats, fit_sample=5)
+
+
+def test_silhouette_scores_equal_sklearn_on_the_same_sample():
+    """Each k's score is sklearn's silhouette_score on the sample it draws (same seed)."""
+    from sklearn.metrics import silhouette_score
+
+    feats, _ = make_blobs(n_per=600, seed=5, sd=0.6)  # overlapping groups: scores far from 1
+    cols = ["recency_days", "frequency", "monetary_total"]
+    res = cluster_customers(feats, k_range=[2, 3, 4, 5], sample_size=700, n_bootstrap=0,
+                            random_state=4)
+    # the same preprocessing and seeds as cluster_customers draws them
+    seed, sample_seed = (int(s) for s in np.random.RandomState(4).randint(0, 2**31 - 1, size=2))
+    Xt = res.pipeline[:-1].transform(feats[cols])
+    from tierlab.segment import _model
+
+    for k in (2, 3, 4, 5):
+        labels = _model("kmeans", k, seed).fit(Xt).predict(Xt)
+        expected = silhouette_score(Xt, labels, sample_size=700, random_state=sample_seed)
+        assert res.scores.loc[k, "silhouette"] == pytest.approx(expected, abs=1e-9)
+    one = cluster_customers(feats, k_range=[3], sample_size=None, n_bootstrap=0, random_state=4)
+    labels = one.pipeline.predict(feats[cols])
+    assert one.scores.loc[3, "silhouette"] == pytest.approx(
+        silhouette_score(Xt, labels), abs=1e-9)
+
+
+def test_stability_on_a_sample_of_customers():
+    feats, _ = make_blobs(n_per=1500, seed=3)
+    res = cluster_customers(feats, k=4, fit_sample=1000, n_bootstrap=3, stability_sample=500,
+                            random_state=0)
+    full = cluster_customers(feats, k=4, fit_sample=1000, n_bootstrap=3, stability_sample=None,
+                             random_state=0)
+    assert res.stability["n_bootstrap"] == 3 and res.stability["ari_mean"] > 0.9
+    assert full.stability["ari_mean"] > 0.9
+    pd.testing.assert_series_equal(res.labels, full.labels)
+    with pytest.raises(ArgumentError, match="stability_sample"):
+        cluster_customers(feats, stability_sample=3)

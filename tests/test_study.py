@@ -141,3 +141,50 @@ def test_score_ranges_and_scheme_table_for_people(small):
     assert dims == {"最近购买时间", "订单数", "消费金额"}
     table = study.scheme_table(tl.TierScheme.from_yaml("data/rules/monthly_spend.yaml"), "zh")
     assert table["condition"].tolist()[:2] == ["消费高于500元", "消费不低于100元"]
+
+
+@pytest.mark.parametrize("rules", sorted(p.name for p in RULES.glob("*.yaml")))
+def test_tier_validity_reuses_the_full_run_at_the_cutoff(small, rules):
+    """The full run's tiers at a cutoff review equal a run that ends at the cutoff."""
+    tx, customers = small
+    scheme = tl.TierScheme.from_yaml(RULES / rules)
+    history = scheme.run(tx, customers=customers)
+    as_of = pd.Timestamp(tx["timestamp"].max()).normalize()
+    checked = 0
+    for months in (1, 3, 5, 6):
+        cutoff = study.holdout_cutoff(tx, as_of, months)
+        if cutoff not in history.reviews:  # not reused (e.g. yearly reviews)
+            continue
+        checked += 1
+        rerun = scheme.run(tx, customers=customers, end=cutoff).at(cutoff)
+        pd.testing.assert_series_equal(history.at(cutoff).dropna(), rerun.dropna(),
+                                       check_names=False)
+        reused = study.tier_validity(scheme, tx, customers=customers, as_of=as_of,
+                                     months=months, history=history)
+        fresh = study.tier_validity(scheme, tx, customers=customers, as_of=as_of, months=months)
+        pd.testing.assert_frame_equal(reused.per_tier, fresh.per_tier)
+        assert reused.spearman == pytest.approx(fresh.spearman, nan_ok=True)
+        assert (reused.start, reused.end) == (fresh.start, fresh.end)
+    assert checked or scheme.review == "Y"
+
+
+def test_tier_workbook_in_chinese_is_the_chinese_export(small, tmp_path):
+    """export_tier_workbook(lang="zh") writes what export_tier_table(lang="zh") writes."""
+    import openpyxl
+
+    from tierlab.io.export import export_tier_table, tier_table
+
+    tx, customers = small
+    history = tl.TierScheme.from_yaml(RULES / "monthly_spend.yaml").run(tx, customers=customers)
+    path = study.export_tier_workbook(history, customers, tmp_path / "tiers.xlsx", "zh")
+    expected = export_tier_table(history, customers, tmp_path / "expected.xlsx", lang="zh")
+    got, want = openpyxl.load_workbook(path), openpyxl.load_workbook(expected)
+    assert got.sheetnames == want.sheetnames == ["客户等级", "等级汇总", "变动历史"]
+    for name in got.sheetnames:
+        rows = [[c.value for c in r] for r in got[name].iter_rows(max_row=50)]
+        assert rows == [[c.value for c in r] for r in want[name].iter_rows(max_row=50)]
+    headers = [c.value for c in got["客户等级"][1]]
+    assert "customer_id" not in headers and "reason" not in headers
+    table = study.tier_table_in(history, customers, "zh")
+    pd.testing.assert_frame_equal(table, tier_table(history, customers, lang="zh"))
+    assert table["reason"].str.contains("[\u4e00-\u9fff]", regex=True).any()

@@ -17,8 +17,8 @@ import pandas as pd
 
 from tierlab.errors import ArgumentError, did_you_mean
 
-__all__ = ["LANGS", "check_lang", "column_label", "column_labels", "date_label", "has_text",
-           "month_label", "plot_text", "text", "value_label"]
+__all__ = ["LANGS", "check_lang", "cluster_label", "column_label", "column_labels", "date_label",
+           "has_text", "month_label", "plot_text", "text", "value_label"]
 
 #: The report languages.
 LANGS = ("en", "zh")
@@ -125,8 +125,13 @@ _TEXT: dict[str, tuple[str, str]] = {
               "classic RFM segments.", "每个维度1–5分（分界点由这些客户的"
                                        "数据得出）以及经典的RFM客户细分。"),
     "p_clusters": ("Customers grouped by their recency, orders and spend; each group is named "
-                   "after its typical customer ({k} groups).",
-                   "按最近购买、订单数和消费金额对客户分组；每组以其典型客户命名（共{k}组）。"),
+                   "after its typical customer ({k} groups). Every customer is placed in a "
+                   "group; with many customers the grouping is learnt from a random sample of "
+                   "20,000, the number of groups chosen on 5,000 and its stability checked on "
+                   "100,000.",
+                   "按最近购买、订单数和消费金额对客户分组；每组以其典型客户命名（共{k}组）。"
+                   "每位客户都归入一个组；客户较多时，分组由随机抽取的2万位客户学习得出，"
+                   "组数依据5千位客户选定，稳定性在10万位客户上检验。"),
     "p_stability": ("Tier changes per customer per year: {changes}; customers switching back "
                     "and forth within {window} reviews: {flicker}; average stay in a tier: "
                     "{stay} reviews.",
@@ -213,6 +218,15 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "new": ("New", "新增"), "up": ("Up", "升级"), "down": ("Down", "降级"),
     "benefit_cost": ("Benefit cost", "权益成本"), "scheme": ("Scheme", "方案"),
     "rows": ("Rows", "行数"), "example_rows": ("Example rows", "示例行号"),
+    "holdout_spend": ("Spend in the holdout", "验证期消费"),
+    "holdout_spend_mean": ("Mean spend in the holdout", "验证期平均消费"),
+    "purchase_rate": ("Bought again", "再次购买比例"), "lift": ("Lift", "提升倍数"),
+    "cumulative_customer_share": ("Customers, this tier and above", "本等级及以上的客户占比"),
+    "cumulative_spend_share": ("Spend, this tier and above", "本等级及以上的消费占比"),
+    "lift_ci_low": ("Lift, 95% interval low", "提升倍数95%区间下限"),
+    "lift_ci_high": ("Lift, 95% interval high", "提升倍数95%区间上限"),
+    "judged": ("Enough customers to judge", "客户数足以判断"),
+    "p_alive": ("Probability still active", "仍活跃的概率"),
     "segment": ("Segment", "细分"), "median_recency_days": ("Median days since last purchase",
                                                            "距上次购买天数中位数"),
     "median_frequency": ("Median orders", "订单数中位数"),
@@ -347,12 +361,27 @@ _PLOT: dict[str, str] = {
     "spend": "消费", "no purchase": "不再购买", "probability of no purchase": "不再购买概率",
     "purchases": "购买次数", "(none)": "（无等级）",
     "new": "新增", "up": "升级", "down": "降级",
+    # the potential models, as plot_calibration names them (value_label in English)
+    "BG/NBD + Gamma-Gamma": "BG/NBD + Gamma-Gamma 模型",
+    "Supervised (gradient boosting)": "监督学习模型（梯度提升）",
+    "Baseline: last period repeats": "基线：重复上一期",
+    "Baseline: average so far": "基线：历史平均",
+}
+
+# business names of clusters (tierlab.segment.BUSINESS_NAMES) -> Chinese
+_CLUSTERS: dict[str, str] = {
+    "High value, active": "高价值活跃客户", "Big spenders, recent": "近期大额消费客户",
+    "Lapsed loyal customers": "流失的忠实客户", "Lapsed big spenders": "流失的大额消费客户",
+    "Frequent, low spend": "高频低消费客户", "New / low value": "新客户或低价值客户",
+    "Fading regulars": "渐少光顾的老客户", "Lapsed low value": "流失的低价值客户",
 }
 
 # dynamic plot texts: (pattern, Chinese template using the groups)
 _PLOT_PATTERNS: list[tuple[str, str]] = [
     (r"Revenue concentration \(Gini (?P<g>[\d.]+)\)", "收入集中度（基尼系数 {g}）"),
     (r"Revenue \(Gini (?P<g>[\d.]+)\)", "收入（基尼系数 {g}）"),
+    (r"(?P<s>.+): Holdout spend per tier \(bar labels: lift\)",
+     "{s}：各等级验证期消费（柱标：提升倍数）"),
     (r"Customers per tier — (?P<s>.+)", "各等级客户数 — {s}"),
     (r"Share of customers per tier — (?P<s>.+)", "各等级客户占比 — {s}"),
     (r"Mean predicted (?P<w>.+)", "平均预测{w}"),
@@ -361,6 +390,7 @@ _PLOT_PATTERNS: list[tuple[str, str]] = [
     (r"Spearman \u03c1 = (?P<r>[-\d.]+)", "斯皮尔曼相关系数 \u03c1 = {r}"),
     (r"(?P<w>Sum|Mean|Median) monetary total by R and F score", "按R、F得分的消费金额"),
     (r"(?P<w>Sum|Mean|Median) monetary total", "消费金额"),
+    (r"(?P<cluster>.+) \((?P<n>[\d,]+)\)", "{cluster}（{n}）"),  # a cluster and its size
 ]
 
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -436,9 +466,37 @@ def plot_text(value: str, lang: str = "en") -> str:
     for pattern, template in _PLOT_PATTERNS:
         m = re.fullmatch(pattern, value)
         if m:
-            fields = {k: _PLOT.get(v, v) for k, v in m.groupdict().items()}
+            fields = {k: cluster_label(v, lang) if k == "cluster" else _PLOT.get(v, v)
+                      for k, v in m.groupdict().items()}
+            if "cluster" in fields and fields["cluster"] == m.group("cluster"):
+                continue  # not a cluster name: "X (3)" stays as it is
             return template.format(**fields)
-    return value
+    return cluster_label(value, lang)
+
+
+def cluster_label(name: object, lang: str = "en") -> str:
+    """A cluster's business name (:func:`tierlab.segment.cluster_customers`) in *lang*.
+
+    ``Lapsed low value 2`` → ``流失的低价值客户 2``; generic names over other columns
+    (``high recency_days, low frequency``) → ``距上次购买天数高、购买次数低``. Names it does not
+    know come back unchanged.
+    """
+    text_ = str(name)
+    if check_lang(lang) == "en":
+        return text_
+    m = re.fullmatch(r"(?P<base>.+?)(?: (?P<n>\d+))?", text_)
+    if m is None:
+        return text_
+    base, n = m.group("base"), m.group("n")
+    if base in _CLUSTERS:
+        out = _CLUSTERS[base]
+    else:
+        parts = [re.fullmatch(r"(high|low) (\S+)", p.strip()) for p in base.split(",")]
+        if not all(parts):
+            return text_
+        out = "、".join(column_label(p.group(2), lang) + ("高" if p.group(1) == "high" else "低")
+                       for p in parts if p is not None)
+    return f"{out} {n}" if n else out
 
 
 def month_label(date: Any, lang: str = "en") -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -115,12 +115,50 @@ def _preprocessor() -> Pipeline:
     ])
 
 
-def _silhouette(Xt: np.ndarray, labels: np.ndarray, sample_size: int | None, seed: int) -> float:
-    n_labels = np.unique(labels).size
-    if not 2 <= n_labels <= len(labels) - 1:
-        return np.nan
-    size = None if sample_size is None or sample_size >= len(labels) else sample_size
-    return float(silhouette_score(Xt, labels, sample_size=size, random_state=seed))
+class _SilhouetteSample:
+    """The silhouette of any labelling of one random sample of customers, from one distance pass.
+
+    The sample is drawn once (as :func:`sklearn.metrics.silhouette_score` draws it with
+    ``sample_size`` and ``random_state``: the first ``sample_size`` rows of a permutation) and
+    the pairwise distances of its rows are computed once, block by block; each candidate k then
+    costs one product of those distances with its cluster indicator matrix instead of a fresh
+    pairwise-distance pass.
+    """
+
+    _BLOCK = 1024  # sample rows per distance block (1024 × 5000 floats: 40 MB)
+
+    def __init__(self, Xt: np.ndarray, sample_size: int | None, seed: int):
+        n = len(Xt)
+        if sample_size is None or sample_size >= n:
+            self.rows = np.arange(n)
+        else:
+            self.rows = check_random_state(seed).permutation(n)[:sample_size]
+        self.X = np.asarray(Xt[self.rows], dtype="float64")
+
+    def score(self, labels: np.ndarray) -> float:
+        """Mean silhouette of the sample under *labels* (labels of the rows given at init)."""
+        lab = np.asarray(labels)[self.rows]
+        uniq, codes = np.unique(lab, return_inverse=True)
+        n, k = len(lab), len(uniq)
+        if not 2 <= k <= n - 1:
+            return np.nan
+        onehot = np.zeros((n, k))
+        onehot[np.arange(n), codes] = 1.0
+        sizes = onehot.sum(axis=0)
+        sq = np.einsum("ij,ij->i", self.X, self.X)
+        sums = np.empty((n, k))
+        for lo in range(0, n, self._BLOCK):  # a loop over blocks of sample rows
+            block = self.X[lo:lo + self._BLOCK]
+            d2 = sq[lo:lo + self._BLOCK, None] - 2.0 * block @ self.X.T + sq[None, :]
+            d2[np.arange(len(block)), np.arange(lo, lo + len(block))] = 0.0  # self-distance
+            sums[lo:lo + self._BLOCK] = np.sqrt(np.maximum(d2, 0.0)) @ onehot
+        own = sizes[codes] - 1.0
+        a = np.divide(sums[np.arange(n), codes], own, out=np.zeros(n), where=own > 0)
+        mean_other = sums / sizes
+        mean_other[np.arange(n), codes] = np.inf
+        b = mean_other.min(axis=1)
+        s = np.divide(b - a, np.maximum(a, b), out=np.zeros(n), where=np.maximum(a, b) > 0)
+        return float(np.mean(np.where(own > 0, s, 0.0)))  # singletons score 0, as in sklearn
 
 
 def choose_k(scores: pd.Series, *, min_k: int = PREFERRED_MIN_K,
@@ -296,6 +334,7 @@ def cluster_customers(
     sample_size: int | None = 5000,
     fit_sample: int | None = 20_000,
     n_bootstrap: int = 10,
+    stability_sample: int | None = 100_000,
     random_state: int | None = 0,
 ) -> ClusterResult:
     """Cluster customers on log-scaled RFM features and describe the clusters.
@@ -322,6 +361,9 @@ def cluster_customers(
         customer is then labelled by the fitted model. None fits on all customers.
     n_bootstrap : int, default 10
         Bootstrap refits for :attr:`ClusterResult.stability`; 0 skips them.
+    stability_sample : int or None, default 100,000
+        Customers drawn at random (once) on whom each refit's labels are compared with the
+        final labels; None compares all customers.
     random_state : int or None, default 0
         Seed for the clustering, the silhouette sample and the bootstrap.
 
@@ -345,8 +387,8 @@ def cluster_customers(
     relabelled by mean ``monetary_total`` (0 = lowest; by the first column when the frame has no
     ``monetary_total``), so results are stable across runs and methods. Stability: each refit
     draws ``fit_sample`` customers with replacement, refits the whole pipeline with a fresh seed
-    (one initialisation) and predicts all customers; the adjusted Rand index against the final
-    labels does not depend on ids.
+    (one initialisation) and labels the ``stability_sample`` customers; the adjusted Rand index
+    against their final labels does not depend on ids.
     :attr:`ClusterResult.stability` also reports ``stable`` (mean ARI >= 0.8).
 
     Examples
@@ -372,6 +414,10 @@ def cluster_customers(
                                    or fit_sample < MIN_CUSTOMERS):
         raise ArgumentError(f"cluster_customers: fit_sample must be an integer >= "
                             f"{MIN_CUSTOMERS} or None, got {fit_sample!r}")
+    if stability_sample is not None and (not isinstance(stability_sample, int | np.integer)
+                                         or stability_sample < MIN_CUSTOMERS):
+        raise ArgumentError(f"cluster_customers: stability_sample must be an integer >= "
+                            f"{MIN_CUSTOMERS} or None, got {stability_sample!r}")
     rng = check_random_state(random_state)
     seed, sample_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
     n_fit = len(X) if fit_sample is None else min(len(X), int(fit_sample))
@@ -382,11 +428,12 @@ def cluster_customers(
                 else np.sort(rng.choice(len(X), size=n_fit, replace=False)))
     Xfit = Xt[fit_rows]
     rows, models = [], {}
+    silhouette = _SilhouetteSample(Xfit, sample_size, sample_seed)
     for n_clusters in ks:  # loop over candidate k
         model = _model(method, n_clusters, seed).fit(Xfit)
         labels = model.predict(Xfit)
         models[n_clusters] = model
-        rows.append((n_clusters, _silhouette(Xfit, labels, sample_size, sample_seed)))
+        rows.append((n_clusters, silhouette.score(labels)))
     scores = pd.DataFrame(rows, columns=["k", "silhouette"]).set_index("k")
     if scores["silhouette"].isna().all():
         raise DataError(f"cluster_customers: no k in {ks} splits the customers into at least two "
@@ -406,12 +453,18 @@ def cluster_customers(
     pipeline = Pipeline([*prep.steps, ("cluster", model)])
 
     ari = []
+    # agreement is measured on at most stability_sample customers (drawn once, the same for
+    # every refit): the ARI of a large random sample estimates the ARI of all customers
+    n_check = len(X) if stability_sample is None else min(len(X), int(stability_sample))
+    check = (np.arange(len(X)) if n_check == len(X)
+             else np.sort(rng.choice(len(X), size=n_check, replace=False)))
+    X_check, labels_check = X.iloc[check], labels.to_numpy()[check]
     for _ in range(n_bootstrap):
         idx = rng.randint(0, len(X), size=n_fit)
         refit = clone(pipeline).set_params(cluster__random_state=int(rng.randint(2**31 - 1)),
                                            cluster__n_init=1)  # one start per refit: speed
         refit.fit(X.iloc[idx])
-        ari.append(float(adjusted_rand_score(labels.to_numpy(), refit.predict(X))))
+        ari.append(float(adjusted_rand_score(labels_check, refit.predict(X_check))))
     stability = {
         "ari_mean": float(np.mean(ari)) if ari else np.nan,
         "ari_sd": float(np.std(ari, ddof=1)) if len(ari) > 1 else np.nan,

@@ -38,7 +38,7 @@ from tierlab.reporting.summary import (
     tier_mix,
     who_changes,
 )
-from tierlab.reporting.tables import model_table
+from tierlab.reporting.tables import cluster_table, model_table
 from tierlab.reporting.threads import limit_threads
 from tierlab.sweeps import ThresholdPath, default_sweep, sweep_values, threshold_paths
 
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from tierlab.evaluate import Validity
 
 __all__ = [
+    "cluster_table",
     "model_table",
     "PROJECT_ROOT_ENV",
     "ReportPage",
@@ -245,32 +246,18 @@ def tier_table_in(history: TierHistory, customers: pd.DataFrame | None,
     """:func:`tierlab.io.export.tier_table` (contacts masked) with the reasons in *lang*."""
     from tierlab.io.export import tier_table
 
-    table = tier_table(history, customers)
-    if lang != "en":
-        reasons = history.current_in(lang)["reason"]
-        reasons.index = reasons.index.astype(str)
-        table["reason"] = reasons.reindex(table["customer_id"].astype(str)).to_numpy()
-    return table
+    return tier_table(history, customers, lang=lang)
 
 
 def export_tier_workbook(history: TierHistory, customers: pd.DataFrame | None,
                          path: str | os.PathLike[str], lang: str = "en") -> Path:
-    """The tier workbook (contacts masked) with the change reasons in *lang*.
+    """The tier workbook (contacts masked) in *lang*: headers, sheet names, reasons and words.
 
-    English: :func:`tierlab.io.export.export_tier_table`; other languages write the same
-    sheets with :func:`tierlab.io.excel.write_tier_workbook`.
+    :func:`tierlab.io.export.export_tier_table` with ``lang``.
     """
-    from tierlab.io.excel import write_tier_workbook
-    from tierlab.io.export import CHANGE_COLUMNS, export_tier_table, tier_table_summary
+    from tierlab.io.export import export_tier_table
 
-    out = Path(path)
-    if lang == "en":
-        return export_tier_table(history, customers, out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_tier_workbook(out, tier_table_in(history, customers, lang),
-                        tier_table_summary(history),
-                        history.changes_in(lang)[list(CHANGE_COLUMNS)])
-    return out
+    return export_tier_table(history, customers, Path(path), lang=lang)
 
 
 def affected_in(comparison: Comparison, lang: str = "en") -> pd.DataFrame:
@@ -386,19 +373,32 @@ def plot_rfm_distributions(features: pd.DataFrame, *,
     ndarray of Axes
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     if axes is None:
         _, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-    spend = features["monetary_total"].clip(lower=1.0)
-    sns.histplot(features["recency_days"], bins=30, ax=axes[0])
+    spend = features["monetary_total"].to_numpy(dtype=float).clip(min=1.0)
+    # histograms of every customer, binned by numpy (seaborn's histplot checks each value
+    # in Python: minutes for a million customers)
+    _histogram(axes[0], features["recency_days"].to_numpy(dtype=float), log=False)
     axes[0].set(title="Days since last purchase", xlabel="days", ylabel="customers")
-    sns.histplot(features["frequency"].clip(lower=1), bins=30, log_scale=True, ax=axes[1])
+    _histogram(axes[1], features["frequency"].to_numpy(dtype=float).clip(min=1.0), log=True)
     axes[1].set(title="Orders", xlabel="orders (log scale)", ylabel="customers")
-    sns.histplot(spend, bins=30, log_scale=True, ax=axes[2])
+    _histogram(axes[2], spend, log=True)
     axes[2].set(title="Net spend", xlabel="net spend (log scale; ≤ 1 shown at 1)",
                 ylabel="customers")
     return np.asarray(axes)
+
+
+def _histogram(ax: Axes, values: np.ndarray, *, log: bool, bins: int = 30) -> None:
+    """30 equal bins (equal in log scale when *log*) of the finite *values*, as bars."""
+    values = values[np.isfinite(values)]
+    lo, hi = (float(values.min()), float(values.max())) if len(values) else (1.0, 2.0)
+    hi = hi if hi > lo else lo + 1.0
+    edges = np.geomspace(lo, hi, bins + 1) if log else np.linspace(lo, hi, bins + 1)
+    counts, _ = np.histogram(values, bins=edges)
+    ax.stairs(counts, edges, fill=True, alpha=0.75, edgecolor="white", linewidth=0.5)
+    if log:
+        ax.set_xscale("log")
 
 
 def tier_counts(history: TierHistory) -> pd.DataFrame:
@@ -413,12 +413,16 @@ def tier_counts(history: TierHistory) -> pd.DataFrame:
 
 
 def tier_validity(scheme: TierScheme, tx: pd.DataFrame, *, customers: pd.DataFrame | None = None,
-                  as_of: str | pd.Timestamp | None = None, months: int = 6) -> Validity:
+                  as_of: str | pd.Timestamp | None = None, months: int = 6,
+                  history: TierHistory | None = None) -> Validity:
     """Do the scheme's tiers predict spend? Tiers at a cutoff scored on the months after.
 
     The scheme runs on the data up to ``cutoff = as_of − months``; the tier in force at the
     cutoff is scored with :func:`tierlab.evaluate.holdout_validity` against net spend in the
     days ``(cutoff, as_of]`` — as :func:`tierlab.compare.compare_schemes` does per scheme.
+    ``history``, the scheme's run on the same *tx* and *customers*, is reused when the cutoff is
+    one of its review dates: a review sees only the data up to its date, so its tiers there are
+    those of a run that ends at the cutoff (customers who joined later are left out).
 
     Returns
     -------
@@ -429,8 +433,11 @@ def tier_validity(scheme: TierScheme, tx: pd.DataFrame, *, customers: pd.DataFra
     as_of = pd.Timestamp(tx["timestamp"].max()).normalize() if as_of is None else \
         pd.Timestamp(as_of).normalize()
     cutoff = holdout_cutoff(tx, as_of, months)
-    hist = scheme.run(tx, customers=customers, end=cutoff)
-    return holdout_validity(hist.at(cutoff), tx, cutoff + pd.Timedelta(days=1), as_of)
+    if history is not None and history.scheme is scheme and cutoff in history.reviews:
+        tiers = history.at(cutoff)  # NaN for customers who joined later: left out
+    else:
+        tiers = scheme.run(tx, customers=customers, end=cutoff).at(cutoff)
+    return holdout_validity(tiers, tx, cutoff + pd.Timedelta(days=1), as_of)
 
 
 def potential_flags(tiers: pd.Series, tx: pd.DataFrame, *, tier_order: Sequence[str],

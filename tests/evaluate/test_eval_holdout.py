@@ -88,3 +88,30 @@ def test_holdout_validity_ordered_flag(tier_codes, spend, ordered):
 def test_holdout_validity_bad_dates(holdout_tx):
     with pytest.raises(DataError, match="after end"):
         holdout_validity(tiers({"a": "Low"}), holdout_tx, "2025-12-31", "2025-07-01")
+
+
+@pytest.mark.parametrize("order", ["ids", "shuffled"])
+def test_holdout_validity_matches_a_groupby_on_a_wide_window(order):
+    """Wide windows match customers through the id codes: the same figures as a groupby."""
+    import tierlab as tl
+
+    tx, _ = tl.generate(200, months=6, seed=4)
+    ids = np.sort(tx["customer_id"].astype(str).unique())
+    rng = np.random.default_rng(1)
+    tier = pd.Series(pd.Categorical(rng.choice(["Low", "High", None], size=len(ids)),
+                                    categories=["Low", "High"], ordered=True), index=ids)
+    if order == "shuffled":  # another order, a customer without transactions, one left out
+        tier = pd.concat([tier.iloc[1:].sample(frac=1.0, random_state=2),
+                          pd.Series(pd.Categorical(["High"], categories=["Low", "High"],
+                                                   ordered=True), index=["nobody"])])
+    start = tx["timestamp"].min().normalize() + pd.Timedelta(days=20)
+    end = tx["timestamp"].max().normalize()
+    res = holdout_validity(tier, tx, start, end, n_bootstrap=0)
+    scored = tier.dropna()
+    window = tx[(tx["timestamp"] >= start) & (tx["timestamp"] < end + pd.Timedelta(days=1))]
+    spend = window.groupby(window["customer_id"].astype(str))["amount"].sum()
+    spend = spend.reindex(scored.index, fill_value=0.0)
+    expected = spend.groupby(scored, observed=False).agg(["size", "sum"])
+    assert res.per_tier["customers"].tolist() == expected["size"].tolist()
+    np.testing.assert_allclose(res.per_tier["holdout_spend"].to_numpy(),
+                               expected["sum"].to_numpy())

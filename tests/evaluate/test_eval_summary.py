@@ -138,3 +138,17 @@ def test_migration_matrix_by_hand():
     assert got.index.name == "from" and got.columns.name == "to"
     with pytest.raises(ArgumentError, match="normalize"):
         migration_matrix(a, b, normalize="index")
+
+
+def test_tier_summary_takes_the_features_at_hand():
+    """features=rfm(tx, as_of) gives the same summary as computing them."""
+    import tierlab as tl
+
+    tx, customers = tl.generate(150, months=6, seed=2)
+    tiers = tl.TierScheme.from_yaml("data/rules/monthly_spend.yaml").run(tx).current["tier"]
+    as_of = tx["timestamp"].max().normalize() + pd.Timedelta(days=10)
+    plain = tier_summary(tiers, tx, customers=customers, as_of=as_of)
+    given = tier_summary(tiers, tx, customers=customers, as_of=as_of,
+                         features=tl.rfm(tx, as_of=as_of))
+    pd.testing.assert_frame_equal(given, plain)
+    assert plain["customers"].sum() == tiers.notna().sum()

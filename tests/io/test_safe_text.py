@@ -73,3 +73,28 @@ def test_plain_openpyxl_would_have_written_a_formula_or_kept_text(text, tmp_path
     wb = openpyxl.Workbook()
     wb.active["A1"] = text
     assert (wb.active["A1"].data_type == "f") == (text.startswith("=") and len(text) > 1)
+
+
+def test_arrow_engine_writes_the_cells_pandas_writes(tmp_path):
+    """engine="arrow": the same cells as the pandas writer (read back as text), BOM, CRLF."""
+    from tierlab.io.safe_text import write_csv
+
+    n = len(HOSTILE) + len(HARMLESS)
+    frame = pd.DataFrame({
+        "customer_id": pd.array([f"C{i:03d}" for i in range(n)], dtype="str"),
+        "review": pd.to_datetime(["2025-01-31"] * (n - 1) + [None]),
+        "tier": pd.Categorical(["High", "Low"] * (n // 2) + ["High"] * (n % 2)),
+        "reason": pd.array([*HOSTILE, *HARMLESS], dtype="str"),
+        "note": pd.Series(["a,b", "x\r\ny", 'say "hi"', None] + ["—"] * (n - 4), dtype=object),
+        "count": np.arange(n, dtype="int64"),
+    })
+    slow, fast = tmp_path / "pandas.csv", tmp_path / "arrow.csv"
+    write_csv(frame, slow, index=False, date_format="%Y-%m-%d")
+    write_csv(frame, fast, index=False, date_format="%Y-%m-%d", engine="arrow")
+    raw = fast.read_bytes()
+    assert raw.startswith("\ufeff".encode()) and raw.count(b"\r\n") >= n + 1
+    read = {p: pd.read_csv(p, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+            for p in (slow, fast)}
+    pd.testing.assert_frame_equal(read[fast], read[slow])
+    assert read[fast]["reason"].str.startswith("'").sum() == len(HOSTILE)
+    assert read[fast]["review"].iloc[0] == "2025-01-31"

@@ -28,7 +28,7 @@ def test_cluster_profiles_log_ratio(cluster_result, ax):
     np.testing.assert_allclose(mesh_values(ax), np.log2(means / overall))
     assert ticks(ax, "y") == ["Lapsed low value (50)", "New / low value (30)",
                               "High value, active (20)"]
-    assert ticks(ax, "x") == ["recency days", "frequency", "monetary total"]
+    assert ticks(ax, "x") == ["Days since last purchase", "Orders", "Net spend"]
     assert [t.get_text() for t in ax.texts][-1] == "3,000"  # cell text = raw mean
 
 
@@ -75,7 +75,8 @@ def test_calibration_lines_per_model(calibration, target, ax):
     plots.plot_calibration(SimpleNamespace(calibration=calibration), target=target, ax=ax)
     lines = ax.get_lines()
     models = ["naive", "supervised", "bgnbd"]  # order of first appearance (rows reversed)
-    assert [line.get_label() for line in lines] == [*models, "Perfect calibration"]
+    names = ["naive", "Supervised (gradient boosting)", "BG/NBD + Gamma-Gamma"]  # for people
+    assert [line.get_label() for line in lines] == [*names, "Perfect calibration"]
     for model, line in zip(models, lines[:-1], strict=True):
         part = calibration[(calibration["model"] == model)
                            & (calibration["target"] == target)].sort_values("decile")

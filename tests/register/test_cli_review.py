@@ -95,3 +95,22 @@ def test_tiers_from_the_register(files, capsys, tmp_path):
         with pytest.raises(SystemExit) as info:
             main(wrong)
         assert info.value.code == 2
+
+
+def test_tiers_from_the_register_in_chinese(files, capsys, tmp_path):
+    """--lang zh: Chinese headers, and the Chinese reasons the register committed."""
+    assert main(review(files, "--until", "2024-04-30")) == 0
+    capsys.readouterr()
+    out = tmp_path / "tiers.csv"
+    assert main(["tiers", "--register", files["register"], "--out", str(out),
+                 "--lang", "zh"]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    assert "customer_id" not in table.columns and "reason" not in table.columns
+    current = Register(files["register"]).current("zh")
+    reasons = table["原因"]
+    assert set(reasons.dropna()) == set(current["reason"].dropna())
+    assert reasons.str.contains("[\u4e00-\u9fff]", regex=True).any()
+    changes = pd.read_csv(tmp_path / "tiers_changes.csv", encoding="utf-8-sig", dtype=str)
+    committed = Register(files["register"]).changes("zh")
+    assert len(changes) == len(committed)
+    assert set(changes.iloc[:, -1]) == set(committed["reason"])

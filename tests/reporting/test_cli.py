@@ -107,14 +107,6 @@ def test_tiers_lang_zh(run_cli, small_data, tmp_path):
     assert info.value.code == 2
 
 
-def test_tiers_lang_zh_dataset_directory_is_a_usage_error(run_cli, small_data, tmp_path):
-    data_dir = tmp_path / "dataset"
-    data_dir.mkdir()
-    res = run_cli(["tiers", str(data_dir), "--scheme", str(RULES / "monthly_spend.yaml"),
-                   "--out", str(tmp_path / "out"), "--lang", "zh"])
-    assert res.code == 2 and "--lang zh" in res.stderr
-
-
 def test_tiers_show_contacts_pseudonymize_and_csv(run_cli, small_data, tmp_path):
     base = ["tiers", str(small_data.transactions), "--scheme", str(RULES / "monthly_spend.yaml"),
             "--customers", str(small_data.customers)]
@@ -419,3 +411,24 @@ def test_report_note_for_the_other_reports_parameter_is_one_stderr_line(run_cli,
     assert res.stderr.splitlines() == [
         "tierlab report: note: tiny.ipynb: parameter 'schemes' is for the impact report; "
         "left out here"]
+
+
+def test_tiers_on_a_dataset_directory_in_chinese(tmp_path, capsys):
+    """--lang zh on a dataset: the parts and tiers.xlsx carry the Chinese reasons of a run."""
+    import openpyxl
+
+    import tierlab as tl
+    from tierlab.io.dataset import write_dataset
+
+    tx, _ = tl.generate(120, months=6, seed=8)
+    write_dataset(tx, tmp_path / "ds", partitions=3)
+    rules = RULES / "monthly_spend.yaml"
+    out = tmp_path / "out"
+    code = main(["tiers", str(tmp_path / "ds"), "--scheme", str(rules), "--out", str(out),
+                 "--lang", "zh", "--workers", "1"])
+    assert code == 0, capsys.readouterr().err
+    current = pd.concat(pd.read_parquet(p) for p in sorted((out / "current").glob("*.parquet")))
+    expected = TierScheme.from_yaml(rules).run(tx).current_in("zh")
+    assert current["reason"].sort_index().tolist() == expected["reason"].sort_index().tolist()
+    book = openpyxl.load_workbook(out / "tiers.xlsx")
+    assert book.sheetnames == ["客户等级", "等级汇总", "变动历史"]

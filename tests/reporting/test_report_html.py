@@ -166,3 +166,17 @@ def test_notes_for_developers_are_left_out(tmp_path):
     assert "Kept" in html and "shown" in html
     assert "tierlab` function" not in html and "Every figure" not in html
     assert "UserWarning" not in html
+
+
+@pytest.mark.slow
+def test_chinese_tables_have_chinese_headers(report):
+    """zh: every table header is in Chinese (cluster, validity and flag columns included), and
+    the run's own marker files are not listed among the files written."""
+    name, lang, html, _ = report
+    headers = [re.sub(r"<[^>]+>", "", h).strip()
+               for h in re.findall(r"<th[^>]*>(.*?)</th>", html, flags=re.S)]
+    assert headers
+    if lang == "zh":
+        english = sorted({h for h in headers if h and not re.search("[\u4e00-\u9fff]", h)})
+        assert not english, f"{name}: headers not in Chinese: {english}"
+    assert ".running" not in " ".join(_read(html).text)

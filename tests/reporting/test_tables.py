@@ -86,3 +86,19 @@ def test_model_table_shows_each_model_with_intervals_and_reasons():
     assert out.loc[0, "spend_bias_pct"] == "-12.3% [-20.0% – +1.0%]"
     assert out.loc[0, "churn_auc"] == "0.50 [0.40 – 1.00]"
     assert (out.loc[1, list(MODEL_METRICS)] == "—").all()
+
+
+def test_words_with_quotes_and_previous_tiers_are_translated():
+    """Segment words with an apostrophe are looked up on their own text; previous and from/to
+    tiers show their labels even when a label column is beside the tier (which keeps its name)."""
+    segments = pd.DataFrame({"customers": [3, 4]},
+                            index=pd.Index(["Can't lose", "Champions"], name="segment"))
+    cells = _cells(people_table(segments, "zh").to_html())
+    assert "不能失去" in cells and "Can't lose" not in cells and "Can&#x27;t lose" not in cells
+    assert "Can&#x27;t lose" in people_table(segments, "en").to_html()  # still escaped
+    table = pd.DataFrame({"tier": ["High"], "label": ["高级客户"], "previous_tier": ["Mid"],
+                          "reason": ["<b>"]})
+    cells = _cells(people_table(table, "zh", tier_labels={"High": "高级客户",
+                                                          "Mid": "中级客户"}).to_html())
+    assert cells[:3] == ["High", "高级客户", "中级客户"]
+    assert "<b>" not in people_table(table, "zh").to_html()

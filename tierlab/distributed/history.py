@@ -85,8 +85,9 @@ def _record_task(path: str, scheme: Any, start: Any, end: pd.Timestamp, k: int,
 
 
 def _tiers_task(path: str, scheme: Any, reviews: pd.DatetimeIndex, start: Any,
-                end: pd.Timestamp, edges: Any, k: int, customers: pd.DataFrame | None,
-                overrides: pd.DataFrame | None, out: str | None) -> dict:
+                end: pd.Timestamp, edges: Any, lang: str, k: int,
+                customers: pd.DataFrame | None, overrides: pd.DataFrame | None,
+                out: str | None) -> dict:
     """Run the scheme on bucket ``k``; write its parts under ``out`` or return them."""
     from tierlab.tiers.engine import run_scheme
 
@@ -112,8 +113,11 @@ def _tiers_task(path: str, scheme: Any, reviews: pd.DatetimeIndex, start: Any,
     tiers = pd.DataFrame({d: pd.Categorical.from_codes(codes[:, j], dtype=dtype)
                           for j, d in enumerate(reviews)},
                          index=hist.customer_ids).rename_axis(columns="review")
-    changes = hist.changes  # first: current then reuses its sentences instead of a second pass
-    current = hist.current
+    if lang == "en":
+        changes = hist.changes  # first: current then reuses its sentences, no second pass
+        current = hist.current
+    else:  # the reasons in the language asked for
+        changes, current = hist.changes_in(lang), hist.current_in(lang)
     last = codes[:, -1]
     summary.update(customers=len(current), changes=len(changes),
                    counts=np.bincount(last[last >= 0], minlength=K),
@@ -151,8 +155,9 @@ class PartitionedHistory:
     """
 
     def __init__(self, scheme: Any, reviews: pd.DatetimeIndex, summaries: list[dict],
-                 out: Path | None):
+                 out: Path | None, lang: str = "en"):
         self.scheme = scheme
+        self.lang = lang  # the language of the reasons in current and changes
         self.reviews = reviews
         self.out = out
         self.n_customers = int(sum(s["customers"] for s in summaries))
@@ -212,6 +217,21 @@ class PartitionedHistory:
             self.reviews.unit)
         return out.astype(self.tier_dtype)
 
+    def _in(self, lang: str) -> None:
+        if lang != self.lang:
+            raise ArgumentError(f"lang={lang!r}: this run holds its reasons in {self.lang!r}; "
+                                f"run it with lang={lang!r} for that language")
+
+    def current_in(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`current`, whose reasons are in the run's ``lang`` (another: ArgumentError)."""
+        self._in(lang)
+        return self.current
+
+    def changes_in(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`changes`, whose reasons are in the run's ``lang`` (another: ArgumentError)."""
+        self._in(lang)
+        return self.changes
+
     @property
     def customer_ids(self) -> pd.Index:
         return self.current.index
@@ -237,8 +257,8 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
                     customers: pd.DataFrame | None = None, client: Any = None,
                     start: Any = None, end: Any = None,
                     out: str | os.PathLike | None = None, overrides: Any = None,
-                    workers: int | None = None, progress: Progress | None = None
-                    ) -> PartitionedHistory:
+                    workers: int | None = None, progress: Progress | None = None,
+                    lang: str = "en") -> PartitionedHistory:
     """Run a tier scheme bucket by bucket over a dataset; equal to ``scheme.run`` in memory.
 
     Parameters
@@ -263,13 +283,17 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
         Local process pool size (default: the number of CPUs).
     progress : callable, optional
         Receives a line of text as buckets finish.
+    lang : {"en", "zh"}, default "en"
+        Language of the reasons in ``current`` and ``changes`` (and their parts).
 
     Returns
     -------
     PartitionedHistory
     """
+    from tierlab.i18n import check_lang
     from tierlab.tiers.engine import load_overrides
 
+    lang = check_lang(lang)
     ds = Dataset(source)
     span = ds.time_range()
     if span is None:
@@ -303,7 +327,7 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
                                   "scores (exact cut points)")
 
             edges = resolve_edges(pass_a, pass_b)
-        task = partial(_tiers_task, path, scheme, reviews, start, end_ts, edges)
+        task = partial(_tiers_task, path, scheme, reviews, start, end_ts, edges, lang)
         out_arg = None if out_dir is None else str(out_dir)
         summaries = runner.map(task, [(k, cust_parts[k], ov_parts[k], out_arg)
                                       for k in range(n)], "tiers")
@@ -316,4 +340,4 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
             warnings.warn(f"{len(lost)} override row(s) name customers with no transactions "
                           f"and are ignored: {lost.unique()[:5].tolist()}", UserWarning,
                           stacklevel=2)
-    return PartitionedHistory(scheme, reviews, summaries, out_dir)
+    return PartitionedHistory(scheme, reviews, summaries, out_dir, lang)

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tierlab._kernels.factorize import factorize
 from tierlab.calendar import as_day
 from tierlab.errors import ArgumentError, DataError, SchemeError
-from tierlab.evaluate.common import DateLike, as_tiers, between
+from tierlab.evaluate.common import DateLike, as_tiers
 from tierlab.frames import check_transactions
 from tierlab.jsonable import to_jsonable
 
@@ -153,13 +154,16 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
     if start_ts > end_ts:
         raise DataError(f"holdout_validity: start ({start_ts.date()}) is after end "
                         f"({end_ts.date()})")
-    a = as_tiers(assignment).dropna()
+    given = as_tiers(assignment)
+    a = given.dropna()
     cats = a.cat.categories
     k = len(cats)
     n = len(a)
     code = a.cat.codes.to_numpy().astype(np.int64)
-    window = between(tx, start_ts, end_ts)
-    pos = a.index.get_indexer(pd.Index(window["customer_id"].astype(str)))
+    ts = tx["timestamp"].to_numpy()
+    keep = (ts >= start_ts.to_datetime64()) & (ts < (end_ts + pd.Timedelta(days=1)).to_datetime64())
+    window = tx if keep.all() else tx.loc[keep]  # as evaluate.common.between cuts
+    pos = _positions(given, tx, keep)
     amount = window["amount"].to_numpy(dtype=float)
     hit = pos >= 0
     spend = np.bincount(pos[hit], weights=amount[hit], minlength=n).astype(float)
@@ -226,6 +230,28 @@ def holdout_validity(assignment: pd.Series, tx: pd.DataFrame, start: DateLike,
                     top_tier_customers=int(customers[-1]) if k else 0,
                     top_tier_lift_ci=(float(ci_low[-1]), float(ci_high[-1])) if k
                     else (np.nan, np.nan), warnings=notes)
+
+
+def _positions(given: pd.Series, tx: pd.DataFrame, keep: np.ndarray) -> np.ndarray:
+    """Per row of *tx* in *keep*: its customer's position among *given*'s tiered customers.
+
+    -1 for customers without a tier or not in *given*. The ids are matched once per
+    customer, not per row: through the codes of *tx*'s id column (cached by the loader), and
+    not at all when *given* lists exactly those ids in that order (tiers from a run on *tx*).
+    """
+    if keep.sum() * 4 < len(tx):  # a small window: match its rows
+        rows = tx["customer_id"].to_numpy()[keep]
+        return given.dropna().index.get_indexer(pd.Index(rows).astype(str))
+    codes, ids = factorize(tx["customer_id"])
+    has = given.notna().to_numpy()
+    rank = np.where(has, np.cumsum(has) - 1, -1)  # position among the customers with a tier
+    if given.index.equals(ids):
+        of_id = rank
+    else:
+        where = given.index.get_indexer(ids.astype(str))
+        of_id = np.where(where >= 0, rank[np.maximum(where, 0)], -1)
+    codes = codes[keep]
+    return np.where(codes >= 0, of_id[np.maximum(codes, 0)], -1)
 
 
 def holdout_cutoff(tx: pd.DataFrame, as_of: DateLike, months: int) -> pd.Timestamp:

@@ -31,7 +31,8 @@ def _customer_table(customers: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- tier summary
 def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataFrame | None = None,
                  as_of: DateLike | None = None, start: DateLike | None = None,
-                 end: DateLike | None = None) -> pd.DataFrame:
+                 end: DateLike | None = None, features: pd.DataFrame | None = None
+                 ) -> pd.DataFrame:
     """Customers, revenue and behaviour per tier.
 
     Parameters
@@ -49,6 +50,9 @@ def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataF
     start, end : date-like, optional
         Revenue and orders are counted over the days ``[start, end]`` (default: all data up to
         ``as_of``).
+    features : DataFrame, optional
+        ``tierlab.rfm(tx, as_of=as_of)`` when it is at hand (a report computes it first): used
+        instead of computing it again when the window is all the data up to ``as_of``.
 
     Returns
     -------
@@ -95,11 +99,14 @@ def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataF
 
     ids = a.index
     history = between(tx, None, as_of_ts)
-    recency = (rfm(history, as_of=as_of_ts)["recency_days"].reindex(ids).astype(float)
-               if len(history) else pd.Series(np.nan, index=ids))
+    upto = (None if not len(history) else features if features is not None and
+            start_ts is None and end_ts == as_of_ts else rfm(history, as_of=as_of_ts))
+    recency = (upto["recency_days"].reindex(ids).astype(float) if upto is not None
+               else pd.Series(np.nan, index=ids))
     window = between(tx, start_ts, end_ts)
-    if len(window):
-        feats = rfm(window, as_of=end_ts)
+    if len(window):  # the default window is the data up to as_of: its features are computed
+        feats = (upto if upto is not None and window is history and end_ts == as_of_ts
+                 else rfm(window, as_of=end_ts))
         spend = feats["monetary_total"].reindex(ids, fill_value=0.0).astype(float)
         orders = feats["frequency"].reindex(ids, fill_value=0).astype(float)
     else:

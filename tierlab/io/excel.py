@@ -96,8 +96,12 @@ def _values(s: pd.Series, kind: str) -> pa.Array:
     if kind in ("percent", "integer", "money", "number"):
         v = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64")
         return pc.cast(pa.array(v, mask=~np.isfinite(v)), pa.string())
-    text = pa.array(s.astype("string").astype(object).where(s.notna(), None),
-                    type=pa.string())
+    if isinstance(s.dtype, pd.StringDtype) or isinstance(s.dtype, pd.CategoricalDtype) and \
+            isinstance(s.dtype.categories.dtype, pd.StringDtype):
+        text = pc.cast(pa.array(s, from_pandas=True), pa.string())  # no Python objects
+    else:  # object columns: anything printable as text
+        text = pa.array(s.astype("string").astype(object).where(s.notna(), None),
+                        type=pa.string())
     text = pc.replace_substring(text, "&", "&amp;")
     text = pc.replace_substring(text, "<", "&lt;")
     text = pc.replace_substring(text, ">", "&gt;")
@@ -228,7 +232,7 @@ def write_tier_workbook(path: str | Path, table: pd.DataFrame, summary: pd.DataF
     if overflow:
         side = path.with_name(f"{path.stem}_changes.csv")
         write_csv(changes.rename(columns=dict(headers or {})), side, index=False,
-                  date_format="%Y-%m-%d")
+                  date_format="%Y-%m-%d", engine="arrow")
         written.append(side)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False,

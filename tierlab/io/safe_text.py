@@ -113,15 +113,57 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], **options: Any) -> None:
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, engine: str = "pandas",
+              **options: Any) -> None:
     """Write ``csv_safe(frame)`` as CSV: UTF-8 with BOM (for Excel) and CRLF line ends.
 
     With CRLF (RFC 4180) line ends every field holding a carriage return or a line feed is
     quoted, so text with a bare CR cannot break a row. ``options`` go to
     :meth:`pandas.DataFrame.to_csv` (``index``, ``date_format`` …).
+
+    ``engine="arrow"`` writes millions of rows many times faster with pyarrow's CSV writer,
+    for tables of text, numbers and dates without an index (``index=False``): the same cells,
+    except that every text cell is quoted and numbers are printed as pyarrow prints them
+    (``3`` for ``3.0``). Other tables fall back to pandas.
     """
+    safe = csv_safe(frame)
+    if engine == "arrow" and not options.get("index", True) and \
+            _write_csv_arrow(safe, path, options.get("date_format")):
+        return
     options = {"encoding": "utf-8-sig", **options, "lineterminator": "\r\n"}
-    csv_safe(frame).to_csv(path, **options)
+    safe.to_csv(path, **options)
+
+
+def _write_csv_arrow(frame: pd.DataFrame, path: str | os.PathLike[str],
+                     date_format: str | None) -> bool:
+    """``frame`` (no index) as CSV with pyarrow; False, writing nothing, when it cannot."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if isinstance(frame.columns, pd.MultiIndex) or not frame.columns.is_unique:
+        return False
+    arrays = []
+    try:
+        for name in frame.columns:  # a loop over columns
+            s = frame[name]
+            if pd.api.types.is_datetime64_any_dtype(s.dtype):
+                arr = pc.strftime(pa.array(s, from_pandas=True),
+                                  format=date_format or "%Y-%m-%d %H:%M:%S")
+            elif isinstance(s.dtype, pd.CategoricalDtype):  # dictionary → its texts
+                arr = pc.cast(pa.array(s, from_pandas=True), pa.string())
+            elif pd.api.types.is_bool_dtype(s.dtype):
+                return False  # pandas writes True/False, pyarrow true/false
+            else:
+                arr = pa.array(s, from_pandas=True)
+            arrays.append(arr)
+        table = pa.table(arrays, names=[str(c) for c in frame.columns])
+    except (pa.ArrowException, TypeError, ValueError):  # mixed object columns: pandas
+        return False
+    with open(path, "wb") as fh:
+        fh.write("\ufeff".encode())  # the BOM: Excel reads the file as UTF-8
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(eol="\r\n"))
+    return True
 
 
 def keep_text_cells(ws: Any, frame: pd.DataFrame, *, first_row: int = 2,

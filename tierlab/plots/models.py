@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 
 from tierlab.errors import ArgumentError, DataError, did_you_mean
 from tierlab.frames import require_columns
+from tierlab.i18n import column_label, value_label
 from tierlab.plots._base import (
     attr_frame,
     cell_texts,
@@ -107,7 +108,7 @@ def plot_cluster_profiles(result: ClusterResult | pd.DataFrame, *, scale: str = 
         size = f" ({int(weights[i]):,})" if sized else ""
         rows.append(f"{name}{size}")
     scaled.index = pd.Index(rows, name="Cluster (customers)")
-    scaled.columns = pd.Index([str(c).replace("_", " ") for c in columns], name="Feature")
+    scaled.columns = pd.Index([column_label(c) for c in columns], name="Feature")  # for people
 
     ax = new_or_given(ax, func)
     with quiet_glyphs():
@@ -181,7 +182,7 @@ def plot_calibration(evaluation: PotentialEvaluation | pd.DataFrame, *,
             part = frame.loc[frame["model"] == model].sort_values("decile")
             ax.plot(part["mean_predicted"].to_numpy(dtype="float64"),
                     part["mean_actual"].to_numpy(dtype="float64"), marker="o", markersize=4,
-                    color=color, label=str(model))
+                    color=color, label=value_label(model))  # "bgnbd" → its name
         both = frame[["mean_predicted", "mean_actual"]].to_numpy(dtype="float64")
         both = both[np.isfinite(both)]
         lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)

@@ -66,6 +66,14 @@ class RegisterHistory(TierHistory):
         """The tier table at the last committed review (see ``Register.current``)."""
         return self.register.current()
 
+    def changes_in(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`changes` with the committed reasons in *lang* (English where none is stored)."""
+        return self.changes if lang == "en" else self.register.changes(lang)
+
+    def current_in(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`current` with the committed reasons in *lang* (English where none is stored)."""
+        return self.current if lang == "en" else self.register.current(lang)
+
     def explain(self, customer_id: Any) -> pd.DataFrame:
         """One customer's committed reviews, stored figures, tiers and reasons."""
         return self.register.explain(customer_id)

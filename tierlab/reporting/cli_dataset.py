@@ -56,11 +56,6 @@ def cmd_tiers_dataset(args: argparse.Namespace) -> int:
     if ignored:
         _say(f"tierlab tiers: note: {', '.join(ignored)} ignored — a dataset already holds "
              "canonical columns")
-    if getattr(args, "lang", "en") != "en":
-        _say(f"tierlab tiers: error: --lang {args.lang}: a dataset directory is written in "
-             "English only (its reasons are stored as text); run on a transaction file for "
-             "another language")
-        return 2
     out = Path(args.out).expanduser()
     if out.suffix.lower() in (".xlsx", ".csv"):
         _say(f"tierlab tiers: error: --out {args.out}: with a dataset, --out is a directory "
@@ -79,14 +74,16 @@ def cmd_tiers_dataset(args: argparse.Namespace) -> int:
         _say(f"{scheme.name}: running {args.transactions} on {where}")
         hist = run_partitioned(scheme, args.transactions, customers=customers, client=client,
                                end=args.as_of, out=out, overrides=args.overrides,
-                               workers=args.workers, progress=_say)
+                               workers=args.workers, progress=_say,
+                               lang=getattr(args, "lang", "en"))
         excel = None
         if max(hist.n_customers, hist.n_changes) <= EXCEL_MAX_ROWS:
             _say("writing tiers.xlsx")
             excel = export_tier_table(hist, customers, out / "tiers.xlsx",
                                       mask_contacts=not args.show_contacts,
                                       pseudonymize=args.pseudonymize,
-                                      salt=args.salt or os.environ.get("TIERLAB_SALT"))
+                                      salt=args.salt or os.environ.get("TIERLAB_SALT"),
+                                      lang=getattr(args, "lang", "en"))
         else:
             _say(f"tiers.xlsx skipped: {hist.n_customers:,} customers / {hist.n_changes:,} "
                  f"changes exceed an Excel sheet ({EXCEL_MAX_ROWS:,} rows)")

@@ -164,7 +164,8 @@ def cmd_tiers_register(args: argparse.Namespace) -> int:
                                        columns=dict(args.customer_columns) or None).customers
         salt = args.salt or os.environ.get("TIERLAB_SALT")
         path = export_tier_table(hist, customers, args.out, mask_contacts=not args.show_contacts,
-                                 pseudonymize=args.pseudonymize, salt=salt)
+                                 pseudonymize=args.pseudonymize, salt=salt,
+                                 lang=getattr(args, "lang", "en"))
     except ArgumentError as exc:
         _err(f"tierlab tiers: error: {exc}")
         return 2

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from tierlab._kernels.factorize import factorize
 from tierlab.i18n import check_lang, date_label, text
 from tierlab.tiers.conditions import metric_leaves
 from tierlab.tiers.reasons import describe_condition
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from tierlab.tiers.history import TierHistory
     from tierlab.tiers.scheme import TierScheme
 
-__all__ = ["DOMINANT_SHARE", "MATCH_SHARE", "customer_match", "data_sentence",
+__all__ = ["DOMINANT_SHARE", "MATCH_SHARE", "customer_match", "customer_spend", "data_sentence",
            "impact_summary", "sanity_checks", "segmentation_summary", "tier_mix", "tier_name"]
 
 #: A tier holding at least this share of the customers is reported.
@@ -52,7 +53,7 @@ def customer_match(tx: pd.DataFrame, customers: pd.DataFrame | None) -> float | 
     if customers is None:
         return None
     ids = customers["customer_id"] if "customer_id" in customers.columns else customers.index
-    tx_ids = pd.Index(pd.unique(tx["customer_id"].astype(str)))
+    tx_ids = factorize(tx["customer_id"])[1].astype(str)  # the ids' codes are cached
     if not len(tx_ids):
         return None
     return float(tx_ids.isin(pd.Index(ids.astype(str))).mean())
@@ -82,11 +83,15 @@ def sanity_checks(history: TierHistory, tx: pd.DataFrame, customers: pd.DataFram
     share = customer_match(tx, customers)
     if share is not None and share < match:
         out.append(text("w_customer_match", lang, share=_pct(share)))
+    ranges: dict[tuple[str, str | None], tuple[float, float] | None] = {}
     for tier in scheme.tiers[1:]:
         for leaf in metric_leaves(tier.when):
             if not isinstance(leaf.value, int | float) or isinstance(leaf.value, bool):
                 continue
-            span = history.metric_range(leaf.metric, scheme.metric_window(leaf))
+            key = (leaf.metric, scheme.metric_window(leaf))
+            if key not in ranges:  # tiers often test the same metric: one pass over reviews
+                ranges[key] = history.metric_range(*key)
+            span = ranges[key]
             if span is None:
                 continue
             lo, hi = span
@@ -108,17 +113,31 @@ def sanity_checks(history: TierHistory, tx: pd.DataFrame, customers: pd.DataFram
 
 
 # ------------------------------------------------------------------------------------- figures
-def tier_mix(history: TierHistory, tx: pd.DataFrame) -> pd.DataFrame:
+def customer_spend(tx: pd.DataFrame) -> pd.Series:
+    """Net spend per customer over all of *tx* (customer_id → amount), in id order."""
+    codes, ids = factorize(tx["customer_id"])  # the ids' codes are cached by the loader
+    ok = codes >= 0
+    total = np.bincount(codes[ok], weights=tx["amount"].to_numpy(dtype="float64")[ok],
+                        minlength=len(ids))
+    return pd.Series(total, index=ids.astype(str), name="amount")
+
+
+def tier_mix(history: TierHistory, tx: pd.DataFrame, *,
+             spend: pd.Series | None = None) -> pd.DataFrame:
     """Per tier at the last review (highest first): customers, share, revenue, revenue share.
 
-    Revenue is the net spend over all the data of the customers in each tier.
+    Revenue is the net spend over all the data of the customers in each tier: *spend*
+    (customer_id → net spend, e.g. ``tierlab.rfm(tx)["monetary_total"]``) when given, else
+    summed from *tx*.
     """
     scheme = history.scheme
     last = np.asarray(history.codes)[:, -1]
     k = len(scheme.tiers)
     counts = np.bincount(last[last >= 0], minlength=k)
-    spend = tx.groupby(tx["customer_id"].astype(str), sort=False)["amount"].sum()
-    per_customer = spend.reindex(history.customer_ids.astype(str)).fillna(0.0).to_numpy()
+    spend = customer_spend(tx) if spend is None else spend
+    ids = history.customer_ids
+    per_customer = (spend.to_numpy(dtype="float64") if spend.index.equals(ids) else
+                    spend.reindex(ids.astype(str)).fillna(0.0).to_numpy(dtype="float64"))
     revenue = np.bincount(last[last >= 0], weights=per_customer[last >= 0], minlength=k)
     n, r = counts.sum(), revenue.sum()
     out = pd.DataFrame({"tier": scheme.tier_names,
@@ -130,11 +149,14 @@ def tier_mix(history: TierHistory, tx: pd.DataFrame) -> pd.DataFrame:
     return out.iloc[::-1].reset_index(drop=True)
 
 
-def data_sentence(tx: pd.DataFrame, load_summary: Mapping[str, Any], lang: str) -> str:
-    """The data used: rows, customers, period and rows set aside."""
+def data_sentence(tx: pd.DataFrame, load_summary: Mapping[str, Any], lang: str, *,
+                  customers: int | None = None) -> str:
+    """The data used: rows, customers (counted in *tx* unless given), period, rows set aside."""
     start, end = tx["timestamp"].min(), tx["timestamp"].max()
     rejected = int(load_summary.get("rows_rejected", 0) or 0)
-    fields = {"rows": _n(len(tx)), "customers": _n(tx["customer_id"].nunique()),
+    if customers is None:
+        customers = len(factorize(tx["customer_id"])[1])
+    fields = {"rows": _n(len(tx)), "customers": _n(customers),
               "start": date_label(start, lang), "end": date_label(end, lang)}
     if rejected:
         return text("s_data", lang, rejected=_n(rejected), **fields)
@@ -149,11 +171,15 @@ def _warning_lines(warnings: Sequence[str], lang: str) -> list[str]:
 
 def segmentation_summary(history: TierHistory, tx: pd.DataFrame,
                          load_summary: Mapping[str, Any], as_of: pd.Timestamp, lang: str = "en",
-                         *, warnings: Sequence[str] = ()) -> str:
-    """The summary of the segmentation study, as Markdown sentences in *lang*."""
+                         *, warnings: Sequence[str] = (), spend: pd.Series | None = None) -> str:
+    """The summary of the segmentation study, as Markdown sentences in *lang*.
+
+    *spend* (customer_id → net spend of every customer in *tx*, e.g. the ``monetary_total``
+    of ``tierlab.rfm(tx)``) saves summing the transactions again.
+    """
     lang = check_lang(lang)
     scheme = history.scheme
-    mix = tier_mix(history, tx)
+    mix = tier_mix(history, tx, spend=spend)
     items = [text("s_mix_item", lang, tier=tier_name(scheme, str(tier), lang),
                   customers=_n(float(n)), share=_pct(float(share)),
                   revenue_share=_pct(float(rshare)))
@@ -162,7 +188,7 @@ def segmentation_summary(history: TierHistory, tx: pd.DataFrame,
     sep = "；" if lang == "zh" else "; "
     lines = [
         text("s_study_date", lang, date=date_label(as_of, lang)),
-        data_sentence(tx, load_summary, lang),
+        data_sentence(tx, load_summary, lang, customers=None if spend is None else len(spend)),
         text("s_scheme", lang, scheme=scheme.name, tiers=len(scheme.tiers),
              review=text(f"review_{_REVIEW_WORDS.get(scheme.review, 'monthly')}", lang)),
         text("s_mix", lang, date=date_label(history.reviews[-1], lang), mix=sep.join(items)),

@@ -22,13 +22,15 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from tierlab.i18n import check_lang, column_label, text, value_label
+from tierlab.i18n import check_lang, cluster_label, column_label, text, value_label
 
-__all__ = ["MISSING", "Note", "model_table", "people_table", "percent_columns"]
+__all__ = ["MISSING", "Note", "cluster_table", "model_table", "people_table",
+           "percent_columns"]
 
 #: What a missing value looks like in a report.
 MISSING = "—"
-_PERCENT_NAMES = {"share", "revenue_share", "flicker_rate", "customers_share", "silhouette_share"}
+_PERCENT_NAMES = {"share", "revenue_share", "flicker_rate", "customers_share", "silhouette_share",
+                  "p_no_purchase", "p_alive"}
 _WORD_COLUMNS = {"direction", "rule", "segment"}
 _WRAP_FROM = 24  # texts longer than this wrap; shorter ones (ids, tiers, dates) stay on a line
 # per-scheme columns of a comparison: tier_<scheme>, reason_<scheme>, move_<scheme>
@@ -82,8 +84,9 @@ def _flat_columns(frame: pd.DataFrame, lang: str, labels: Mapping[Any, str]) -> 
 def _formatter(series: pd.Series, percent: bool, decimals: int, lang: str,
                tier_labels: Mapping[str, str]) -> Callable[[Any], str]:
     """How one column's cells are written (missing values are handled by the Styler)."""
-    if percent:
-        return lambda v: f"{float(v):.1%}"
+    if percent:  # a share that rounds to 0.0% but is not 0 says so
+        return lambda v: (f"{float(v):.1%}" if not 0 < abs(float(v)) < 0.0005
+                          else ("<0.1%" if float(v) > 0 else ">-0.1%"))
     if pd.api.types.is_bool_dtype(series):
         yes, no = text("yes", lang), text("no", lang)
         return lambda v: yes if bool(v) else no
@@ -98,12 +101,19 @@ def _formatter(series: pd.Series, percent: bool, decimals: int, lang: str,
         if whole:
             return lambda v: f"{float(v):,.0f}" if np.isfinite(v) else MISSING
         return lambda v: f"{float(v):,.{decimals}f}" if np.isfinite(v) else MISSING
+    # the Styler html-escapes a cell before its formatter sees it ("Can&#x27;t lose"): the
+    # lookups take the text back, and escape what they give
     if tier_labels:
-        return lambda v: str(tier_labels.get(str(v), v))
+        return _unescaped(lambda t: str(tier_labels.get(t, t)))
     name = str(series.name)
     if name in _WORD_COLUMNS or name.startswith("move_") or (name == "reason" and lang != "en"):
-        return lambda v: value_label(v, lang)
+        return _unescaped(lambda t: value_label(t, lang))
     return str
+
+
+def _unescaped(lookup: Callable[[str], str]) -> Callable[[Any], str]:
+    """*lookup* on a cell's own text (unescaped), its result escaped again for the HTML."""
+    return lambda v: html.escape(lookup(html.unescape(str(v))))
 
 
 def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = None,
@@ -163,8 +173,9 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
         tier_col = str(key) in ("tier", "from_tier", "to_tier", "previous_tier", "from", "to") \
             or str(key).startswith("tier_")
         # the tier column keeps the tier's name when a label column is beside it
+        own_name = str(key) == "tier" and "label" in data.columns
         formats[name] = _formatter(data[col], is_pct, decimals, lang,
-                                   labels if tier_col and "label" not in data.columns else {})
+                                   labels if tier_col and not own_name else {})
         if not (pd.api.types.is_numeric_dtype(data[col]) or
                 pd.api.types.is_datetime64_any_dtype(data[col])):
             longest = data[col].dropna().astype(str).str.len().max()
@@ -222,3 +233,10 @@ def model_table(evaluation: Any, lang: str = "en") -> pd.DataFrame:
     out.insert(0, "model", [value_label(m, lang) for m in wide.index])
     return out
 
+
+
+def cluster_table(result: Any, lang: str = "en") -> pd.DataFrame:
+    """A :class:`~tierlab.segment.ClusterResult`'s profile for a report, names in *lang*."""
+    profile = result.profile.copy()
+    profile["name"] = [cluster_label(n, lang) for n in profile["name"]]  # one per cluster
+    return profile
