@@ -9,9 +9,12 @@ Sizes (three years, 2023-01-01 .. 2025-12-31, so the monthly scheme has 36 revie
    between entry and the end, lognormal amounts; blocks have their own seed, so any size is
    reproducible block by block. ~1M transactions per bucket.
 2. **rfm** — ``rfm_partitioned`` on a ``LocalCluster(n_workers=W, threads_per_worker=1,
-   processes=True)``, parts written as Parquet.
-3. **tiers** — ``run_partitioned`` with ``data/rules/monthly_spend.yaml`` (36 reviews), current
-   tiers, changes and tiers written as Parquet.
+   processes=True)`` (workers started without Dask's ``MALLOC_TRIM_THRESHOLD_``), parts
+   written as Parquet.
+3. **rfm+tiers** — ``run_partitioned(..., features=True)`` with
+   ``data/rules/monthly_spend.yaml`` (36 reviews): one read per bucket for ``rfm`` and the tier
+   history; current tiers, changes (with reasons), the tier matrix and the RFM features written
+   as Parquet. This is the partitioned counterpart of the in-memory pipeline below.
 4. **duckdb** — the peer: DuckDB's out-of-core GROUP BY (RFM columns) over the same files,
    written to Parquet, ``memory_limit`` left at its default, 2 threads.
 5. **in-memory** (≤ 10m) — the one-machine pipeline: read the whole log, ``rfm`` and
@@ -139,8 +142,15 @@ def _generate(size: str) -> dict:
 
 
 def _cluster(workers: int):
+    import dask
     from distributed import Client, LocalCluster
 
+    # glibc's own (adaptive) trimming on the workers: Dask's default MALLOC_TRIM_THRESHOLD_=64k
+    # hands every freed bucket back to the OS and costs ~0.4 CPU-s of page faults per 1M-row
+    # bucket (docs/scaling.md)
+    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
+    dask.config.set({"distributed.nanny.pre-spawn-environ": env})
     t0 = time.perf_counter()
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                            dashboard_address=None)
@@ -188,7 +198,7 @@ def _partitioned(size: str, stage: str, workers: int) -> dict:
             extra: dict = {}
         else:
             hist = run_partitioned(TierScheme.from_yaml(SCHEME), dataset_dir(size),
-                                   client=client, out=out)
+                                   client=client, out=out, features=True)
             extra = {"reviews": len(hist.reviews), "customers": hist.n_customers,
                      "changes": hist.n_changes, "tiers": hist.tier_counts.to_dict()}
         seconds = time.perf_counter() - t0
@@ -252,7 +262,7 @@ def worker(stage: str, size: str, workers: int) -> None:
     with Sampler() as sampler:
         if stage == "generate":
             record = _generate(size)
-        elif stage in ("rfm", "tiers"):
+        elif stage in ("rfm", "rfm+tiers"):
             record = _partitioned(size, stage, workers)
         elif stage == "duckdb":
             record = _duckdb(size)
@@ -271,6 +281,9 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated datasets")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse a dataset generated (and kept) by an earlier run")
+    parser.add_argument("--stages", nargs="+", metavar="STAGE",
+                        help="run only these stages (generate, rfm, rfm+tiers, duckdb, "
+                             "in-memory)")
     parser.add_argument("--worker", nargs=3, metavar=("STAGE", "SIZE", "WORKERS"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -282,20 +295,26 @@ def main() -> None:
     results = {"machine": H.machine(), "workers": args.workers, "runs": []}
     for size in args.sizes:
         n_tx = SIZES[size][0]
-        stages = ["generate", "rfm", "tiers", "duckdb"]
+        stages = ["generate", "rfm", "rfm+tiers", "duckdb"]
         if args.reuse and (dataset_dir(size) / "_tierlab_dataset.json").is_file():
             stages.remove("generate")
         if n_tx <= 10_000_000:
             stages.append("in-memory")
+        if args.stages:
+            stages = [s for s in stages if s in args.stages]
         for stage in stages:
             python = peer if stage == "duckdb" else Path(sys.executable)
             rec = H.run_worker(python, Path(__file__), [stage, size, str(args.workers)],
                                env=env, timeout=7200)
             rec["us_per_tx"] = (round(rec["seconds"] / n_tx * 1e6, 3) if rec.get("ok")
                                 else None)
+            cpu = rec.get("worker_cpu_s", rec.get("self_cpu_s"))
+            rec["cpu_us_per_tx"] = (round(cpu / n_tx * 1e6, 3) if rec.get("ok") and cpu
+                                    else None)
             results["runs"].append(rec)
             print(json.dumps({k: rec.get(k) for k in (
-                "stage", "size", "ok", "seconds", "us_per_tx", "self_cpu_s", "worker_cpu_s",
+                "stage", "size", "ok", "seconds", "us_per_tx", "cpu_us_per_tx", "self_cpu_s",
+                "worker_cpu_s",
                 "peak_total_mib",
                 "self_ru_maxrss_mib", "worker_ru_maxrss_mib", "cluster_start_s",
                 "load_before", "load_after", "error")}), flush=True)

@@ -32,14 +32,15 @@ from typing import Optional
 import matplotlib.pyplot as plt
 
 import tierlab as tl
-from tierlab import plots, study
+from tierlab import plots, study, study_dataset
 from tierlab.io.export import mask_contacts
 
 threads = study.limit_threads(1)  # scikit-learn's threads only slow small fits down on a busy machine
 
 # %% tags=["parameters"]
 # Input paths: absolute, or relative to the working directory, else to the project root.
-transactions: str = "data/sample/transactions.csv"  # transaction log (.csv, .txt, .tsv, .xlsx, .parquet)
+transactions: str = "data/sample/transactions.csv"  # transaction log (.csv, .txt, .tsv, .xlsx, .parquet) or a dataset directory (tl.write_dataset)
+sample_customers: int = 20000  # a dataset directory only: customers sampled for the sections that re-read transactions
 columns: Optional[dict[str, str]] = None  # canonical name -> header in the file, e.g. {"customer_id": "客户ID"}; None: recognised headers
 date_format: Optional[str] = None  # date format tried first, e.g. "%d/%m/%Y"; None: ISO, 2025/3/1, 2025年3月1日 ...
 customers: Optional[str] = "data/sample/customers.csv"  # customer table (names, contacts, region, industry) or None; the sample's table is used with the sample's transactions only
@@ -52,30 +53,38 @@ out_dir: str = "reports/notebooks/segmentation"  # metrics.json, tables and tier
 
 # %%
 page = study.start_report(lang)  # warnings become notes in the report's language
-data = study.load_study_data(transactions, columns=columns, date_format=date_format,
-                             customers=customers, as_of=as_of)
-tx, cust = data.transactions, data.customers
 tier_scheme = tl.TierScheme.from_yaml(study.resolve_input(scheme, what="scheme"))
+if study_dataset.is_dataset(transactions):  # a dataset directory: partitioned passes + a sample
+    data = study_dataset.load_dataset_study(transactions, tier_scheme, customers=customers,
+                                            as_of=as_of, sample_customers=sample_customers,
+                                            langs=(lang,))
+    features, history = data.features, data.history
+else:
+    data = study.load_study_data(transactions, columns=columns, date_format=date_format,
+                                 customers=customers, as_of=as_of)
+    features = tl.rfm(data.transactions, as_of=data.as_of)
+    history = None
+tx, cust = data.transactions, data.customers
 page.use_scheme(tier_scheme)
 out = study.resolve_output(out_dir)
-features = tl.rfm(tx, as_of=data.as_of)
 scorer = tl.RFMScorer(bins=5).fit(features)
 history = (tl.Register(register).as_history() if register
-           else tier_scheme.run(tx, customers=cust))
+           else history if history is not None else tier_scheme.run(tx, customers=cust))
 if register:
     tier_scheme = history.scheme
 metrics = {
     "parameters": {"transactions": transactions, "columns": columns, "date_format": date_format,
                    "customers": customers, "scheme": scheme, "as_of": as_of,
-                   "holdout_months": holdout_months, "lang": lang, "register": register},
+                   "holdout_months": holdout_months, "lang": lang, "register": register,
+                   "sample_customers": sample_customers},
     "as_of": data.as_of,
 }
 page.title("title_segmentation")
 warnings_found = study.study_warnings(data, history, page)
 metrics["warnings"] = warnings_found
-page.summary(study.segmentation_summary(history, tx, data.load.summary, data.as_of, lang,
-                                        warnings=warnings_found,
-                                        spend=features["monetary_total"]))
+page.summary(study_dataset.segmentation_summary(data, history, lang, warnings=warnings_found,
+                                                spend=features["monetary_total"]))
+study_dataset.say_sample(page, data)
 
 # %% [markdown] tags=["remove_cell"]
 # ## 1. Data quality
@@ -152,7 +161,7 @@ page.table(study.scheme_table(tier_scheme, lang))
 
 # %%
 current = history.current["tier"]
-summary = tl.tier_summary(current, tx, customers=cust, as_of=data.as_of, features=features)
+summary = study_dataset.tier_summary(data, current, customers=cust, features=features)
 study.write_table(out, "tier_summary", summary)
 metrics["scheme"] = {"name": tier_scheme.name, "tiers": tier_scheme.tier_names,
                      "review": tier_scheme.review, "lint": lint}
@@ -221,7 +230,9 @@ page.figure()
 page.heading("h_validity", 8)
 page.say("p_validity_intro", months=holdout_months)
 validity = study.tier_validity(tier_scheme, tx, customers=cust, as_of=data.as_of,
-                               months=holdout_months, history=None if register else history)
+                               months=holdout_months,
+                               history=None if register or study_dataset.is_dataset(transactions)
+                               else history)  # reused: the run on the same tx
 metrics["validity"] = validity.to_dict()
 study.write_table(out, "holdout_validity", validity.per_tier)
 page.say("p_validity", start=validity.start.date(), end=validity.end.date(),
@@ -250,7 +261,8 @@ plots.plot_calibration(evaluation, target="no_purchase", ax=axes[1])
 page.figure(fig)
 
 # %%
-flags = study.potential_flags(current, tx, tier_order=tier_scheme.tier_names, as_of=data.as_of,
+flags = study.potential_flags(study_dataset.in_sample(data, current), tx,  # dataset: the sample
+                              tier_order=tier_scheme.tier_names, as_of=data.as_of,
                               horizon_days=(data.as_of - cutoff).days)
 flagged = flags[flags["rising_star"] | flags["at_risk"]].sort_values("predicted_spend",
                                                                      ascending=False)

@@ -165,6 +165,29 @@ def test_parquet_out_and_dask_frames(client, tx, datasets, tmp_path):
     assert len(part.to_dask("changes")) == len(hist.changes)
 
 
+@pytest.mark.parametrize("out", [False, True])
+def test_rfm_and_each_bucket_on_the_rows_read_for_the_tiers(client, tx, datasets, tmp_path,
+                                                            out):
+    """One read per bucket: features=True gives tl.rfm(tx, as_of=end) next to the tiers."""
+    hist = _in_memory(MONTHLY, tx, end="2024-11-15")
+    part = run_partitioned(MONTHLY, datasets[7], client=client, end="2024-11-15",
+                           features=True, each_bucket=_bucket_rows,
+                           out=tmp_path / "out" if out else None)
+    _assert_same(part, hist)
+    np.testing.assert_array_equal(part.codes, hist.codes)
+    assert part.customer_ids.equals(hist.customer_ids)
+    pd.testing.assert_frame_equal(part.features, tl.rfm(tx, as_of="2024-11-15"),
+                                  check_index_type=not out)
+    rows = pd.DataFrame(list(part.extras.values()), columns=["rows", "customers"]).sum()
+    assert rows["rows"] == (tx["timestamp"] < "2024-11-16").sum()
+    assert rows["customers"] == len(hist.customer_ids)
+    assert list(part.extras) == sorted(part.extras)
+
+
+def _bucket_rows(tx: pd.DataFrame, hist) -> tuple[int, int]:
+    return len(tx), len(hist.customer_ids)
+
+
 def test_local_process_pool_and_start(tx, datasets):
     hist = _in_memory(MONTHLY, tx, start="2024-05-01")
     _assert_same(run_partitioned(MONTHLY, datasets[2], workers=2, start="2024-05-01"), hist)

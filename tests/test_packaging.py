@@ -56,7 +56,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("comparison", ("compare", "impact", "sweeps")),
     ("plots, register, scale-out", ("plots", "register", "distributed")),
     ("reports", ("reporting",)),
-    ("notebook recipes", ("study", "explore", "explore_app", "explore_savehook")),
+    ("notebook recipes", ("study", "study_dataset", "explore", "explore_app",
+                          "explore_savehook")),
 ]
 # former module names kept importable (each only aliases its new home)
 ALIASES = {"load", "export", "schemes", "engine", "report", "cli"}

@@ -117,6 +117,24 @@ _TEXT: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------------ section sentences
     "p_data": ("Every row of the file is either used or set aside with a reason.",
                "文件中的每一行要么被使用，要么附原因被剔除。"),
+    "p_dataset_sample": ("The data is a partitioned dataset of {rows} transactions of {customers} "
+                         "customers, processed bucket by bucket. Customer and transaction counts, "
+                         "RFM scores, segments, clusters, tiers, their changes and trend, revenue "
+                         "concentration, the tier summary and the tier table cover every "
+                         "customer. The sections that re-read transactions — whether the tiers "
+                         "predict spend, the potential and churn models, rising stars and "
+                         "customers at risk — use a random sample of {sample} customers (all "
+                         "their transactions; seed {seed}).",
+                         "数据为分区数据集，共{customers}位客户的{rows}笔交易，按分桶逐一处理。"
+                         "客户数与交易数、RFM评分、客群、聚类、等级及其变动与趋势、收入集中度、"
+                         "等级汇总和等级表均覆盖全部客户。需要重新读取交易的部分——等级能否预测"
+                         "消费、潜力与流失模型、潜力新星与流失风险客户——使用随机抽取的{sample}位"
+                         "客户（含其全部交易；随机种子{seed}）。"),
+    "p_dataset_all": ("The data is a partitioned dataset of {rows} transactions of {customers} "
+                      "customers, processed bucket by bucket; every section covers every "
+                      "customer.",
+                      "数据为分区数据集，共{customers}位客户的{rows}笔交易，按分桶逐一处理；"
+                      "各部分均覆盖全部客户。"),
     "p_rejected_examples": ("The first rows set aside, as read from the file:",
                             "前几行被剔除的数据（按文件原样）："),
     "p_customers": ("The customer table (contact details masked):", "客户表（联系方式已遮蔽）："),

@@ -35,7 +35,7 @@ from tierlab.io.dataset import HASH_NAME, Dataset, bucket_of
 
 __all__ = ["PartitionedHistory", "run_partitioned", "global_reviews"]
 
-_PARTS = ("current", "changes", "tiers")
+_PARTS = ("current", "changes", "tiers", "rfm")
 
 
 def global_reviews(scheme: Any, first: pd.Timestamp, last: pd.Timestamp, start: Any = None,
@@ -84,11 +84,49 @@ def _record_task(path: str, scheme: Any, start: Any, end: pd.Timestamp, k: int,
     return recorder.data
 
 
+def _current(hist: Any, changes: pd.DataFrame) -> pd.DataFrame:
+    """``hist.current`` from ``hist.changes`` (its last change per customer, sentences reused).
+
+    ``TierHistory.current`` words each customer's last change again; here the sentences of
+    ``changes`` (rows by customer, then review) are taken instead of a second pass.
+    """
+    dtype = hist.tier_dtype
+    out = pd.DataFrame({"tier": pd.Categorical.from_codes(hist.codes[:, -1], dtype=dtype)},
+                       index=hist.customer_ids)
+    out["label"] = out["tier"].map(hist.scheme.labels).astype(object)
+    cust = hist.log.customer[hist.log.by_customer()]  # the customer of each row of changes
+    last = np.flatnonzero(np.r_[cust[1:] != cust[:-1], True]) if len(cust) else cust
+    where = np.full(len(out), -1, dtype=np.int64)
+    where[cust[last]] = last
+    for col, name in (("since", "review"), ("previous_tier", "from_tier"),
+                      ("reason", "reason")):
+        out[col] = changes[name].array.take(where, allow_fill=True)
+    return out
+
+
+def _write_tiers(file: Path, ids: pd.Index, codes: np.ndarray, names: list[str],
+                 reviews: pd.DatetimeIndex) -> None:
+    """The tier matrix as Parquet: ``customer_id`` and one dictionary column per review."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dictionary = pa.array(names, type=pa.string())
+    cols = [pa.DictionaryArray.from_arrays(pa.array(codes[:, j], mask=codes[:, j] < 0),
+                                           dictionary) for j in range(codes.shape[1])]
+    table = pa.Table.from_arrays([pa.array(ids.astype(str)), *cols],
+                                 names=["customer_id", *(d.strftime("%Y-%m-%d") for d in reviews)])
+    pq.write_table(table, file, write_statistics=["customer_id"])
+
+
 def _tiers_task(path: str, scheme: Any, reviews: pd.DatetimeIndex, start: Any,
-                end: pd.Timestamp, edges: Any, lang: str, k: int,
-                customers: pd.DataFrame | None, overrides: pd.DataFrame | None,
+                end: pd.Timestamp, edges: Any, lang: str, features: bool, each_bucket: Any,
+                k: int, customers: pd.DataFrame | None, overrides: pd.DataFrame | None,
                 out: str | None) -> dict:
-    """Run the scheme on bucket ``k``; write its parts under ``out`` or return them."""
+    """Run the scheme on bucket ``k``; write its parts under ``out`` or return them.
+
+    ``rfm`` (``features``) and ``each_bucket`` run on the same rows: one read per bucket.
+    """
+    from tierlab.features import rfm
     from tierlab.tiers.engine import run_scheme
 
     K = len(scheme.tier_names)
@@ -109,27 +147,25 @@ def _tiers_task(path: str, scheme: Any, reviews: pd.DatetimeIndex, start: Any,
                         f"range ({reviews[0].date()} … {reviews[-1].date()})")
     codes = np.full((len(hist.customer_ids), R), -1, dtype=np.int8)
     codes[:, R - r:] = hist.codes
-    dtype = hist.tier_dtype
-    tiers = pd.DataFrame({d: pd.Categorical.from_codes(codes[:, j], dtype=dtype)
-                          for j, d in enumerate(reviews)},
-                         index=hist.customer_ids).rename_axis(columns="review")
-    if lang == "en":
-        changes = hist.changes  # first: current then reuses its sentences, no second pass
-        current = hist.current
-    else:  # the reasons in the language asked for
-        changes, current = hist.changes_in(lang), hist.current_in(lang)
+    changes = hist.changes_in(lang)  # the reasons in the language asked for
+    current = _current(hist, changes)
+    feats = rfm(tx, as_of=end.normalize()) if features else None
     last = codes[:, -1]
     summary.update(customers=len(current), changes=len(changes),
                    counts=np.bincount(last[last >= 0], minlength=K),
                    dtypes=(current.dtypes.to_dict(), changes.dtypes.to_dict()))
+    if each_bucket is not None:
+        summary["extra"] = each_bucket(tx, hist)
     if out is None:
-        summary["frames"] = (current, changes, tiers)
+        summary["frames"] = (current, changes, (hist.customer_ids, codes), feats)
         return summary
     name = f"part-{k:05d}.parquet"
     current.to_parquet(Path(out, "current", name))
     changes.to_parquet(Path(out, "changes", name), index=False)
-    wide = tiers.set_axis([d.strftime("%Y-%m-%d") for d in reviews], axis=1)
-    wide.to_parquet(Path(out, "tiers", name))
+    _write_tiers(Path(out, "tiers", name), hist.customer_ids, codes, scheme.tier_names,
+                 reviews)
+    if feats is not None:
+        feats.to_parquet(Path(out, "rfm", name))
     return summary
 
 
@@ -147,11 +183,15 @@ class PartitionedHistory:
     reviews : DatetimeIndex
         The global review dates.
     out : Path or None
-        Directory of the Parquet parts ``current/``, ``changes/`` and ``tiers/`` (one
-        ``part-NNNNN.parquet`` per non-empty bucket; ``tiers`` columns are ISO dates).
+        Directory of the Parquet parts ``current/``, ``changes/``, ``tiers/`` and, with
+        ``features=True``, ``rfm/`` (one ``part-NNNNN.parquet`` per non-empty bucket;
+        ``tiers`` has a ``customer_id`` column and one dictionary-encoded column per review,
+        named by its ISO date).
     tier_counts : Series
         Customers per tier at the last review.
     n_customers, n_changes : int
+    extras : dict
+        What ``each_bucket`` returned, by bucket (non-empty buckets, in bucket order).
     """
 
     def __init__(self, scheme: Any, reviews: pd.DatetimeIndex, summaries: list[dict],
@@ -166,6 +206,7 @@ class PartitionedHistory:
         self.tier_counts = pd.Series(counts, index=pd.Index(scheme.tier_names, name="tier"),
                                      name="customers")
         self._frames = [s["frames"] for s in summaries if s["frames"] is not None]
+        self.extras = {s["bucket"]: s["extra"] for s in summaries if "extra" in s}
         # the in-memory dtypes, restored on frames read back from Parquet
         self._dtypes: tuple[dict, dict] = next(
             (s["dtypes"] for s in summaries if "dtypes" in s), ({}, {}))
@@ -180,7 +221,7 @@ class PartitionedHistory:
     def tier_dtype(self) -> pd.CategoricalDtype:
         return pd.CategoricalDtype(self.scheme.tier_names, ordered=True)
 
-    def _part(self, i: int) -> list[pd.DataFrame]:
+    def _part(self, i: int) -> list[Any]:
         if self.out is None:
             return [f[i] for f in self._frames]
         files = sorted(Path(self.out, _PARTS[i]).glob("part-*.parquet"))
@@ -210,12 +251,21 @@ class PartitionedHistory:
         return out.sort_values("customer_id", kind="stable", ignore_index=True)
 
     @cached_property
-    def tiers(self) -> pd.DataFrame:
-        """Customer × review date, ordered categorical tier names (NaN before entry)."""
-        out = self._unique(pd.concat(self._part(2)))
-        out.columns = pd.DatetimeIndex(pd.to_datetime(out.columns), name="review").as_unit(
-            self.reviews.unit)
-        return out.astype(self.tier_dtype)
+    def _codes(self) -> tuple[pd.Index, np.ndarray]:
+        if self.out is None:
+            parts = self._part(2)
+            ids = pd.Index(pd.concat([pd.Series(p[0]) for p in parts], ignore_index=True))
+            codes = np.concatenate([p[1] for p in parts])
+        else:
+            wide = pd.concat([f.set_index("customer_id") for f in self._part(2)])
+            ids = wide.index
+            codes = np.column_stack([wide[c].astype(self.tier_dtype).cat.codes.to_numpy()
+                                     for c in wide.columns]).astype(np.int8)
+        order = ids.argsort(kind="stable")
+        ids, codes = ids[order], codes[order]
+        if ids.has_duplicates:
+            self._unique(pd.DataFrame(index=ids))
+        return ids, codes
 
     def _in(self, lang: str) -> None:
         if lang != self.lang:
@@ -234,12 +284,32 @@ class PartitionedHistory:
 
     @property
     def customer_ids(self) -> pd.Index:
-        return self.current.index
+        """The customers, sorted (the order of ``current`` and ``tiers``)."""
+        return self._codes[0]
 
     @property
     def codes(self) -> np.ndarray:
-        """``(customers, reviews)`` int8 tier index, ``-1`` before entry (from ``tiers``)."""
-        return np.column_stack([self.tiers[c].cat.codes.to_numpy() for c in self.tiers])
+        """``(customers, reviews)`` int8 tier index, ``-1`` before entry."""
+        return self._codes[1]
+
+    @cached_property
+    def tiers(self) -> pd.DataFrame:
+        """Customer × review date, ordered categorical tier names (NaN before entry)."""
+        dtype = self.tier_dtype
+        return pd.DataFrame({d: pd.Categorical.from_codes(self.codes[:, j], dtype=dtype)
+                             for j, d in enumerate(self.reviews)},
+                            index=self.customer_ids).rename_axis(columns="review")
+
+    @cached_property
+    def features(self) -> pd.DataFrame:
+        """``tl.rfm`` of every customer at the last day (``run_partitioned(features=True)``)."""
+        parts = [p for p in self._part(3) if p is not None]
+        if not parts:
+            raise ArgumentError("no features: pass features=True to run_partitioned")
+        out = pd.concat(parts)
+        if out.index.has_duplicates:
+            self._unique(out)
+        return out.sort_index(kind="stable")
 
     def to_dask(self, part: str = "current") -> Any:
         """``dask.dataframe.read_parquet`` of ``out/<part>`` (current, changes or tiers)."""
@@ -258,7 +328,8 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
                     start: Any = None, end: Any = None,
                     out: str | os.PathLike | None = None, overrides: Any = None,
                     workers: int | None = None, progress: Progress | None = None,
-                    lang: str = "en") -> PartitionedHistory:
+                    lang: str = "en", features: bool = False,
+                    each_bucket: Any = None) -> PartitionedHistory:
     """Run a tier scheme bucket by bucket over a dataset; equal to ``scheme.run`` in memory.
 
     Parameters
@@ -285,6 +356,13 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
         Receives a line of text as buckets finish.
     lang : {"en", "zh"}, default "en"
         Language of the reasons in ``current`` and ``changes`` (and their parts).
+    features : bool
+        Also compute :func:`tierlab.rfm` (``as_of`` the last day) on the rows each task has
+        read anyway: ``hist.features`` (or ``out/rfm/``) equals ``tl.rfm(tx, as_of=…)``.
+    each_bucket : callable, optional
+        ``each_bucket(tx, bucket_history)`` runs in each task on the bucket's transactions and
+        its :class:`~tierlab.TierHistory` (its own reviews, the last ones of the global range);
+        what it returns (small, picklable) is collected in ``hist.extras``.
 
     Returns
     -------
@@ -311,7 +389,7 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
         cust_parts, ov_parts = [customers] * n, [ov] * n
     out_dir = None if out is None else Path(out).expanduser()
     if out_dir is not None:
-        for part in _PARTS:
+        for part in _PARTS if features else _PARTS[:3]:
             (out_dir / part).mkdir(parents=True, exist_ok=True)
             for old in (out_dir / part).glob("part-*.parquet"):
                 old.unlink()
@@ -327,7 +405,8 @@ def run_partitioned(scheme: Any, source: str | os.PathLike, *,
                                   "scores (exact cut points)")
 
             edges = resolve_edges(pass_a, pass_b)
-        task = partial(_tiers_task, path, scheme, reviews, start, end_ts, edges, lang)
+        task = partial(_tiers_task, path, scheme, reviews, start, end_ts, edges, lang, features,
+                       each_bucket)
         out_arg = None if out_dir is None else str(out_dir)
         summaries = runner.map(task, [(k, cust_parts[k], ov_parts[k], out_arg)
                                       for k in range(n)], "tiers")

@@ -5,7 +5,8 @@ Routed here by :mod:`tierlab.reporting.cli` when the TRANSACTIONS argument is a 
 
 - ``current/part-NNNNN.parquet`` — the current-tier table (one part per bucket);
 - ``changes/part-NNNNN.parquet`` — the change history with reasons;
-- ``tiers/part-NNNNN.parquet`` — the tier at every review (columns are ISO dates);
+- ``tiers/part-NNNNN.parquet`` — ``customer_id`` and the tier at every review (one column per
+  review, named by its ISO date);
 - ``tiers.xlsx`` — the tier management table, only when it fits in an Excel sheet.
 
 Progress lines go to stderr while the buckets run.
