@@ -33,6 +33,8 @@ __all__ = [
     "daily_activity",
     "cutoff_features",
     "stacked_btyd_features",
+    "quantile_thresholds",
+    "apply_thresholds",
 ]
 
 #: Look-back windows in days (about 1, 3, 6 and 12 months).
@@ -183,7 +185,9 @@ def cutoff_features(act: DailyActivity, cutoff: int, *,
 
 
 def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int,
-                          index: pd.Index, *, time_unit: str = "D") -> pd.DataFrame:
+                          index: pd.Index, *, time_unit: str = "D",
+                          fit_customers: int | None = None, seed: int | None = 0,
+                          ) -> pd.DataFrame:
     """BG/NBD and Gamma-Gamma fitted on the history up to ``cutoff``, predicting the window.
 
     Parameters
@@ -198,6 +202,12 @@ def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: 
         Customers to return (those with a purchase by the cutoff).
     time_unit : str
         Period of the BTYD summary.
+    fit_customers : int, optional
+        Fit BG/NBD and Gamma-Gamma on a seeded random sample of at most this many customers
+        (their parameters are population-level; every customer in ``index`` is still
+        scored). None fits on all.
+    seed : int or None
+        Seed of that sample.
 
     Returns
     -------
@@ -217,8 +227,9 @@ def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: 
     units = periods_between(cutoff, cutoff + pd.Timedelta(days=horizon_days), time_unit)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        fit_rows = _sample_rows(len(summary), fit_customers, seed)
         try:
-            bg = BetaGeoModel().fit(summary)
+            bg = BetaGeoModel().fit(summary.iloc[fit_rows])
         except DataError:
             return out
         purchases = np.asarray(bg.expected_purchases(units, x, t_x, big_t), dtype="float64")
@@ -227,8 +238,10 @@ def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: 
         money = summary["monetary_value"].to_numpy(dtype="float64")
         repeat = (x > 0) & (money > 0)
         fallback = float(money[repeat].mean()) if repeat.any() else np.nan
+        in_fit = np.zeros(len(x), dtype=bool)
+        in_fit[fit_rows] = True
         try:
-            gg = GammaGammaModel().fit(summary.loc[repeat])
+            gg = GammaGammaModel().fit(summary.loc[repeat & in_fit])
             spend = np.asarray(gg.expected_spend(x, money), dtype="float64")
         except DataError:
             spend = np.full(len(x), np.nan)
@@ -239,3 +252,41 @@ def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: 
     out["gg_spend_per_purchase"] = spend
     out["bgnbd_spend_rate"] = purchases * spend / horizon_days
     return out
+
+
+def _sample_rows(n: int, limit: int | None, seed: int | None) -> np.ndarray:
+    """Sorted positions of a seeded sample of at most ``limit`` of ``n`` rows (all if None)."""
+    if limit is None or n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=int(limit), replace=False))
+
+
+def quantile_thresholds(X: pd.DataFrame, max_bins: int = 255) -> list[np.ndarray]:
+    """Bin edges of every column: at most ``max_bins`` unweighted quantile bins, NaN ignored.
+
+    Gradient boosting given the bin codes of :func:`apply_thresholds` (at most ``max_bins``
+    distinct values per column) bins them as they are; it would otherwise compute weighted
+    quantiles of every column whenever sample weights are given, which is slow.
+    """
+    edges = []
+    for col in X.columns:  # loop over the ~25 feature columns, vectorized over rows
+        values = X[col].to_numpy(dtype="float64")
+        values = values[np.isfinite(values)]
+        distinct = np.unique(values)
+        if len(distinct) <= max_bins:
+            edges.append((distinct[:-1] + distinct[1:]) / 2)
+        else:
+            qs = np.quantile(values, np.linspace(0, 1, max_bins + 1)[1:-1])
+            edges.append(np.unique(qs))
+    return edges
+
+
+def apply_thresholds(X: pd.DataFrame, edges: list[np.ndarray]) -> pd.DataFrame:
+    """Bin codes (0, 1, …; NaN stays NaN) of ``X`` under the edges of its columns."""
+    out = {}
+    for col, cuts in zip(X.columns, edges, strict=True):  # loop over columns
+        values = X[col].to_numpy(dtype="float64")
+        codes = np.searchsorted(cuts, values, side="left").astype("float64")
+        codes[np.isnan(values)] = np.nan
+        out[col] = codes
+    return pd.DataFrame(out, index=X.index)

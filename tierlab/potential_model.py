@@ -5,9 +5,16 @@
 one it describes customers with cutoff-relative features (:mod:`tierlab.potential_features`,
 BG/NBD and Gamma-Gamma predictions stacked in) and records what they did next, up to the
 horizon or the fit date, whichever comes first. The stacked rows train three histogram
-gradient-boosting models on *per-day* targets with the window length as a feature and as the
-sample weight (a Poisson rate with exposure), so any horizon can be predicted and the total
-predicted level is that of the training windows.
+gradient-boosting models: the chance of no purchase in the window, and spend and purchases per
+day relative to BG/NBD's rates (a Poisson rate with exposure; with ``objective="two_part"``
+per day *given* a purchase, times the chance of one), so any horizon can be predicted and the
+total predicted level is that of the training windows.
+
+At scale the fit stays bounded: the customers × training-cutoff rows are capped by a seeded
+sample of customers (``max_rows``), the auxiliary BG/NBD and Gamma-Gamma fits use at most
+``btyd_max_customers`` customers, the features are binned once into unweighted quantiles before
+the boosting (which would otherwise compute weighted quantiles per feature), and the boosting
+runs a fixed number of iterations (no early-stopping split).
 """
 
 from __future__ import annotations
@@ -29,9 +36,11 @@ from tierlab.potential_features import (
     FEATURE_COLUMNS,
     STACKED_COLUMNS,
     DailyActivity,
+    apply_thresholds,
     cutoff_features,
     daily_activity,
     day_number,
+    quantile_thresholds,
     stacked_btyd_features,
 )
 from tierlab.potential_split import window_outcomes
@@ -81,18 +90,38 @@ class PotentialModel(BaseEstimator):
         model with BG/NBD as its offset: target actual / BG/NBD, weight BG/NBD × days), so the
         trees correct BG/NBD multiplicatively and keep its extrapolation for heavy buyers.
     max_iter, learning_rate, max_leaf_nodes, min_samples_leaf, l2_regularization
-        Settings of the histogram gradient boosting.
+        Settings of the histogram gradient boosting (a fixed number of iterations).
     time_unit : str
         Period of the BTYD summary and of purchase counts (days by default).
     n_threads : int or None
         OpenMP threads; None picks 1 below 20,000 training rows and all cores above.
     random_state : int or None
-        Seed of the gradient boosting.
+        Seed of the gradient boosting and of the samples below.
+    max_rows : int or None
+        Most customer × training-cutoff rows: above it, training uses a seeded random sample
+        of ``max_rows // n_cutoffs`` customers (all their rows). None: no cap.
+    btyd_max_customers : int or None
+        The stacked BG/NBD and Gamma-Gamma parameters are fitted on a seeded sample of at most
+        this many customers (every customer is still scored). None: all.
+    windows : {"recent", "full"}
+        ``"recent"``: training cutoffs spread over the last ``horizon_days`` before the fit
+        date, their windows cut at it (the most recent behaviour, shorter windows).
+        ``"full"``: training windows of the whole horizon, the latest ending at the fit date
+        (falls back to ``"recent"`` when the history is shorter than the horizon plus
+        ``min_history_days``).
+    objective : {"single", "two_part"}
+        ``"single"``: one Poisson model of spend (and of purchases) over all rows.
+        ``"two_part"``: spend = P(purchase) × E[spend | purchase] (and so for purchases), the
+        conditional models trained on the rows with a purchase; best with ``windows="full"``
+        (a per-day rate given a purchase depends on the window length).
 
     Attributes
     ----------
     spend_model_, purchases_model_ : HistGradientBoostingRegressor
-        Poisson models of net spend and purchases per day of the window.
+        Poisson models of net spend and purchases per day of the window (given a purchase
+        with ``objective="two_part"``).
+    bin_edges_ : list of ndarray
+        Quantile bin edges of every feature (the boosting sees the bin codes).
     churn_model_ : HistGradientBoostingClassifier
         Model of "no purchase in the window".
     horizon_days_ : int
@@ -115,10 +144,12 @@ class PotentialModel(BaseEstimator):
     def __init__(self, *, horizon_days: int = 182, n_cutoffs: int = 4,
                  min_history_days: int = 60, tenure_cap_days: int = 90, stacking: bool = True,
                  relative: bool = True,
-                 max_iter: int = 200, learning_rate: float = 0.05, max_leaf_nodes: int = 15,
+                 max_iter: int = 100, learning_rate: float = 0.1, max_leaf_nodes: int = 15,
                  min_samples_leaf: int = 20, l2_regularization: float = 1.0,
                  time_unit: str = "D", n_threads: int | None = None,
-                 random_state: int | None = 0) -> None:
+                 random_state: int | None = 0, max_rows: int | None = 200_000,
+                 btyd_max_customers: int | None = 50_000,
+                 windows: str = "recent", objective: str = "single") -> None:
         self.horizon_days = horizon_days
         self.n_cutoffs = n_cutoffs
         self.min_history_days = min_history_days
@@ -133,6 +164,10 @@ class PotentialModel(BaseEstimator):
         self.time_unit = time_unit
         self.n_threads = n_threads
         self.random_state = random_state
+        self.max_rows = max_rows
+        self.btyd_max_customers = btyd_max_customers
+        self.windows = windows
+        self.objective = objective
 
     # ---------------------------------------------------------------------------------------
     def _threads(self, n_rows: int) -> threadpool_limits:
@@ -146,7 +181,8 @@ class PotentialModel(BaseEstimator):
         common: dict[str, Any] = dict(
             max_iter=self.max_iter, learning_rate=self.learning_rate,
             max_leaf_nodes=self.max_leaf_nodes, min_samples_leaf=self.min_samples_leaf,
-            l2_regularization=self.l2_regularization, random_state=self.random_state)
+            l2_regularization=self.l2_regularization, random_state=self.random_state,
+            early_stopping=False)
         if kind == "classifier":
             return HistGradientBoostingClassifier(**common)
         return HistGradientBoostingRegressor(loss="poisson", **common)
@@ -157,7 +193,9 @@ class PotentialModel(BaseEstimator):
         feats = cutoff_features(act, day_number(cutoff), tenure_cap_days=self.tenure_cap_days)
         if self.stacking:
             stacked = stacked_btyd_features(tx, cutoff, horizon, feats.index,
-                                            time_unit=self.time_unit)
+                                            time_unit=self.time_unit,
+                                            fit_customers=self.btyd_max_customers,
+                                            seed=self.random_state)
             feats = feats.join(stacked)
         if not (self.stacking and self.relative):  # relative models take the horizon from BG/NBD
             feats["horizon_days"] = float(horizon)
@@ -179,6 +217,26 @@ class PotentialModel(BaseEstimator):
         purchases = np.where(np.isfinite(purchases), np.maximum(purchases, floor_p),
                              self.base_rates_[1])
         return spend, purchases
+
+    def _two_part(self) -> bool:
+        if self.objective not in ("two_part", "single"):
+            raise ArgumentError(f"PotentialModel: objective={self.objective!r} must be "
+                                "'two_part' or 'single'")
+        return bool(self.objective == "two_part")
+
+    def _row_sample(self, known: pd.DataFrame, n_cuts: int) -> pd.DataFrame:
+        """Transactions of a seeded customer sample: customers × cutoffs within ``max_rows``."""
+        if self.max_rows is None:
+            return known
+        cap = _whole(self.max_rows, "max_rows", 100)
+        codes, uniques = pd.factorize(known["customer_id"])
+        per_cut = cap // n_cuts
+        if len(uniques) <= per_cut:
+            return known
+        rng = np.random.default_rng(self.random_state)
+        chosen = np.zeros(len(uniques), dtype=bool)
+        chosen[rng.choice(len(uniques), size=per_cut, replace=False)] = True
+        return known.loc[chosen[codes]]
 
     def training_cutoffs(self, tx: pd.DataFrame, cutoff: Any = None,
                          horizon_days: int | None = None) -> list[tuple[pd.Timestamp, int]]:
@@ -218,6 +276,19 @@ class PotentialModel(BaseEstimator):
                 f"{int((end - first).days)} days before the cutoff {end.date()}; training needs "
                 f"more than min_history_days={min_hist} days of history — use a later cutoff or "
                 "a smaller min_history_days")
+        if self.windows not in ("recent", "full"):
+            raise ArgumentError(f"PotentialModel: windows={self.windows!r} must be 'recent' or "
+                                "'full'")
+        if self.windows == "full" and available >= horizon:
+            # whole windows of the horizon's length, the latest ending at the cutoff
+            step = max(1, math.ceil(horizon / n_cut))
+            out = []
+            for k in range(n_cut):  # loop over training cutoffs
+                start = end - pd.Timedelta(days=horizon + k * step)
+                if (start - first).days < min_hist:
+                    break
+                out.append((start, horizon))
+            return out
         span = min(horizon, available)
         step = max(1, math.ceil(span / n_cut))
         out = []
@@ -256,11 +327,13 @@ class PotentialModel(BaseEstimator):
             A parameter out of range.
         """
         cuts = self.training_cutoffs(tx, cutoff, horizon_days)
+        self._two_part()  # checks objective before the work
         horizon = _whole(self.horizon_days if horizon_days is None else horizon_days,
                          "horizon_days", 1)
         end = (tx["timestamp"].max().normalize() if cutoff is None
                else as_day(cutoff, "cutoff", error=ArgumentError))
         known = tx.loc[tx["timestamp"] < end + pd.Timedelta(days=1)]
+        known = self._row_sample(known, len(cuts))
         act = daily_activity(known)
         frames, targets = [], []
         for start, days in cuts:  # loop over training cutoffs, vectorized over customers
@@ -295,12 +368,21 @@ class PotentialModel(BaseEstimator):
         # predictions are capped at the highest per-day rates seen in training
         self.max_rates_ = (float(np.max(spend_target * spend_base)),
                            float(np.max(purchase_target * purchase_base)))
+        self.bin_edges_ = quantile_thresholds(X)
+        Xb = apply_thresholds(X, self.bin_edges_)
         with self._threads(len(X)):
-            self.spend_model_ = self._boosting("regressor").fit(
-                X, spend_target, sample_weight=exposure * spend_base)
-            self.purchases_model_ = self._boosting("regressor").fit(
-                X, purchase_target, sample_weight=exposure * purchase_base)
-            self.churn_model_ = self._boosting("classifier").fit(X, no_purchase)
+            self.churn_model_ = self._boosting("classifier").fit(Xb, no_purchase)
+            if self._two_part():
+                buy = ~no_purchase
+                self.spend_model_ = self._boosting("regressor").fit(
+                    Xb[buy], spend_target[buy], sample_weight=(exposure * spend_base)[buy])
+                self.purchases_model_ = self._boosting("regressor").fit(
+                    Xb[buy], purchase_target[buy], sample_weight=(exposure * purchase_base)[buy])
+            else:
+                self.spend_model_ = self._boosting("regressor").fit(
+                    Xb, spend_target, sample_weight=exposure * spend_base)
+                self.purchases_model_ = self._boosting("regressor").fit(
+                    Xb, purchase_target, sample_weight=exposure * purchase_base)
         self.horizon_days_ = horizon
         self.train_cutoffs_ = [c for c, _ in cuts]
         self.train_cutoff_ = cuts[0][0]
@@ -341,18 +423,21 @@ class PotentialModel(BaseEstimator):
         if not (known["amount"] >= 0).any():
             raise DataError(f"PotentialModel.predict: no purchase on or before {as_of.date()}")
         X = self._design(known, daily_activity(known), as_of, horizon)[self.feature_names_]
+        Xb = apply_thresholds(X, self.bin_edges_)
         classes = list(self.churn_model_.classes_)
         spend_base, purchase_base = self._bases(X)
         with self._threads(len(X)):
+            p_none = self.churn_model_.predict_proba(Xb)[:, classes.index(True)]
+            given = (1.0 - p_none) if self._two_part() else 1.0
             out = pd.DataFrame(
                 {
                     "predicted_purchases": np.minimum(
-                        self.purchases_model_.predict(X) * purchase_base, self.max_rates_[1]
-                    ) * horizon,
+                        self.purchases_model_.predict(Xb) * purchase_base * given,
+                        self.max_rates_[1]) * horizon,
                     "predicted_spend": np.minimum(
-                        self.spend_model_.predict(X) * spend_base, self.max_rates_[0]
+                        self.spend_model_.predict(Xb) * spend_base * given, self.max_rates_[0]
                     ) * horizon,
-                    "p_no_purchase": self.churn_model_.predict_proba(X)[:, classes.index(True)],
+                    "p_no_purchase": p_none,
                     "p_alive": (X["bgnbd_p_alive"].to_numpy() if "bgnbd_p_alive" in X
                                 else np.full(len(X), np.nan)),
                 },
