@@ -8,7 +8,7 @@ import string
 import pandas as pd
 import pytest
 
-from tierlab import i18n
+from tierlab import i18n, messages
 from tierlab.errors import ArgumentError
 
 CJK = re.compile("[\u4e00-\u9fff]")
@@ -19,7 +19,7 @@ def _fields(template: str) -> set[str]:
 
 
 def test_every_text_has_both_languages_with_the_same_fields():
-    for key, (en, zh) in i18n._TEXT.items():
+    for key, (en, zh) in messages.TEXT.items():
         assert en and zh, key
         assert _fields(en) == _fields(zh), f"{key}: the two templates take different fields"
         assert not CJK.search(en), f"{key}: Chinese in the English text"
