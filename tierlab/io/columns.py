@@ -23,7 +23,8 @@ from tierlab.errors import ArgumentError, DataError, did_you_mean
 from tierlab.io.dates import parse_datetime
 from tierlab.io.values import parse_number
 
-__all__ = ["CUSTOMER_COLUMNS", "TRANSACTION_COLUMNS", "check_header", "resolve_columns"]
+__all__ = ["CUSTOMER_COLUMNS", "TRANSACTION_COLUMNS", "check_header", "resolve_columns",
+           "unmapped_positions"]
 
 #: What the values of the typed canonical columns are (a header of that kind looks like data).
 _KINDS = {"timestamp": "date", "signup_date": "date", "amount": "number",
@@ -53,6 +54,12 @@ CUSTOMER_COLUMNS: dict[str, tuple[str, ...]] = {
     "satisfaction": ("满意度",),
     "notes": ("备注",),
 }
+
+
+def unmapped_positions(width: int, colmap: dict[str, int]) -> list[int]:
+    """Positions of the columns not mapped to a canonical name (kept as read)."""
+    mapped = set(colmap.values())
+    return [i for i in range(width) if i not in mapped]
 
 
 def check_header(header: int | None) -> bool:

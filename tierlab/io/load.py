@@ -128,12 +128,13 @@ from tierlab.io.columns import (
     TRANSACTION_COLUMNS,
     check_header,
     resolve_columns,
+    unmapped_positions,
 )
 from tierlab.io.dates import check_tz, parse_datetime
 from tierlab.io.ordering import (
     assemble,
     first_of_each_id,
-    order_and_dedupe,
+    order_transactions,
     reason_codes,
     rejected_frame,
 )
@@ -324,8 +325,8 @@ def load_transactions(
     codes = reason_codes(len(frame), [mask for _, mask in checks])
     reasons = [name for name, _ in checks] + ["duplicate order line"]
     valid = np.flatnonzero(codes == 0)
-    other_pos = _other_positions(frame, colmap)
-    accepted, duplicates, identical = _order_transactions(valid, ids, parsed, frame, colmap,
+    other_pos = unmapped_positions(frame.shape[1], colmap)
+    accepted, duplicates, identical = order_transactions(valid, ids, parsed, frame, colmap,
                                                           other_pos)
     codes[duplicates] = len(reasons)
     accepted = np.sort(accepted)  # the frame keeps the source's order (see Row order)
@@ -405,7 +406,7 @@ def load_customers(
     codes[repeated] = len(reasons)
     parsed["customer_id"] = ids.take(keep)
 
-    data = assemble(parsed, frame, keep, _other_positions(frame, colmap),
+    data = assemble(parsed, frame, keep, unmapped_positions(frame.shape[1], colmap),
                     ordered=("customer_id",))
     rejected = rejected_frame(frame, codes, reasons, raw.row_base)
     summary = summary_head(raw, len(frame), len(data), codes, reasons)
@@ -463,28 +464,6 @@ def _parse_transactions(
     return ids, parsed, checks
 
 
-def _order_transactions(
-    valid: np.ndarray,
-    ids: Ids,
-    parsed: dict[str, Any],
-    frame: pd.DataFrame,
-    colmap: dict[str, int],
-    other_pos: list[int],
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """The canonical order of the valid rows, the duplicate order lines, identical rows kept."""
-    tie_keys = [parsed[k] for k in ("order_id", "quantity", "channel", "currency") if k in parsed]
-    tie_keys += [frame.iloc[:, i] for i in other_pos]
-    n_output_ties = len(tie_keys)
-    # last resort among equal parsed rows: the text as read, so the copy kept never depends
-    # on row order
-    tie_keys += [frame.iloc[:, i] for i in sorted(colmap.values())]
-    order_ids = parsed.get("order_id")
-    return order_and_dedupe(
-        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_output_ties,
-        None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
-    )
-
-
 def _parse_customers(
     raw: RawTable, colmap: dict[str, int], *, date_format: str | None
 ) -> tuple[Ids, dict[str, Any], list[tuple[str, np.ndarray]]]:
@@ -511,9 +490,3 @@ def _parse_customers(
         parsed[name] = values
         checks.append((f"unparseable {name}", bad))
     return ids, parsed, checks
-
-
-def _other_positions(frame: pd.DataFrame, colmap: dict[str, int]) -> list[int]:
-    """Positions of the columns not mapped to a canonical name (kept as read)."""
-    mapped = set(colmap.values())
-    return [i for i in range(frame.shape[1]) if i not in mapped]

@@ -24,6 +24,7 @@ __all__ = [
     "assemble",
     "first_of_each_id",
     "order_and_dedupe",
+    "order_transactions",
     "primary_order",
     "radix_argsort",
     "reason_codes",
@@ -181,6 +182,28 @@ def _sort_ties(
     if len(duplicates):
         final = final[~np.isin(final, duplicates)]
     return final, duplicates, identical
+
+
+def order_transactions(
+    valid: np.ndarray,
+    ids: Ids,
+    parsed: dict[str, Any],
+    frame: pd.DataFrame,
+    colmap: dict[str, int],
+    other_pos: list[int],
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The canonical order of the valid rows, the duplicate order lines, identical rows kept."""
+    tie_keys = [parsed[k] for k in ("order_id", "quantity", "channel", "currency") if k in parsed]
+    tie_keys += [frame.iloc[:, i] for i in other_pos]
+    n_output_ties = len(tie_keys)
+    # last resort among equal parsed rows: the text as read, so the copy kept never depends
+    # on row order
+    tie_keys += [frame.iloc[:, i] for i in sorted(colmap.values())]
+    order_ids = parsed.get("order_id")
+    return order_and_dedupe(
+        valid, ids, parsed["timestamp"], parsed["amount"], tie_keys, n_output_ties,
+        None if order_ids is None else order_ids.notna().to_numpy(dtype=bool),
+    )
 
 
 def first_of_each_id(ids: Ids, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

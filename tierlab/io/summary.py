@@ -10,7 +10,7 @@ import pandas as pd
 from tierlab.io.reading import RawTable
 from tierlab.io.values import Ids
 
-__all__ = ["date_text", "summary_head", "transaction_figures"]
+__all__ = ["date_text", "log_figures", "summary_head", "transaction_figures"]
 
 
 def summary_head(
@@ -37,10 +37,14 @@ def transaction_figures(
     data: pd.DataFrame, ids: Ids, valid: np.ndarray, identical: int
 ) -> dict[str, Any]:
     """The summary entries of a transaction log (customers among the valid rows, dates, spend)."""
-    figures: dict[str, Any] = {"identical_rows_kept": int(identical)}
     seen = np.bincount(ids.codes if len(valid) == len(ids.codes) else ids.codes[valid],
                        minlength=len(ids.uniques))
-    figures["customers"] = int(np.count_nonzero(seen))
+    return log_figures(data, int(np.count_nonzero(seen)), identical)
+
+
+def log_figures(data: pd.DataFrame, customers: int, identical: int) -> dict[str, Any]:
+    """:func:`transaction_figures` when the number of customers is known."""
+    figures: dict[str, Any] = {"identical_rows_kept": int(identical), "customers": customers}
     if len(data):
         figures["first_date"] = date_text(data["timestamp"].min())
         figures["last_date"] = date_text(data["timestamp"].max())

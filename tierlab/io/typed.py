@@ -6,9 +6,8 @@ dictionary-encoded text/integers needs no text parsing: :func:`load_typed_transa
 straight to validation — missing and unusable values, duplicate order lines, rejected rows with
 their reasons — in Arrow and NumPy, without a Python loop over rows. The result is what the
 general loader gives for the same data (``tests/io/test_typed.py`` pins it column by column,
-rejected row by rejected row). Like every transaction source, the accepted rows keep the
-source's order (rejected rows removed), with a fresh RangeIndex: no sort of millions of rows.
-A clean CSV file read with typed columns (:mod:`tierlab.io.typedcsv`) comes here too, through
+rejected row by rejected row). Accepted rows keep the source's order, with a fresh RangeIndex.
+A clean CSV read with typed columns (:mod:`tierlab.io.typedcsv`) comes here through
 :func:`load_typed_table`.
 
 The customer ids are hashed once here; the codes are handed to the features' factorize cache
@@ -31,10 +30,10 @@ from tierlab._kernels.arrowtext import arrow_strings, arrow_text_as_str, take_ro
 from tierlab._kernels.factorize import remember
 from tierlab._kernels.memory import release_unused, system_memory_pool
 from tierlab.errors import DataError
-from tierlab.io.columns import TRANSACTION_COLUMNS, resolve_columns
+from tierlab.io.columns import TRANSACTION_COLUMNS, resolve_columns, unmapped_positions
 from tierlab.io.ordering import reason_codes, sortable
 from tierlab.io.reading import RawTable
-from tierlab.io.summary import date_text, summary_head
+from tierlab.io.summary import log_figures, summary_head
 from tierlab.io.typedvalues import (
     converted,
     mix_keys,
@@ -48,7 +47,6 @@ from tierlab.io.values import check_usable, parse_id, to_text
 __all__ = ["load_typed_table", "load_typed_transactions"]
 
 _BLOCK = 1 << 20
-
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _REQUIRED = ("customer_id", "timestamp", "amount")
 _TEXT_OPTIONAL = ("order_id", "channel", "currency")
@@ -340,24 +338,10 @@ def _load(src: _Source, tz: str | None) -> tuple[pd.DataFrame, pd.DataFrame, dic
     del ts, amount, codes
     rejected = _rejected(src, rcodes, reasons)
     summary = summary_head(src.raw, n, len(data), rcodes, reasons)
-    summary.update(_figures(data, customers, identical))
+    # the customers of the valid rows are those accepted: one copy of a duplicate is kept
+    summary.update(log_figures(data, customers, identical))
     release_unused()  # what the threads freed stays in their malloc arenas until trimmed
     return data, rejected, summary
-
-
-def _figures(data: pd.DataFrame, customers: int, identical: int) -> dict[str, Any]:
-    """The transaction entries of the summary, as ``tierlab.io.summary.transaction_figures``.
-
-    The customers of the valid rows are those of the accepted rows: one copy of a duplicate
-    order line is always kept.
-    """
-    figures: dict[str, Any] = {"identical_rows_kept": int(identical), "customers": customers}
-    ts = data["timestamp"]
-    figures["first_date"] = date_text(ts.min()) if len(data) else None
-    figures["last_date"] = date_text(ts.max()) if len(data) else None
-    figures["total_spend"] = float(data["amount"].sum())
-    figures["returns"] = int((data["amount"] < 0).sum())
-    return figures
 
 
 def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
@@ -383,11 +367,6 @@ def _optional_columns(src: _Source, n: int, checks: list[tuple[str, np.ndarray]]
             assert frame is not None
             parsed[name] = to_text(frame[src.names[src.colmap[name]]])
     return parsed
-
-
-def _other_positions(src: _Source) -> list[int]:
-    mapped = set(src.colmap.values())
-    return [i for i in range(len(src.names)) if i not in mapped]
 
 
 def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, codes: np.ndarray,
@@ -436,7 +415,7 @@ def _ties(src: _Source, ids_arr: pa.ChunkedArray, valid: np.ndarray | None, code
         v = parsed[k]
         cols[k] = v.iloc[rows].reset_index(drop=True) if isinstance(v, pd.Series) else v[rows]
     frame = pd.DataFrame(cols)
-    others = _other_positions(src)
+    others = unmapped_positions(len(src.names), src.colmap)
     as_read = src.rows(rows, others) if others else pd.DataFrame(index=frame.index)
     n_out = len(canonical) + len(others)
     for i in range(as_read.shape[1]):
@@ -499,7 +478,7 @@ def _assemble(src: _Source, ids_arr: pa.ChunkedArray, rows: np.ndarray | None,
         else:
             parts[name] = values[rows]
     data = pd.DataFrame(parts, copy=False)
-    others = _other_positions(src)
+    others = unmapped_positions(len(src.names), src.colmap)
     if others:
         data = pd.concat([data, src.rows(np.arange(len(data)) if rows is None else rows,
                                           others)], axis=1)
