@@ -321,7 +321,7 @@ def tier_summary(data: StudyData, current: pd.Series,
     study) saves computing them again.
     """
     from tierlab.evaluate.common import as_tiers
-    from tierlab.evaluate.summary import _customer_table
+    from tierlab.evaluate.summary import summary_of_customers
     from tierlab.evaluate.summary import tier_summary as summary_of_log
 
     if not isinstance(data, DatasetStudyData):
@@ -331,29 +331,10 @@ def tier_summary(data: StudyData, current: pd.Series,
     ids = a.index
     feats = data.features
     shift = (data.as_of - data.last.normalize()).days  # tier_summary: as_of = the last day
-    frame = pd.DataFrame({
-        "tier": a,
-        "spend": feats["monetary_total"].reindex(ids, fill_value=0.0).astype(float),
-        "orders": feats["frequency"].reindex(ids, fill_value=0).astype(float),
-        "recency": feats["recency_days"].reindex(ids).astype(float) - shift})
-    if customers is not None and "satisfaction" in customers.columns:
-        sat = _customer_table(customers)["satisfaction"]
-        frame["satisfaction"] = pd.to_numeric(sat, errors="coerce").reindex(
-            ids.astype(str)).to_numpy()
-    g = frame.groupby("tier", observed=False, sort=True)
-    out = pd.DataFrame({"customers": g.size().astype(np.int64),
-                        "revenue": g["spend"].sum().astype(float)})
-    n = out["customers"].sum()
-    out.insert(1, "share", out["customers"] / n if n else 0.0)
-    total = out["revenue"].sum()
-    out["revenue_share"] = out["revenue"] / total if total else np.nan
-    out["mean_spend"] = g["spend"].mean()
-    out["mean_orders"] = g["orders"].mean()
-    out["mean_recency_days"] = g["recency"].mean()
-    if "satisfaction" in frame.columns:
-        out["mean_satisfaction"] = g["satisfaction"].mean()
-    out.index.name = "tier"
-    return out
+    return summary_of_customers(
+        a, feats["monetary_total"].reindex(ids, fill_value=0.0).astype(float),
+        feats["frequency"].reindex(ids, fill_value=0).astype(float),
+        feats["recency_days"].reindex(ids).astype(float) - shift, customers)
 
 
 def segmentation_summary(data: StudyData, history: TierHistory, lang: str = "en", *,

@@ -113,10 +113,18 @@ def tier_summary(assignment: pd.Series, tx: pd.DataFrame, *, customers: pd.DataF
         spend = pd.Series(0.0, index=ids)
         orders = pd.Series(0.0, index=ids)
 
-    frame = pd.DataFrame({"tier": a, "spend": spend, "orders": orders, "recency": recency})
+    return summary_of_customers(a, spend, orders, recency, customers)
+
+
+def summary_of_customers(tiers: pd.Series, spend: pd.Series, orders: pd.Series,
+                         recency: pd.Series, customers: pd.DataFrame | None = None
+                         ) -> pd.DataFrame:
+    """:func:`tier_summary` from each customer's tier, spend, orders and recency (one index)."""
+    frame = pd.DataFrame({"tier": tiers, "spend": spend, "orders": orders, "recency": recency})
     if customers is not None and "satisfaction" in customers.columns:
         sat = _customer_table(customers)["satisfaction"]
-        frame["satisfaction"] = pd.to_numeric(sat, errors="coerce").reindex(ids).to_numpy()
+        frame["satisfaction"] = pd.to_numeric(sat, errors="coerce").reindex(
+            tiers.index.astype(str)).to_numpy()
     g = frame.groupby("tier", observed=False, sort=True)
     out = pd.DataFrame({
         "customers": g.size().astype(np.int64),
