@@ -55,6 +55,23 @@ def column_pairs(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options that say how to read the transactions and the customer table.
+
+    ``--customers``, ``--columns``, ``--customer-columns`` and ``--date-format``, shared by
+    ``tierlab tiers`` and ``tierlab review``.
+    """
+    parser.add_argument("--customers", metavar="FILE", help="customer table")
+    parser.add_argument("--columns", action="extend", type=column_pairs, default=[],
+                        metavar="NAME=HEADER[,...]",
+                        help="transaction column mapping, e.g. customer_id=客户ID,amount=消费金额 "
+                             "(repeatable)")
+    parser.add_argument("--customer-columns", action="extend", type=column_pairs, default=[],
+                        metavar="NAME=HEADER[,...]",
+                        help="customer table column mapping (repeatable)")
+    parser.add_argument("--date-format", metavar="FMT", help="date format, e.g. %%d/%%m/%%Y")
+
+
 def split_column_lists(argv: Sequence[str]) -> list[str]:
     """Repeat a column option before each further ``NAME=HEADER`` word that follows it.
 

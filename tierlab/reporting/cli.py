@@ -24,6 +24,7 @@ from typing import Any
 from tierlab.errors import ArgumentError, DataError, TierlabError
 from tierlab.reporting import cli_review
 from tierlab.reporting.arguments import (
+    add_input_options,
     cli_column_message,
     column_pairs,
     os_error_text,
@@ -123,15 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiers.add_argument("transactions", metavar="TRANSACTIONS", nargs="?",
                        help="transaction log (.csv, .txt, .tsv, .xlsx, .parquet)")
     tiers.add_argument("--scheme", metavar="FILE", help="tier scheme (YAML)")
-    tiers.add_argument("--customers", metavar="FILE", help="customer table")
-    tiers.add_argument("--columns", action="extend", type=column_pairs, default=[],
-                       metavar="NAME=HEADER[,...]",
-                       help="transaction column mapping, e.g. customer_id=客户ID,amount=消费金额 "
-                            "(repeatable)")
-    tiers.add_argument("--customer-columns", action="extend", type=column_pairs, default=[],
-                       metavar="NAME=HEADER[,...]",
-                       help="customer table column mapping (repeatable)")
-    tiers.add_argument("--date-format", metavar="FMT", help="date format, e.g. %%d/%%m/%%Y")
+    add_input_options(tiers)
     tiers.add_argument("--no-header", action="store_true",
                        help="the transaction file has no header line: map --columns by "
                             "position, e.g. customer_id=0 timestamp=1 amount=2")

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tierlab.errors import ArgumentError, TierlabError
-from tierlab.reporting.arguments import column_pairs
+from tierlab.reporting.arguments import add_input_options
 
 __all__ = ["add_review_parser", "add_register_option", "cmd_review", "cmd_tiers_register",
            "REVIEW_EXAMPLES"]
@@ -65,14 +65,7 @@ def add_review_parser(sub: Any) -> argparse.ArgumentParser:
     rev.add_argument("--rebuild", metavar="NEW_PATH_OR_URL",
                      help="replay every review from scratch into this NEW register "
                           "(overrides and notes copied; the register itself is not written)")
-    rev.add_argument("--customers", metavar="FILE", help="customer table")
-    rev.add_argument("--columns", action="extend", type=column_pairs, default=[],
-                     metavar="NAME=HEADER[,...]",
-                     help="transaction column mapping, e.g. customer_id=客户ID,amount=消费金额 "
-                          "(repeatable)")
-    rev.add_argument("--customer-columns", action="extend", type=column_pairs, default=[],
-                     metavar="NAME=HEADER[,...]", help="customer table column mapping")
-    rev.add_argument("--date-format", metavar="FMT", help="date format, e.g. %%d/%%m/%%Y")
+    add_input_options(rev)
     rev.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                      help="wait this long for another writer (default 30)")
     return rev
