@@ -41,6 +41,13 @@ def test_numbers_dates_shares_and_missing_values_for_people():
     assert "row_heading" not in html and "blank" not in html  # no index column
 
 
+def test_shares_of_the_trend_table_are_percentages():
+    trend = pd.DataFrame({"review": pd.to_datetime(["2025-01-31"]), "customers": [1189],
+                          "changed": [73], "share_changed": [0.0614]})
+    cells = _cells(people_table(trend).to_html())
+    assert cells == ["2025-01-31", "1,189", "73", "6.1%"]
+
+
 def test_a_plain_row_number_never_shows():
     html = people_table(FRAME.reset_index(drop=True)).to_html()
     assert _headers(html)[0] == "Customers"

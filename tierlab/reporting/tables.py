@@ -55,9 +55,10 @@ class Note:
 
 
 def percent_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns shown as percentages: shares and rates (``share``, ``revenue_share``, ``*_rate``)."""
+    """Columns shown as percentages: shares and rates (``*_share``, ``share_*``, ``*_rate``)."""
     names = [str(c[0] if isinstance(c, tuple) else c) for c in frame.columns]
-    return sorted({n for n in names if n in _PERCENT_NAMES or n.endswith(("_share", "_rate"))})
+    return sorted({n for n in names if n in _PERCENT_NAMES or n.endswith(("_share", "_rate"))
+                   or n.startswith("share_")})
 
 
 def _header(name: str, lang: str, labels: Mapping[Any, str]) -> str:
