@@ -130,7 +130,7 @@ def load_study_data(transactions: str | os.PathLike[str] | pd.DataFrame, *,
     -------
     StudyData
     """
-    from tierlab.io.load import load_customers, load_transactions
+    from tierlab.io.load import load_transactions
 
     src = transactions if isinstance(transactions, pd.DataFrame) else resolve_input(
         transactions, what="transactions")
@@ -141,33 +141,45 @@ def load_study_data(transactions: str | os.PathLike[str] | pd.DataFrame, *,
         raise DataError(f"{res.summary['file']}: no usable transactions "
                         f"({res.summary['rows_rejected']:,} rows rejected)")
     last = pd.Timestamp(tx["timestamp"].max()).normalize()
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        cut = last
-    else:
-        try:
-            cut = pd.Timestamp(as_of).normalize()
-        except (ValueError, TypeError):
-            raise ArgumentError(f"as_of: {as_of!r} is not a date; write it as YYYY-MM-DD"
-                                ) from None
-        first = pd.Timestamp(tx["timestamp"].min()).normalize()
-        if cut < first:
-            raise DataError(f"as_of {cut.date()} is before the first transaction "
-                            f"({first.date()})")
+    cut = study_cut(as_of, pd.Timestamp(tx["timestamp"].min()), last)
+    if cut != last:
         tx = tx.loc[tx["timestamp"] < cut + pd.Timedelta(days=1)].reset_index(drop=True)
-    cres = None
-    cust = None
-    skipped = False
-    if customers is not None and not (isinstance(customers, str) and not customers.strip()):
-        csrc = customers if isinstance(customers, pd.DataFrame) else resolve_input(
-            customers, what="customers")
-        if _is_sample(csrc, "customers.csv") and not _is_sample(src, "transactions.csv"):
-            skipped = True  # the sample's customers only describe the sample's transactions
-        else:
-            cres = load_customers(csrc, columns=dict(customer_columns) if customer_columns
-                                  else None)
-            cust = cres.customers
+    cust, cres, skipped = study_customers(customers, customer_columns,
+                                          sample_tx=_is_sample(src, "transactions.csv"))
     return StudyData(transactions=tx, customers=cust, load=res, customer_load=cres, as_of=cut,
                      sample_customers_skipped=skipped)
+
+
+def study_cut(as_of: Any, first: pd.Timestamp, last: pd.Timestamp) -> pd.Timestamp:
+    """The study date: *as_of* (a date, not before the *first* transaction) or the *last* day."""
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        return last.normalize()
+    try:
+        cut = pd.Timestamp(as_of).normalize()
+    except (ValueError, TypeError):
+        raise ArgumentError(f"as_of: {as_of!r} is not a date; write it as YYYY-MM-DD") from None
+    if cut < first.normalize():
+        raise DataError(f"as_of {cut.date()} is before the first transaction ({first.date()})")
+    return cut
+
+
+def study_customers(customers: Any, columns: Mapping[str, str] | None, *, sample_tx: bool
+                    ) -> tuple[pd.DataFrame | None, LoadResult | None, bool]:
+    """The customer table of a study: (customers, their load result, sample table skipped).
+
+    The bundled sample's customer table describes the sample's transactions only: with other
+    transactions (``sample_tx`` false) it is skipped, and the report says so.
+    """
+    if customers is None or (isinstance(customers, str) and not customers.strip()):
+        return None, None, False
+    from tierlab.io.load import load_customers
+
+    csrc = customers if isinstance(customers, pd.DataFrame) else resolve_input(
+        customers, what="customers")
+    if _is_sample(csrc, "customers.csv") and not sample_tx:
+        return None, None, True
+    cres = load_customers(csrc, columns=dict(columns) if columns else None)
+    return cres.customers, cres, False
 
 
 def _is_sample(source: object, name: str) -> bool:

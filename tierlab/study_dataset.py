@@ -40,7 +40,7 @@ from tierlab.io.dataset import META_FILE, Dataset, customer_hash
 from tierlab.io.load import LoadResult
 from tierlab.reporting.page import ReportPage
 from tierlab.reporting.paths import resolve_input
-from tierlab.study import StudyData, _is_sample
+from tierlab.study import StudyData, study_customers, study_cut
 from tierlab.tiers.history import TierHistory
 from tierlab.tiers.scheme import TierScheme
 
@@ -251,7 +251,6 @@ def load_dataset_study(source: str | os.PathLike[str], scheme: TierScheme, *,
     DatasetStudyData
     """
     from tierlab.distributed import run_partitioned
-    from tierlab.io.load import load_customers
 
     if isinstance(sample_customers, bool) or not isinstance(sample_customers, int) \
             or sample_customers < 1:
@@ -263,29 +262,8 @@ def load_dataset_study(source: str | os.PathLike[str], scheme: TierScheme, *,
     if span is None:
         raise DataError(f"{path}: no usable transactions (the dataset is empty)")
     first, last = (pd.Timestamp(t) for t in span)
-    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
-        cut = last.normalize()
-    else:
-        try:
-            cut = pd.Timestamp(as_of).normalize()
-        except (ValueError, TypeError):
-            raise ArgumentError(f"as_of: {as_of!r} is not a date; write it as YYYY-MM-DD"
-                                ) from None
-        if cut < first.normalize():
-            raise DataError(f"as_of {cut.date()} is before the first transaction "
-                            f"({first.date()})")
-    cres = None
-    cust = None
-    skipped = False
-    if customers is not None and not (isinstance(customers, str) and not customers.strip()):
-        csrc = customers if isinstance(customers, pd.DataFrame) else resolve_input(
-            customers, what="customers")
-        if _is_sample(csrc, "customers.csv"):
-            skipped = True  # the bundled sample's customers describe its transactions only
-        else:
-            cres = load_customers(csrc, columns=dict(customer_columns) if customer_columns
-                                  else None)
-            cust = cres.customers
+    cut = study_cut(as_of, first, last)
+    cust, cres, skipped = study_customers(customers, customer_columns, sample_tx=False)
     langs = tuple(lang for lang in langs if lang != "en")
     run = run_partitioned(scheme, path, customers=cust, client=client, workers=workers,
                           end=cut, features=True, each_bucket=partial(_bucket_study, langs))
