@@ -345,3 +345,38 @@ def test_customer_lifetime_value_against_hand_sum():
     np.testing.assert_allclose(flat.to_numpy(), want.to_numpy(), rtol=1e-12)
     with pytest.raises(ArgumentError, match="time_unit"):
         gg.customer_lifetime_value(bg, summary, time_unit="days")
+
+
+def test_bgnbd_gradient_equals_finite_differences():
+    from scipy.optimize import approx_fprime
+
+    from tierlab.btyd import _bgnbd_loglik, _bgnbd_loglik_grad
+
+    rng = np.random.default_rng(3)
+    n = 300
+    x = rng.integers(0, 8, n).astype(float)
+    big_t = rng.uniform(2, 60, n)
+    t_x = np.where(x > 0, rng.uniform(0, 1, n) * big_t, 0.0)
+    for params in (np.array(list(CDNOW.values())), np.array([2.0, 10.0, 1.5, 3.0])):
+        ll, grad = _bgnbd_loglik_grad(*params, x, t_x, big_t)
+        np.testing.assert_allclose(ll, _bgnbd_loglik(*params, x, t_x, big_t), rtol=1e-12)
+        numeric = np.column_stack([
+            approx_fprime(params, lambda p, i=i: _bgnbd_loglik(*p, x[i:i + 1], t_x[i:i + 1],
+                                                              big_t[i:i + 1])[0], 1e-7)
+            for i in range(n)])
+        np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-5)
+
+
+def test_bgnbd_fit_with_gradient_equals_fit_by_finite_differences():
+    class FiniteDifferences(BetaGeoModel):
+        def _fit_params(self, *args, gradient=None, **kwargs):
+            return super()._fit_params(*args, **kwargs)
+
+    rng = np.random.default_rng(5)
+    summary = simulate_bgnbd(3000, *CDNOW.values(), t_cal=rng.uniform(20.0, 39.0, 3000),
+                             t_hold=1.0, rng=rng)
+    fast, slow = BetaGeoModel().fit(summary), FiniteDifferences().fit(summary)
+    assert fast.converged_ and slow.converged_
+    assert fast.log_likelihood_ == pytest.approx(slow.log_likelihood_, abs=1e-3)
+    for name in ("r", "alpha", "a", "b"):
+        assert fast.params_[name] == pytest.approx(slow.params_[name], rel=1e-3)

@@ -47,6 +47,35 @@ def _bgnbd_loglik(r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x
     return a1 + a2 + np.logaddexp(a3, a4)
 
 
+def _bgnbd_loglik_grad(r: float, alpha: float, a: float, b: float, x: np.ndarray,
+                       t_x: np.ndarray, big_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_bgnbd_loglik` and its gradient in ``(r, alpha, a, b)`` (shape ``(4, n)``).
+
+    ``ll = A + log(exp(a3) + exp(a4))``: the gradient of the log-sum is that of each term
+    weighted by its share ``exp(a_i - ll_sum)``; ``a4`` is absent (share 0) without repeats.
+    """
+    dg = special.digamma
+    a3 = -(r + x) * np.log(alpha + big_t)
+    repeat = x > 0
+    a4 = np.full_like(a3, -np.inf)
+    xr = x[repeat]
+    log_at = np.log(alpha + t_x)
+    a4[repeat] = np.log(a) - np.log(b + xr - 1) - (r + xr) * log_at[repeat]
+    tail = np.logaddexp(a3, a4)
+    s3, s4 = np.exp(a3 - tail), np.exp(a4 - tail)
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = (special.gammaln(a + b) + special.gammaln(b + x)
+          - special.gammaln(b) - special.gammaln(a + b + x))
+    grad = np.empty((4, len(x)))
+    grad[0] = dg(r + x) - dg(r) + np.log(alpha) - s3 * np.log(alpha + big_t) - s4 * log_at
+    grad[1] = r / alpha - s3 * (r + x) / (alpha + big_t) - s4 * (r + x) / (alpha + t_x)
+    d_a4_b = np.zeros_like(a3)
+    d_a4_b[repeat] = -1.0 / (b + xr - 1)
+    grad[2] = dg(a + b) - dg(a + b + x) + s4 / a
+    grad[3] = dg(a + b) + dg(b + x) - dg(b) - dg(a + b + x) + s4 * d_a4_b
+    return a1 + a2 + tail, grad
+
+
 class BetaGeoModel(LogParamModel):
     """BG/NBD model of repeat purchasing (Fader, Hardie & Lee 2005).
 
@@ -151,7 +180,8 @@ class BetaGeoModel(LogParamModel):
         rate = max(float(x.sum()) / max(float(big_t.sum()), 1e-12), 1e-12)
         return self._fit_params(
             lambda r, alpha, a, b: _bgnbd_loglik(r, alpha, a, b, ux, utx, ut), w,
-            np.log([1.0, 1.0 / rate, 1.0, 1.0]), len(x))
+            np.log([1.0, 1.0 / rate, 1.0, 1.0]), len(x),
+            gradient=lambda r, alpha, a, b: _bgnbd_loglik_grad(r, alpha, a, b, ux, utx, ut))
 
     def _params(self) -> tuple[float, float, float, float]:
         check_is_fitted(self, "params_")

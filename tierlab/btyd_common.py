@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,14 +72,19 @@ def wrap_result(result: np.ndarray, index: pd.Index | None, name: str):
     return result
 
 
-def minimize_log(neg_ll: Callable[[np.ndarray], float], x0: np.ndarray,
-                  names: Sequence[str], model: str) -> optimize.OptimizeResult:
-    """L-BFGS-B on log parameters; warns when it fails or a parameter sits on a bound."""
+def minimize_log(neg_ll: Callable[[np.ndarray], Any], x0: np.ndarray,
+                 names: Sequence[str], model: str, *, jac: bool = False
+                 ) -> optimize.OptimizeResult:
+    """L-BFGS-B on log parameters; warns when it fails or a parameter sits on a bound.
+
+    With ``jac=True`` ``neg_ll`` returns ``(value, gradient)``; otherwise the gradient is taken
+    by finite differences.
+    """
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(x0)
-    res = optimize.minimize(neg_ll, x0, method="L-BFGS-B", bounds=bounds)
+    res = optimize.minimize(neg_ll, x0, method="L-BFGS-B", bounds=bounds, jac=jac)
     if not res.success:
         # a second start from the first result usually finishes a stalled line search
-        res2 = optimize.minimize(neg_ll, res.x, method="L-BFGS-B", bounds=bounds)
+        res2 = optimize.minimize(neg_ll, res.x, method="L-BFGS-B", bounds=bounds, jac=jac)
         if res2.fun <= res.fun:
             res = res2
     if not res.success:
@@ -167,9 +173,12 @@ class LogParamModel(BaseEstimator):
         self.penalizer_coef = penalizer_coef
 
     def _fit_params(self, loglik: Callable[..., np.ndarray], w: np.ndarray,
-                    theta0: np.ndarray, n_customers: int):
+                    theta0: np.ndarray, n_customers: int, *,
+                    gradient: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None):
         """Maximize ``w @ loglik(*params)`` (an L2 penalty on the parameters if asked).
 
+        ``gradient(*params)``, when given, returns the per-row log-likelihood and its gradient
+        in the parameters (shape ``(k, n)``), so the optimizer needs no finite differences.
         Sets ``params_``, ``log_likelihood_``, ``standard_errors_``, ``n_customers_`` and
         ``converged_``; returns self.
         """
@@ -183,7 +192,17 @@ class LogParamModel(BaseEstimator):
             val = total_nll(theta) / n + penalty * float(np.sum(np.exp(theta) ** 2))
             return val if np.isfinite(val) else 1e100
 
-        res = minimize_log(objective, theta0, self.PARAM_NAMES, type(self).__name__)
+        def objective_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            params = np.exp(theta)
+            ll, grad = gradient(*params)  # type: ignore[misc]  # only called when given
+            val = float(-(w @ ll)) / n + penalty * float(np.sum(params ** 2))
+            jac = -(grad @ w) * params / n + 2 * penalty * params ** 2
+            if not (np.isfinite(val) and np.all(np.isfinite(jac))):
+                return 1e100, np.zeros_like(theta)
+            return val, jac
+
+        res = minimize_log(objective if gradient is None else objective_grad, theta0,
+                           self.PARAM_NAMES, type(self).__name__, jac=gradient is not None)
         theta = np.asarray(res.x, dtype="float64")
         self.params_ = dict(zip(self.PARAM_NAMES, np.exp(theta).tolist(), strict=True))
         self.log_likelihood_ = -total_nll(theta)
