@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tierlab._kernels.factorize import factorize
 from tierlab.btyd import BetaGeoModel, GammaGammaModel
 from tierlab.errors import DataError
 from tierlab.features import btyd_summary
@@ -31,6 +32,7 @@ __all__ = [
     "STACKED_COLUMNS",
     "DailyActivity",
     "daily_activity",
+    "btyd_from_activity",
     "cutoff_features",
     "stacked_btyd_features",
     "quantile_thresholds",
@@ -79,6 +81,8 @@ class DailyActivity:
         Net spend of the customer that day (returns included).
     purchase : ndarray
         Whether the customer had a row with ``amount >= 0`` that day.
+    purchase_spend : ndarray
+        Spend of those rows (what the BTYD summary's ``monetary_value`` averages).
     """
 
     ids: pd.Index
@@ -86,6 +90,7 @@ class DailyActivity:
     day: np.ndarray
     spend: np.ndarray
     purchase: np.ndarray
+    purchase_spend: np.ndarray
 
 
 def day_number(ts: pd.Timestamp) -> int:
@@ -105,8 +110,8 @@ def daily_activity(tx: pd.DataFrame) -> DailyActivity:
     -------
     DailyActivity
     """
-    codes, uniques = pd.factorize(tx["customer_id"], sort=True)
-    ids = pd.Index(uniques, name="customer_id")
+    codes, ids = factorize(tx["customer_id"])  # sorted ids; cached for a loaded column
+    ids = ids.rename("customer_id")
     day = tx["timestamp"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
     amount = tx["amount"].to_numpy(dtype="float64")
     d0 = int(day.min()) if len(day) else 0
@@ -114,9 +119,55 @@ def daily_activity(tx: pd.DataFrame) -> DailyActivity:
     key = codes.astype(np.int64) * span + (day - d0)
     uniq, inverse = np.unique(key, return_inverse=True)
     spend = np.bincount(inverse, weights=amount, minlength=len(uniq))
-    purchase = np.bincount(inverse, weights=(amount >= 0), minlength=len(uniq)) > 0
+    bought = amount >= 0
+    purchase = np.bincount(inverse, weights=bought, minlength=len(uniq)) > 0
+    purchase_spend = np.bincount(inverse, weights=np.where(bought, amount, 0.0),
+                                 minlength=len(uniq))
     return DailyActivity(ids=ids, code=uniq // span, day=uniq % span + d0, spend=spend,
-                         purchase=purchase)
+                         purchase=purchase, purchase_spend=purchase_spend)
+
+
+def btyd_from_activity(act: DailyActivity, cutoff: int) -> pd.DataFrame:
+    """:func:`tierlab.features.btyd_summary` in days at day ``cutoff``, from the daily rows.
+
+    The same definitions with ``time_unit="D"`` (repeat purchase days, days from the first to
+    the last purchase day and to the cutoff, mean spend of the rows with ``amount >= 0`` per
+    repeat purchase day), without reading the transactions again.
+
+    Parameters
+    ----------
+    act : DailyActivity
+        From :func:`daily_activity`.
+    cutoff : int
+        Day number of the last day known.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (the customers with a purchase by ``cutoff``) with
+        ``frequency``, ``recency``, ``T`` and ``monetary_value``.
+    """
+    buy = act.purchase & (act.day <= cutoff)
+    code, day, money = act.code[buy], act.day[buy], act.purchase_spend[buy]
+    n = len(act.ids)
+    # rows are sorted by (customer, day): each customer's rows are one run
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if len(code) else \
+        np.zeros(0, dtype=np.int64)
+    ends = np.r_[starts[1:], len(code)] - 1
+    first = np.zeros(n, dtype=np.int64)
+    last = np.zeros(n, dtype=np.int64)
+    first[code[starts]] = day[starts]
+    last[code[ends]] = day[ends]
+    later = np.ones(len(code), dtype=bool)
+    later[starts] = False
+    frequency = np.bincount(code, minlength=n) - 1
+    repeat_spend = np.bincount(code[later], weights=money[later], minlength=n)
+    monetary = np.where(frequency > 0, repeat_spend / np.maximum(frequency, 1), 0.0)
+    frame = pd.DataFrame({"frequency": frequency.astype(float),
+                          "recency": (last - first).astype(float),
+                          "T": (cutoff - first).astype(float),
+                          "monetary_value": monetary}, index=act.ids)
+    return frame.loc[frequency >= 0]
 
 
 def cutoff_features(act: DailyActivity, cutoff: int, *,
@@ -187,7 +238,7 @@ def cutoff_features(act: DailyActivity, cutoff: int, *,
 def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: int,
                           index: pd.Index, *, time_unit: str = "D",
                           fit_customers: int | None = None, seed: int | None = 0,
-                          ) -> pd.DataFrame:
+                          act: DailyActivity | None = None) -> pd.DataFrame:
     """BG/NBD and Gamma-Gamma fitted on the history up to ``cutoff``, predicting the window.
 
     Parameters
@@ -208,6 +259,9 @@ def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: 
         scored). None fits on all.
     seed : int or None
         Seed of that sample.
+    act : DailyActivity, optional
+        The daily rows of ``tx``: with days as the time unit the summary is taken from them
+        (:func:`btyd_from_activity`) instead of from the transactions.
 
     Returns
     -------
@@ -219,10 +273,16 @@ def stacked_btyd_features(tx: pd.DataFrame, cutoff: pd.Timestamp, horizon_days: 
         handles missing values. Optimizer warnings of these auxiliary fits are silenced.
     """
     out = pd.DataFrame(np.nan, index=index, columns=list(STACKED_COLUMNS))
-    try:
-        summary = btyd_summary(tx, as_of=cutoff, time_unit=time_unit).reindex(index)
-    except DataError:
-        return out
+    if act is not None and time_unit == "D":
+        summary = btyd_from_activity(act, day_number(cutoff))
+        if summary.empty:
+            return out
+        summary = summary.reindex(index)
+    else:
+        try:
+            summary = btyd_summary(tx, as_of=cutoff, time_unit=time_unit).reindex(index)
+        except DataError:
+            return out
     x, t_x, big_t = (summary[c].to_numpy(dtype="float64") for c in ("frequency", "recency", "T"))
     units = periods_between(cutoff, cutoff + pd.Timedelta(days=horizon_days), time_unit)
     with warnings.catch_warnings():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,30 +122,42 @@ def flag_customers(tiers: pd.Series, predictions: pd.DataFrame, *, tier_order: S
 
     out = pd.DataFrame(index=tiers.index)
     out["tier"] = tiers
+    # one alignment of the predictions to the tiers' customers (not one reindex per column)
+    at = (np.arange(len(tiers)) if predictions.index.equals(tiers.index)
+          else predictions.index.get_indexer(tiers.index))
+    found = at >= 0
+
+    def aligned(values: pd.Series, fill: Any) -> np.ndarray:
+        arr = np.asarray(values.to_numpy(), dtype="float64" if fill is np.nan else bool)
+        return np.where(found, arr[np.where(found, at, 0)], fill) if len(arr) else \
+            np.full(len(at), fill)
+
     for col, values in (("predicted_spend", predictions["predicted_spend"]),
                         ("p_no_purchase", p0), ("p_alive", alive)):
-        out[col] = values.reindex(tiers.index).astype("float64")
+        out[col] = aligned(values, np.nan)
     in_low = (level >= 0) & (level < n_low)
     in_top = level >= len(order) - top_tiers
-    star_ok = (spend_top & likely).reindex(tiers.index, fill_value=False).astype(bool)
-    risk_ok = leaving.reindex(tiers.index, fill_value=False).astype(bool)
-    out["rising_star"] = in_low & star_ok
-    out["at_risk"] = in_top & risk_ok
+    out["rising_star"] = in_low & aligned(spend_top & likely, False)
+    out["at_risk"] = in_top & aligned(leaving, False)
 
-    tier_text = names.astype(str)
-    spend_text = out["predicted_spend"].fillna(0).round().astype("int64").astype(str)
-    buy_text = ((1 - out["p_no_purchase"].fillna(1)) * 100).round().astype("int64").astype(str)
-    risk_text = (out["p_no_purchase"].fillna(0) * 100).round().astype("int64").astype(str)
-    alive_pct = (out["p_alive"] * 100).round()
+    reason = pd.Series("", index=tiers.index, dtype=object)
+    flagged = (out["rising_star"] | out["at_risk"]).to_numpy()
+    f = out.loc[flagged]  # the reasons are written for the flagged customers only
+    tier_text = names[flagged].astype(str)
+    spend_text = f["predicted_spend"].fillna(0).round().astype("int64").astype(str)
+    buy_text = ((1 - f["p_no_purchase"].fillna(1)) * 100).round().astype("int64").astype(str)
+    risk_text = (f["p_no_purchase"].fillna(0) * 100).round().astype("int64").astype(str)
+    alive_pct = (f["p_alive"] * 100).round()
     alive_words = ", " + alive_pct.fillna(0).astype("int64").astype(str) + "% likely still active"
-    alive_text = alive_words.where(out["p_alive"].notna(), "").astype(str)
+    alive_text = alive_words.where(f["p_alive"].notna(), "").astype(str)
     star = ("rising star: tier " + tier_text + ", predicted spend " + spend_text
             + f" (top {top_share:.0%} of customers), " + buy_text + "% chance to buy"
             + alive_text)
     risk = ("at risk: tier " + tier_text + ", " + risk_text + "% chance of no purchase"
             + alive_text)
-    star = star.where(out["rising_star"], "")
-    risk = risk.where(out["at_risk"], "")
-    both = out["rising_star"] & out["at_risk"]
-    out["flag_reason"] = (star + np.where(both, "; ", "") + risk).astype(str)
+    star = star.where(f["rising_star"], "")
+    risk = risk.where(f["at_risk"], "")
+    both = f["rising_star"] & f["at_risk"]
+    reason[flagged] = (star + np.where(both, "; ", "") + risk).astype(str).to_numpy()
+    out["flag_reason"] = reason.astype(str)
     return out

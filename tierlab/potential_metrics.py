@@ -126,7 +126,8 @@ def _bias(pred: np.ndarray, actual: np.ndarray, w: np.ndarray) -> float:
     return float(100 * (w @ pred - actual_total) / actual_total) if actual_total else float("nan")
 
 
-def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None
+def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None, *,
+                    actual_ranks: tuple[np.ndarray, np.ndarray] | None = None
                     ) -> dict[str, float]:
     """Every metric of :data:`METRICS` for one model (``w``: customer multiplicities).
 
@@ -138,6 +139,9 @@ def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None
         The holdout outcomes of the same customers, in the same order.
     w : ndarray, optional
         Multiplicity of each customer (a bootstrap resample); all ones by default.
+    actual_ranks : (ndarray, ndarray), optional
+        The weighted mid-ranks of actual spend and purchases under ``w``, when already
+        computed (they are the same for every model scored on a resample).
 
     Returns
     -------
@@ -146,13 +150,15 @@ def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None
     """
     w = np.ones(len(out.spend)) if w is None else np.asarray(w, dtype="float64")
     total = float(w.sum())
+    if actual_ranks is None:
+        actual_ranks = (out.spend_groups.midranks(w), out.purchase_groups.midranks(w))
     result: dict[str, float] = {}
-    for target, p, a, pg, ag in (
-        ("spend", pred.spend, out.spend, pred.spend_groups, out.spend_groups),
-        ("purchases", pred.purchases, out.purchases, pred.purchase_groups, out.purchase_groups),
+    for target, p, a, pg, a_rank in (
+        ("spend", pred.spend, out.spend, pred.spend_groups, actual_ranks[0]),
+        ("purchases", pred.purchases, out.purchases, pred.purchase_groups, actual_ranks[1]),
     ):  # loop over two targets, vectorized over customers
         err = p - a
-        result[f"{target}_spearman"] = _pearson(pg.midranks(w), ag.midranks(w), w, total)
+        result[f"{target}_spearman"] = _pearson(pg.midranks(w), a_rank, w, total)
         result[f"{target}_pearson"] = _pearson(p, a, w, total)
         result[f"{target}_mae"] = float(w @ np.abs(err) / total)
         result[f"{target}_rmse"] = float(np.sqrt(w @ (err * err) / total))
@@ -194,8 +200,9 @@ def bootstrap_metrics(predictions: Mapping[str, Prediction], out: Outcomes, *,
     draws = {name: np.full((n_bootstrap, len(METRICS)), np.nan) for name in predictions}
     for b in range(n_bootstrap):  # loop over resamples, vectorized over customers
         w = np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
+        ranks = (out.spend_groups.midranks(w), out.purchase_groups.midranks(w))
         for name, p in predictions.items():
-            draws[name][b] = list(holdout_metrics(p, out, w).values())
+            draws[name][b] = list(holdout_metrics(p, out, w, actual_ranks=ranks).values())
         if progress is not None:
             progress(b)
     result: dict[str, dict[str, tuple[float, float, float]]] = {}

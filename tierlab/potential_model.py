@@ -29,6 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # no stubs
 
+from tierlab._kernels.factorize import factorize
 from tierlab.calendar import as_day
 from tierlab.errors import ArgumentError, DataError
 from tierlab.frames import check_transactions
@@ -61,6 +62,15 @@ def _whole(value: Any, name: str, low: int) -> int:
             or int(value) != value or value < low:
         raise ArgumentError(f"PotentialModel: {name}={value!r} must be a whole number >= {low}")
     return int(value)
+
+
+def _up_to(tx: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """The rows of ``tx`` on or before ``day``.
+
+    ``tx`` itself when that is all of them, so the factorized ids of a loaded frame are reused.
+    """
+    keep = (tx["timestamp"] < day + pd.Timedelta(days=1)).to_numpy()
+    return tx if keep.all() else tx.loc[keep]
 
 
 class PotentialModel(BaseEstimator):
@@ -195,7 +205,7 @@ class PotentialModel(BaseEstimator):
             stacked = stacked_btyd_features(tx, cutoff, horizon, feats.index,
                                             time_unit=self.time_unit,
                                             fit_customers=self.btyd_max_customers,
-                                            seed=self.random_state)
+                                            seed=self.random_state, act=act)
             feats = feats.join(stacked)
         if not (self.stacking and self.relative):  # relative models take the horizon from BG/NBD
             feats["horizon_days"] = float(horizon)
@@ -229,7 +239,7 @@ class PotentialModel(BaseEstimator):
         if self.max_rows is None:
             return known
         cap = _whole(self.max_rows, "max_rows", 100)
-        codes, uniques = pd.factorize(known["customer_id"])
+        codes, uniques = factorize(known["customer_id"])
         per_cut = cap // n_cuts
         if len(uniques) <= per_cut:
             return known
@@ -332,8 +342,7 @@ class PotentialModel(BaseEstimator):
                          "horizon_days", 1)
         end = (tx["timestamp"].max().normalize() if cutoff is None
                else as_day(cutoff, "cutoff", error=ArgumentError))
-        known = tx.loc[tx["timestamp"] < end + pd.Timedelta(days=1)]
-        known = self._row_sample(known, len(cuts))
+        known = self._row_sample(_up_to(tx, end), len(cuts))
         act = daily_activity(known)
         frames, targets = [], []
         for start, days in cuts:  # loop over training cutoffs, vectorized over customers
@@ -419,7 +428,7 @@ class PotentialModel(BaseEstimator):
                          "horizon_days", 1)
         as_of = (tx["timestamp"].max().normalize() if as_of is None
                  else as_day(as_of, "as_of", error=ArgumentError))
-        known = tx.loc[tx["timestamp"] < as_of + pd.Timedelta(days=1)]
+        known = _up_to(tx, as_of)
         if not (known["amount"] >= 0).any():
             raise DataError(f"PotentialModel.predict: no purchase on or before {as_of.date()}")
         X = self._design(known, daily_activity(known), as_of, horizon)[self.feature_names_]
