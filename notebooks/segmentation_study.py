@@ -251,6 +251,9 @@ page.figure()
 page.heading("h_potential", 9)
 cutoff = study.holdout_cutoff(tx, data.as_of, holdout_months)
 evaluation = tl.evaluate_potential(tx, cutoff, data.as_of)
+if evaluation.sampled:
+    page.say("p_potential_sample", n=f"{evaluation.n_customers:,}",
+             total=f"{evaluation.n_eligible:,}", cutoff=cutoff.date())
 study.write_table(out, "potential_models", evaluation.metrics)
 page.table(study.model_table(evaluation, lang))
 

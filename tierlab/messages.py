@@ -162,6 +162,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "p_potential": ("{stars} rising stars (low tier, high predicted spend) and {risk} top-tier "
                     "customers at risk of stopping.",
                     "{stars}位潜力客户（等级低但预测消费高），{risk}位高等级客户有流失风险。"),
+    "p_potential_sample": ("The models are judged on a random sample of {n} of the {total} "
+                           "customers who had bought by {cutoff}; the intervals are those of "
+                           "the sample.",
+                           "模型在截至{cutoff}已有购买的{total}位客户中随机抽取{n}位进行评估；"
+                           "区间按样本计算。"),
     "p_cross": ("Tier × {by} (customers)", "等级 × {by}（客户数）"),
     "p_table": ("One row per customer: tier, since when, previous tier and the reason; contact "
                 "details masked. The full table, a summary and the change history are in the "

@@ -18,9 +18,11 @@ import pandas as pd
 from numpy.linalg import LinAlgError
 from sklearn.base import clone
 
+from tierlab._kernels.factorize import factorize
 from tierlab.btyd import BetaGeoModel, GammaGammaModel
 from tierlab.calendar import as_day
 from tierlab.errors import ArgumentError, DataError
+from tierlab.frames import check_transactions
 from tierlab.potential_metrics import METRICS, Outcomes, Prediction, bootstrap_metrics
 from tierlab.potential_model import PotentialModel
 from tierlab.potential_split import calibration_holdout, periods_between, window_outcomes
@@ -45,7 +47,7 @@ class PotentialEvaluation:
     ----------
     metrics : DataFrame
         One row per model (:data:`MODELS`): ``status``, the point estimate of every metric,
-        ``predicted_spend_total``, ``actual_spend_total`` and ``n_customers``.
+        ``predicted_spend_total``, ``actual_spend_total`` and ``n_customers`` (judged).
     calibration : DataFrame
         Mean predicted vs mean actual per predicted decile, per fitted model and target.
     predictions : DataFrame
@@ -54,12 +56,26 @@ class PotentialEvaluation:
         The tidy table for reports: one row per model × metric with ``model``, ``status``,
         ``metric``, ``estimate``, ``ci_low``, ``ci_high`` (bootstrap 95% percentile interval)
         and ``n_customers``.
+    n_eligible : int
+        Customers who had bought by the cutoff; the models were judged on all of them, or on a
+        seeded sample of ``max_customers`` (see :attr:`sampled`).
     """
 
     metrics: pd.DataFrame
     calibration: pd.DataFrame
     predictions: pd.DataFrame | None = None
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_eligible: int = 0
+
+    @property
+    def n_customers(self) -> int:
+        """Customers judged (a seeded sample of :attr:`n_eligible` when there were more)."""
+        return int(self.metrics["n_customers"].iloc[0]) if len(self.metrics) else 0
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the models were judged on a sample of the customers who had bought."""
+        return self.n_customers < self.n_eligible
 
     def summary(self, digits: int = 3) -> pd.DataFrame:
         """Model × metric text table, ``"estimate [ci_low, ci_high]"`` (for reports).
@@ -105,6 +121,23 @@ def _decile_table(pred: pd.DataFrame, model: str, n_bins: int) -> pd.DataFrame:
         grouped.insert(0, "model", model)
         frames.append(grouped)
     return pd.concat(frames, ignore_index=True)
+
+
+def _customer_sample(tx: pd.DataFrame, cutoff: pd.Timestamp, limit: int | None,
+                     seed: int | None) -> tuple[pd.DataFrame, int]:
+    """``tx`` cut to a seeded sample of the customers who bought by ``cutoff``, and their count.
+
+    At most ``limit`` customers are kept, with all their rows (before and after the cutoff).
+    """
+    codes, ids = factorize(tx["customer_id"])
+    bought_rows = (tx["timestamp"] < cutoff + pd.Timedelta(days=1)).to_numpy() \
+        & (tx["amount"].to_numpy() >= 0)
+    eligible = np.flatnonzero(np.bincount(codes[bought_rows], minlength=len(ids)))
+    if limit is None or len(eligible) <= limit:
+        return tx, len(eligible)
+    chosen = np.zeros(len(ids), dtype=bool)
+    chosen[np.random.default_rng(seed).choice(eligible, size=limit, replace=False)] = True
+    return tx.loc[chosen[codes]], len(eligible)
 
 
 def _bgnbd(ch: pd.DataFrame, t_units: float) -> dict[str, np.ndarray]:
@@ -154,7 +187,8 @@ def _naive_average(tx: pd.DataFrame, ch: pd.DataFrame, cutoff: pd.Timestamp, day
 def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
                        time_unit: str = "D", n_bins: int = 10, n_bootstrap: int = 200,
                        random_state: int | None = 0,
-                       supervised: PotentialModel | None = None) -> PotentialEvaluation:
+                       supervised: PotentialModel | None = None,
+                       max_customers: int | None = 50_000) -> PotentialEvaluation:
     """Judge every potential model on the holdout after ``cutoff``, with bootstrap intervals.
 
     The holdout is the days after ``cutoff`` up to ``end`` (``H`` days); every model predicts
@@ -172,6 +206,11 @@ def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
 
     A model that cannot be fitted (e.g. too little history for the supervised model, no repeat
     buyer for BG/NBD) is kept in the tables as ``"not fitted: <reason>"`` with NaN metrics.
+
+    With more than ``max_customers`` customers, every model is fitted and judged on a seeded
+    random sample of that many of them (all their transactions): a comparison of models needs
+    tens of thousands of customers, not millions, and the intervals are those of the sample.
+    ``n_eligible`` of the result says how many there were.
 
     Parameters
     ----------
@@ -192,6 +231,8 @@ def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
     supervised : PotentialModel, optional
         A model whose clone (``time_unit`` and ``horizon_days`` set to this call's) is used
         instead of ``PotentialModel(random_state=random_state)``; it is not changed.
+    max_customers : int or None
+        Most customers judged: above it a seeded random sample (``random_state``); None: all.
 
     Returns
     -------
@@ -206,14 +247,18 @@ def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
     ArgumentError
         ``end`` not after ``cutoff``, or a bad ``n_bins`` / ``n_bootstrap`` / ``time_unit``.
     """
-    for name, value, low in (("n_bins", n_bins, 1), ("n_bootstrap", n_bootstrap, 0)):
+    for name, value, low in (("n_bins", n_bins, 1), ("n_bootstrap", n_bootstrap, 0),
+                             ("max_customers", 1 if max_customers is None else max_customers,
+                              1)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ArgumentError(f"evaluate_potential: {name}={value!r} must be a whole number "
                                 f">= {low}")
-    ch = calibration_holdout(tx, cutoff, end, time_unit=time_unit)
+    check_transactions(tx, "evaluate_potential", allow_empty=False)
     cutoff = as_day(cutoff, "cutoff", error=ArgumentError)
     end = (tx["timestamp"].max().normalize() if end is None
            else as_day(end, "end", error=ArgumentError))
+    tx, n_eligible = _customer_sample(tx, cutoff, max_customers, random_state)
+    ch = calibration_holdout(tx, cutoff, end, time_unit=time_unit)
     days = int((end - cutoff).days)
     t_units = periods_between(cutoff, end, time_unit)
     model = PotentialModel(random_state=random_state) if supervised is None else supervised
@@ -264,4 +309,4 @@ def evaluate_potential(tx: pd.DataFrame, cutoff: Any, end: Any = None, *,
                             ignore_index=True) if fitted else pd.DataFrame(
         columns=["model", "target", "decile", "n_customers", "mean_predicted", "mean_actual"])
     return PotentialEvaluation(metrics=metrics, calibration=calibration, predictions=pred,
-                               table=table)
+                               table=table, n_eligible=n_eligible)
