@@ -380,3 +380,31 @@ def test_bgnbd_fit_with_gradient_equals_fit_by_finite_differences():
     assert fast.log_likelihood_ == pytest.approx(slow.log_likelihood_, abs=1e-3)
     for name in ("r", "alpha", "a", "b"):
         assert fast.params_[name] == pytest.approx(slow.params_[name], rel=1e-3)
+
+
+def test_gamma_gamma_gradient_and_fit_equal_finite_differences():
+    from scipy.optimize import approx_fprime
+
+    from tierlab.gamma_gamma import _gg_loglik, _gg_loglik_grad
+
+    rng = np.random.default_rng(4)
+    n = 2000
+    x = rng.integers(1, 9, n).astype(float)
+    m = rng.gamma(6.25, 1 / rng.gamma(3.74, 1 / 15.44, n))  # CDNOW-like spend per purchase
+    params = np.array(list(TRUE_GG.values()))
+    ll, grad = _gg_loglik_grad(*params, x, m)
+    np.testing.assert_allclose(ll, _gg_loglik(*params, x, m), rtol=1e-12)
+    numeric = np.column_stack([
+        approx_fprime(params, lambda p, i=i: _gg_loglik(*p, x[i:i + 1], m[i:i + 1])[0], 1e-7)
+        for i in range(50)])
+    np.testing.assert_allclose(grad[:, :50], numeric, rtol=1e-4, atol=1e-5)
+
+    class FiniteDifferences(GammaGammaModel):
+        def _fit_params(self, *args, gradient=None, **kwargs):
+            return super()._fit_params(*args, **kwargs)
+
+    summary = pd.DataFrame({"frequency": x, "monetary_value": m})
+    fast, slow = GammaGammaModel().fit(summary), FiniteDifferences().fit(summary)
+    assert fast.log_likelihood_ == pytest.approx(slow.log_likelihood_, abs=1e-3)
+    for name in ("p", "q", "v"):
+        assert fast.params_[name] == pytest.approx(slow.params_[name], rel=1e-3)

@@ -37,6 +37,22 @@ def _gg_loglik(p: float, q: float, v: float, x: np.ndarray, m: np.ndarray) -> np
             + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(x * m + v))
 
 
+def _gg_loglik_grad(p: float, q: float, v: float, x: np.ndarray, m: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_gg_loglik` and its gradient in ``(p, q, v)`` (shape ``(3, n)``)."""
+    dg = special.digamma
+    px = p * x
+    log_xmv = np.log(x * m + v)
+    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
+          + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_xmv)
+    d_pq = dg(px + q)
+    grad = np.empty((3, len(x)))
+    grad[0] = x * (d_pq - dg(px) + np.log(m) + np.log(x) - log_xmv)
+    grad[1] = d_pq - dg(q) + np.log(v) - log_xmv
+    grad[2] = q / v - (px + q) / (x * m + v)
+    return ll, grad
+
+
 def _gg_arrays(summary: pd.DataFrame, func: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """Repeat buyers' frequency and monetary value, validated (positive spend)."""
     require_columns(summary, ("frequency", "monetary_value"), func)
@@ -142,7 +158,8 @@ class GammaGammaModel(LogParamModel):
         (ux, um), w = compress_rows([x, m])
         # p = 1, q = 2 puts the population mean spend p*v/(q-1) at v = the sample mean
         return self._fit_params(lambda p, q, v: _gg_loglik(p, q, v, ux, um), w,
-                                np.log([1.0, 2.0, float(np.mean(m))]), len(x))
+                                np.log([1.0, 2.0, float(np.mean(m))]), len(x),
+                                gradient=lambda p, q, v: _gg_loglik_grad(p, q, v, ux, um))
 
     def expected_spend(self, frequency, monetary_value):
         """Conditional expected average spend per purchase.
