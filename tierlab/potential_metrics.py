@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["METRICS", "RankGroups", "Outcomes", "Prediction", "holdout_metrics",
+__all__ = ["METRICS", "RankGroups", "Outcomes", "Prediction", "Actual", "holdout_metrics",
            "bootstrap_metrics"]
 
 #: Metric names of :func:`holdout_metrics`, in table order.
@@ -91,13 +91,39 @@ class Prediction:
                    churn_groups=RankGroups.of(p0), top_groups=RankGroups.of(-spend))
 
 
-def _pearson(x: np.ndarray, y: np.ndarray, w: np.ndarray, total: float) -> float:
-    mx, my = (w @ x) / total, (w @ y) / total
-    dx, dy = x - mx, y - my
-    sxx, syy = w @ (dx * dx), w @ (dy * dy)
+def _centered(y: np.ndarray, w: np.ndarray, total: float) -> tuple[np.ndarray, float]:
+    """``y`` minus its weighted mean, and the weighted sum of squares of that."""
+    dy = y - (w @ y) / total
+    return dy, float(w @ (dy * dy))
+
+
+def _pearson(x: np.ndarray, y: tuple[np.ndarray, float], w: np.ndarray, total: float) -> float:
+    """Weighted Pearson correlation of ``x`` with ``y`` given centered (:func:`_centered`)."""
+    dy, syy = y
+    dx = x - (w @ x) / total
+    sxx = w @ (dx * dx)
     if sxx <= 0 or syy <= 0:
         return float("nan")
     return float((w @ (dx * dy)) / np.sqrt(sxx * syy))
+
+
+@dataclass(frozen=True)
+class Actual:
+    """The holdout outcomes under one set of weights, centered once for every model."""
+
+    spend: tuple[np.ndarray, float]
+    purchases: tuple[np.ndarray, float]
+    spend_ranks: tuple[np.ndarray, float]
+    purchase_ranks: tuple[np.ndarray, float]
+
+    @classmethod
+    def of(cls, out: Outcomes, w: np.ndarray) -> Actual:
+        """Center the outcomes and their weighted mid-ranks under ``w``."""
+        total = float(w.sum())
+        return cls(spend=_centered(out.spend, w, total),
+                   purchases=_centered(out.purchases, w, total),
+                   spend_ranks=_centered(out.spend_groups.midranks(w), w, total),
+                   purchase_ranks=_centered(out.purchase_groups.midranks(w), w, total))
 
 
 def _auc(scores: RankGroups, positive: np.ndarray, w: np.ndarray) -> float:
@@ -127,8 +153,7 @@ def _bias(pred: np.ndarray, actual: np.ndarray, w: np.ndarray) -> float:
 
 
 def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None, *,
-                    actual_ranks: tuple[np.ndarray, np.ndarray] | None = None
-                    ) -> dict[str, float]:
+                    actual: Actual | None = None) -> dict[str, float]:
     """Every metric of :data:`METRICS` for one model (``w``: customer multiplicities).
 
     Parameters
@@ -139,9 +164,9 @@ def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None
         The holdout outcomes of the same customers, in the same order.
     w : ndarray, optional
         Multiplicity of each customer (a bootstrap resample); all ones by default.
-    actual_ranks : (ndarray, ndarray), optional
-        The weighted mid-ranks of actual spend and purchases under ``w``, when already
-        computed (they are the same for every model scored on a resample).
+    actual : Actual, optional
+        ``Actual.of(out, w)`` when already computed (it is the same for every model scored on
+        a resample).
 
     Returns
     -------
@@ -150,16 +175,17 @@ def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None
     """
     w = np.ones(len(out.spend)) if w is None else np.asarray(w, dtype="float64")
     total = float(w.sum())
-    if actual_ranks is None:
-        actual_ranks = (out.spend_groups.midranks(w), out.purchase_groups.midranks(w))
+    if actual is None:
+        actual = Actual.of(out, w)
     result: dict[str, float] = {}
-    for target, p, a, pg, a_rank in (
-        ("spend", pred.spend, out.spend, pred.spend_groups, actual_ranks[0]),
-        ("purchases", pred.purchases, out.purchases, pred.purchase_groups, actual_ranks[1]),
+    for target, p, a, pg, a_c, a_rank in (
+        ("spend", pred.spend, out.spend, pred.spend_groups, actual.spend, actual.spend_ranks),
+        ("purchases", pred.purchases, out.purchases, pred.purchase_groups, actual.purchases,
+         actual.purchase_ranks),
     ):  # loop over two targets, vectorized over customers
         err = p - a
         result[f"{target}_spearman"] = _pearson(pg.midranks(w), a_rank, w, total)
-        result[f"{target}_pearson"] = _pearson(p, a, w, total)
+        result[f"{target}_pearson"] = _pearson(p, a_c, w, total)
         result[f"{target}_mae"] = float(w @ np.abs(err) / total)
         result[f"{target}_rmse"] = float(np.sqrt(w @ (err * err) / total))
         result[f"{target}_bias_pct"] = _bias(p, a, w)
@@ -200,9 +226,9 @@ def bootstrap_metrics(predictions: Mapping[str, Prediction], out: Outcomes, *,
     draws = {name: np.full((n_bootstrap, len(METRICS)), np.nan) for name in predictions}
     for b in range(n_bootstrap):  # loop over resamples, vectorized over customers
         w = np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
-        ranks = (out.spend_groups.midranks(w), out.purchase_groups.midranks(w))
+        actual = Actual.of(out, w)
         for name, p in predictions.items():
-            draws[name][b] = list(holdout_metrics(p, out, w, actual_ranks=ranks).values())
+            draws[name][b] = list(holdout_metrics(p, out, w, actual=actual).values())
         if progress is not None:
             progress(b)
     result: dict[str, dict[str, tuple[float, float, float]]] = {}

@@ -20,6 +20,7 @@ runs a fixed number of iterations (no early-stopping split).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -402,7 +403,8 @@ class PotentialModel(BaseEstimator):
         return self
 
     def predict(self, tx: pd.DataFrame, as_of: Any = None,
-                horizon_days: int | None = None) -> pd.DataFrame:
+                horizon_days: int | None = None, *,
+                columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Predict the window after ``as_of`` for every customer who bought by then.
 
         Parameters
@@ -413,6 +415,9 @@ class PotentialModel(BaseEstimator):
             Prediction date; defaults to the last date in ``tx``.
         horizon_days : int, optional
             Window length in days; defaults to ``horizon_days_``.
+        columns : sequence of str, optional
+            The columns of :data:`PREDICTION_COLUMNS` wanted (all by default); the models of
+            the others are not run (at a million customers each model takes seconds).
 
         Returns
         -------
@@ -435,21 +440,28 @@ class PotentialModel(BaseEstimator):
         Xb = apply_thresholds(X, self.bin_edges_)
         classes = list(self.churn_model_.classes_)
         spend_base, purchase_base = self._bases(X)
+        wanted = list(PREDICTION_COLUMNS) if columns is None else list(columns)
+        unknown = [c for c in wanted if c not in PREDICTION_COLUMNS]
+        if unknown:
+            raise ArgumentError(f"PotentialModel.predict: unknown column(s) {unknown}; "
+                                f"choose from {list(PREDICTION_COLUMNS)}")
+        two_part = self._two_part()
+        out = pd.DataFrame(index=X.index)
         with self._threads(len(X)):
-            p_none = self.churn_model_.predict_proba(Xb)[:, classes.index(True)]
-            given = (1.0 - p_none) if self._two_part() else 1.0
-            out = pd.DataFrame(
-                {
-                    "predicted_purchases": np.minimum(
-                        self.purchases_model_.predict(Xb) * purchase_base * given,
-                        self.max_rates_[1]) * horizon,
-                    "predicted_spend": np.minimum(
-                        self.spend_model_.predict(Xb) * spend_base * given, self.max_rates_[0]
-                    ) * horizon,
-                    "p_no_purchase": p_none,
-                    "p_alive": (X["bgnbd_p_alive"].to_numpy() if "bgnbd_p_alive" in X
-                                else np.full(len(X), np.nan)),
-                },
-                index=X.index,
-            )
+            p_none = (self.churn_model_.predict_proba(Xb)[:, classes.index(True)]
+                      if "p_no_purchase" in wanted or two_part else None)
+            given: Any = 1.0 if p_none is None or not two_part else 1.0 - p_none
+            if "predicted_purchases" in wanted:
+                out["predicted_purchases"] = np.minimum(
+                    self.purchases_model_.predict(Xb) * purchase_base * given,
+                    self.max_rates_[1]) * horizon
+            if "predicted_spend" in wanted:
+                out["predicted_spend"] = np.minimum(
+                    self.spend_model_.predict(Xb) * spend_base * given, self.max_rates_[0]
+                ) * horizon
+            if "p_no_purchase" in wanted:
+                out["p_no_purchase"] = p_none
+            if "p_alive" in wanted:
+                out["p_alive"] = (X["bgnbd_p_alive"].to_numpy() if "bgnbd_p_alive" in X
+                                  else np.full(len(X), np.nan))
         return out

@@ -440,7 +440,8 @@ def potential_flags(tiers: pd.Series, tx: pd.DataFrame, *, tier_order: Sequence[
     as_of = pd.Timestamp(tx["timestamp"].max()).normalize() if as_of is None else \
         pd.Timestamp(as_of).normalize()
     model = PotentialModel(random_state=random_state).fit(tx, as_of, horizon_days=horizon_days)
-    pred = model.predict(tx, as_of=as_of)
+    pred = model.predict(tx, as_of=as_of,
+                         columns=("predicted_spend", "p_no_purchase", "p_alive"))
     return flag_customers(tiers, pred, tier_order=list(tier_order), top_share=top_share,
                           risk_threshold=risk_threshold)
 
