@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("size", nargs="?", default="10m", choices=["1m", "10m"])
     parser.add_argument("--threads", type=int, default=None,
                         help="OpenMP threads of the gradient boosting (default: the model's)")
-    parser.add_argument("--max-rows", type=int, default=200_000)
+    parser.add_argument("--max-rows", type=int, default=100_000)
     parser.add_argument("--holdout-days", type=int, default=182)
     parser.add_argument("--steps", default="evaluate,fit",
                         help="comma-separated: evaluate (evaluate_potential), fit (fit + predict)")

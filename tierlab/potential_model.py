@@ -158,7 +158,7 @@ class PotentialModel(BaseEstimator):
                  max_iter: int = 100, learning_rate: float = 0.1, max_leaf_nodes: int = 15,
                  min_samples_leaf: int = 20, l2_regularization: float = 1.0,
                  time_unit: str = "D", n_threads: int | None = None,
-                 random_state: int | None = 0, max_rows: int | None = 200_000,
+                 random_state: int | None = 0, max_rows: int | None = 100_000,
                  btyd_max_customers: int | None = 50_000,
                  windows: str = "recent", objective: str = "single") -> None:
         self.horizon_days = horizon_days
