@@ -7,6 +7,9 @@ up or down over time (which BG/NBD cannot represent).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -273,6 +276,22 @@ def test_supervised_beats_bgnbd_on_a_trend_process(trend_evaluation):
         assert m.loc["supervised", metric] < 0.9 * m.loc["bgnbd", metric], metric
     # who stops buying is about as clear to both (no dropout in this process)
     assert m.loc["supervised", "churn_auc"] > m.loc["bgnbd", "churn_auc"] - 0.02
+
+
+def test_default_learning_rate_is_the_validated_choice():
+    """The default rate and iterations are what ``validation/select_cdnow.py`` chose.
+
+    It chose them without the backtest's holdouts. Changing a default means re-running the
+    selection (its report states the rule and the choice); the trend test above is the
+    constraint that rules out smaller rates.
+    """
+    report = (Path(__file__).resolve().parents[1] / "validation" / "SELECTION.md").read_text(
+        encoding="utf-8")
+    chosen = re.search(r"Chosen: \*\*lr ([0-9.]+), ([0-9]+) iterations\*\*", report)
+    assert chosen is not None
+    default = PotentialModel()
+    assert (float(chosen.group(1)), int(chosen.group(2))) == (default.learning_rate,
+                                                             default.max_iter)
 
 
 # --------------------------------------------------------------------------------------------

@@ -143,8 +143,10 @@ def main(argv: list[str] | None = None) -> str:
         "of no purchase. Produced by `python validation/backtest_cdnow.py`.",
         "",
         "The supervised model runs with its defaults: one Poisson model of spend relative to "
-        "BG/NBD, training cutoffs spread over the last horizon, 100 boosting iterations, "
-        "training rows capped at "
+        "BG/NBD, training cutoffs spread over the last horizon, "
+        f"{PotentialModel().max_iter} boosting iterations at learning rate "
+        f"{PotentialModel().learning_rate} (chosen without the holdouts: "
+        "`validation/SELECTION.md`), training rows capped at "
         f"{PotentialModel().max_rows:,} customers × cutoffs (inactive here: "
         f"{PotentialModel().n_cutoffs} cutoffs × at most {tx['customer_id'].nunique():,} "
         "customers) and BG/NBD fitted on at most "
