@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_potential_scale import _log  # the BG/NBD-like log of those tests
 
 from tierlab.errors import ArgumentError
 from tierlab.features import btyd_summary
@@ -87,26 +88,8 @@ def test_shared_actual_side_equals_the_metrics_computed_per_model():
     assert shared == pytest.approx(expanded, rel=1e-9)
 
 
-def _btyd_like(n: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    k = 40
-    birth = rng.uniform(0, 300, n)
-    lam = rng.gamma(2.0, 1 / 30.0, n)
-    times = birth[:, None] + np.concatenate(
-        [np.zeros((n, 1)), np.cumsum(rng.exponential(1.0, (n, k - 1)) / lam[:, None], axis=1)],
-        axis=1)
-    keep = (np.arange(k)[None, :] <= rng.geometric(rng.beta(1.0, 5.0, n))[:, None]) \
-        & (times < 600)
-    cust = np.repeat(np.arange(n), k).reshape(n, k)[keep]
-    return pd.DataFrame({
-        "customer_id": [f"c{i:05d}" for i in cust],
-        "timestamp": pd.Timestamp("2023-01-01") + pd.to_timedelta(times[keep], unit="D"),
-        "amount": np.round(rng.gamma(4.0, 20.0, keep.sum()), 2),
-    })
-
-
 def test_evaluation_on_a_sample_is_the_evaluation_of_those_customers():
-    tx = _btyd_like(1500, seed=2)
+    tx = _log(1500, seed=2)
     cutoff, end = "2024-04-30", "2024-08-22"
     sampled = evaluate_potential(tx, cutoff, end, n_bootstrap=20, max_customers=400)
     assert sampled.sampled and sampled.n_customers == 400
@@ -127,14 +110,14 @@ def test_evaluation_on_a_sample_is_the_evaluation_of_those_customers():
 
 
 def test_evaluation_sample_size_must_be_a_whole_number():
-    tx = _btyd_like(50, seed=1)
+    tx = _log(50, seed=1)
     with pytest.raises(ArgumentError, match="max_customers"):
         evaluate_potential(tx, "2024-04-30", max_customers=0)
 
 
 @pytest.mark.parametrize("objective", ["single", "two_part"])
 def test_predict_only_some_columns(objective):
-    tx = _btyd_like(800, seed=6)
+    tx = _log(800, seed=6)
     model = PotentialModel(random_state=0, max_iter=20, objective=objective).fit(
         tx, "2024-04-30", horizon_days=90)
     full = model.predict(tx, as_of="2024-04-30")
