@@ -266,7 +266,8 @@ page.figure(fig)
 # %%
 flags = study.potential_flags(study_dataset.in_sample(data, current), tx,  # dataset: the sample
                               tier_order=tier_scheme.tier_names, as_of=data.as_of,
-                              horizon_days=(data.as_of - cutoff).days)
+                              horizon_days=(data.as_of - cutoff).days, lang=lang,
+                              labels=tier_scheme.labels)
 flagged = flags[flags["rising_star"] | flags["at_risk"]].sort_values("predicted_spend",
                                                                      ascending=False)
 study.write_table(out, "potential_flags", flagged)
@@ -274,7 +275,7 @@ metrics["potential"] = {"cutoff": cutoff, "models": evaluation.metrics,
                         "rising_stars": flags["rising_star"].sum(),
                         "at_risk": flags["at_risk"].sum()}
 page.say("p_potential", stars=f"{flags['rising_star'].sum():,}", risk=f"{flags['at_risk'].sum():,}")
-page.table(study.flags_table(flagged, lang), empty="empty_flags")
+page.table(study.flags_table(flagged), empty="empty_flags")
 
 # %% [markdown] tags=["remove_cell"]
 # ## 10. Tiers by region and industry

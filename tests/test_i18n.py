@@ -80,3 +80,16 @@ def test_cluster_names_in_chinese():
     assert cluster_label("high frequency, low monetary_total", "zh") == "订单数高、净消费低"
     assert plot_text("Lapsed big spenders (12,345)", "zh") == "流失的大额消费客户（12,345）"
     assert plot_text("Jan (3)", "zh") == "Jan (3)"  # not a cluster: left alone
+
+
+def test_text_per_row_equals_text_row_by_row():
+    from tierlab.i18n import text, text_per_row
+
+    index = pd.Index(["a", "b", "c"])
+    alive = pd.Series([90, 5, 100], index=index)
+    for lang in ("en", "zh"):
+        rows = text_per_row("flag_alive", lang, index, alive=alive)
+        assert rows.tolist() == [text("flag_alive", lang, alive=v) for v in alive]
+    risk = text_per_row("flag_risk", "en", index, tier="High", risk=alive, alive="")
+    assert risk.tolist() == [text("flag_risk", "en", tier="High", risk=v, alive="")
+                             for v in alive]

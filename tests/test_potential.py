@@ -349,6 +349,29 @@ def test_flags_agree_with_p_alive():
                                                               ).all()
 
 
+def test_flag_reasons_in_chinese_with_the_schemes_labels():
+    tiers = pd.Series({"a": "Low", "b": "High", "c": "High", "d": "Mid"})
+    pred = pd.DataFrame(
+        {"predicted_spend": [900.0, 50.0, 60.0, 10.0], "p_no_purchase": [0.1, 0.8, 0.2, 0.5],
+         "p_alive": [0.9, np.nan, 0.2, 0.5]}, index=list("abcd"))
+    labels = {"Low": "低级客户", "Mid": "中级客户", "High": "高级客户"}
+    out = flag_customers(tiers, pred, tier_order=["Low", "Mid", "High"], top_share=0.5,
+                         lang="zh", labels=labels)
+    assert out.loc["a", "flag_reason"] == (
+        "潜力客户：低级客户，预测消费900（前50%的客户），购买概率90%，仍活跃的概率90%")
+    assert out.loc["b", "flag_reason"] == "流失风险：高级客户，不再购买的概率80%"
+    assert out.loc["c", "flag_reason"] == (
+        "流失风险：高级客户，不再购买的概率20%，仍活跃的概率20%")
+    assert out.loc["d", "flag_reason"] == ""
+    # the same flags as in English; English without labels keeps the tier names
+    english = flag_customers(tiers, pred, tier_order=["Low", "Mid", "High"], top_share=0.5)
+    pd.testing.assert_frame_equal(out.drop(columns="flag_reason"),
+                                  english.drop(columns="flag_reason"))
+    assert english.loc["b", "flag_reason"] == "at risk: tier High, 80% chance of no purchase"
+    with pytest.raises(ArgumentError, match="lang"):
+        flag_customers(tiers, pred, tier_order=["Low", "Mid", "High"], lang="fr")
+
+
 def test_flags_from_a_fitted_model_never_star_the_unlikely(synth_tx):
     pred = PotentialModel(horizon_days=90, max_iter=50).fit(synth_tx, CUTOFF).predict(synth_tx,
                                                                                     CUTOFF)

@@ -65,6 +65,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "predicted_spend": ("Predicted spend", "预测消费"),
     "p_no_purchase": ("Chance of no purchase", "不再购买的概率"),
     "rising_star": ("Rising star", "潜力客户"), "at_risk": ("At risk", "流失风险"),
+    "flag_reason": ("Flag reason", "标记原因"),
     "value": ("Value", "数值"), "model": ("Model", "模型"),
     "customer_name": ("Name", "名称"), "file": ("File", "文件"), "tiers": ("Tiers", "等级"),
     "changes_per_customer_year": ("Changes per customer per year", "每客户每年变动次数"),
@@ -250,6 +251,26 @@ def text(key: str, lang: str = "en", **fields: Any) -> str:
     except KeyError:
         raise ArgumentError(f"no report text {key!r}{did_you_mean(key, _TEXT)}") from None
     return template.format(**fields) if fields else template
+
+
+def text_per_row(key: str, lang: str, index: pd.Index, **fields: Any) -> pd.Series:
+    """The text *key* in *lang* for every row of *index*, fields given per row or once.
+
+    A field is a Series aligned with *index* (its values turned to text) or a scalar; the
+    template is cut at its ``{name}`` fields once and the pieces are joined column-wise, so no
+    Python loop runs over the rows. Format specs (``{x:.1f}``) are not supported here: pass the
+    field formatted.
+    """
+    template = text(key, lang)
+    pieces = re.split(r"\{(\w+)\}", template)
+    out = pd.Series("", index=index, dtype=object)
+    for k, piece in enumerate(pieces):  # a loop over the template's pieces, not over rows
+        if k % 2 == 0:
+            out = out + piece
+        else:
+            value = fields[piece]
+            out = out + (value.astype(str) if isinstance(value, pd.Series) else str(value))
+    return out
 
 
 def column_label(name: object, lang: str = "en") -> str:

@@ -167,6 +167,13 @@ TEXT: dict[str, tuple[str, str]] = {
                            "the sample.",
                            "模型在截至{cutoff}已有购买的{total}位客户中随机抽取{n}位进行评估；"
                            "区间按样本计算。"),
+    "flag_star": ("rising star: tier {tier}, predicted spend {spend} (top {top} of customers), "
+                  "{buy}% chance to buy{alive}",
+                  "潜力客户：{tier}，预测消费{spend}（前{top}的客户），购买概率{buy}%{alive}"),
+    "flag_risk": ("at risk: tier {tier}, {risk}% chance of no purchase{alive}",
+                  "流失风险：{tier}，不再购买的概率{risk}%{alive}"),
+    "flag_alive": (", {alive}% likely still active", "，仍活跃的概率{alive}%"),
+    "flag_both": ("; ", "；"),
     "p_cross": ("Tier × {by} (customers)", "等级 × {by}（客户数）"),
     "p_table": ("One row per customer: tier, since when, previous tier and the reason; contact "
                 "details masked. The full table, a summary and the change history are in the "

@@ -11,7 +11,7 @@ flag carries its reason in words.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ import pandas as pd
 
 from tierlab.btyd_common import require_columns
 from tierlab.errors import ArgumentError, DataError, did_you_mean
+from tierlab.i18n import check_lang, text, text_per_row
 
 __all__ = ["flag_customers"]
 
@@ -34,7 +35,8 @@ def _top_share_mask(values: pd.Series, share: float) -> pd.Series:
 def flag_customers(tiers: pd.Series, predictions: pd.DataFrame, *, tier_order: Sequence[str],
                    top_share: float = 0.1, risk_threshold: float | None = 0.5,
                    low_tiers: int | None = None, top_tiers: int = 1,
-                   alive_threshold: float = 0.5) -> pd.DataFrame:
+                   alive_threshold: float = 0.5, lang: str = "en",
+                   labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Flag rising stars (low tier, high predicted spend, likely to buy) and top tiers at risk.
 
     Parameters
@@ -62,6 +64,10 @@ def flag_customers(tiers: pd.Series, predictions: pd.DataFrame, *, tier_order: S
     alive_threshold : float
         Where ``p_alive`` is known, a rising star needs ``p_alive >= alive_threshold`` and a
         top-tier customer with ``p_alive < alive_threshold`` is at risk.
+    lang : {"en", "zh"}
+        Language of ``flag_reason``.
+    labels : mapping, optional
+        Tier name → the name shown in ``flag_reason`` (e.g. the scheme's Chinese labels).
 
     Returns
     -------
@@ -96,6 +102,7 @@ def flag_customers(tiers: pd.Series, predictions: pd.DataFrame, *, tier_order: S
     for name, value in (("risk_threshold", risk_threshold), ("alive_threshold", alive_threshold)):
         if value is not None and not 0 <= value <= 1:
             raise ArgumentError(f"flag_customers: {name}={value!r} must be in [0, 1]")
+    check_lang(lang)
     n_low = max(1, len(order) // 2) if low_tiers is None else int(low_tiers)
     if not 1 <= n_low <= len(order) or not 1 <= top_tiers <= len(order):
         raise ArgumentError("flag_customers: low_tiers and top_tiers must be between 1 and the "
@@ -143,21 +150,23 @@ def flag_customers(tiers: pd.Series, predictions: pd.DataFrame, *, tier_order: S
     reason = pd.Series("", index=tiers.index, dtype=object)
     flagged = (out["rising_star"] | out["at_risk"]).to_numpy()
     f = out.loc[flagged]  # the reasons are written for the flagged customers only
-    tier_text = names[flagged].astype(str)
-    spend_text = f["predicted_spend"].fillna(0).round().astype("int64").astype(str)
-    buy_text = ((1 - f["p_no_purchase"].fillna(1)) * 100).round().astype("int64").astype(str)
-    risk_text = (f["p_no_purchase"].fillna(0) * 100).round().astype("int64").astype(str)
-    alive_pct = (f["p_alive"] * 100).round()
-    alive_words = ", " + alive_pct.fillna(0).astype("int64").astype(str) + "% likely still active"
-    alive_text = alive_words.where(f["p_alive"].notna(), "").astype(str)
-    star = ("rising star: tier " + tier_text + ", predicted spend " + spend_text
-            + f" (top {top_share:.0%} of customers), " + buy_text + "% chance to buy"
-            + alive_text)
-    risk = ("at risk: tier " + tier_text + ", " + risk_text + "% chance of no purchase"
-            + alive_text)
+    shown = names[flagged].astype(str)
+    tier_text = shown.map(dict(labels)).fillna(shown) if labels else shown
+    alive_pct = (f["p_alive"] * 100).round().fillna(0).astype("int64")
+    alive_text = text_per_row("flag_alive", lang, f.index, alive=alive_pct).where(
+        f["p_alive"].notna(), "")
+    star = text_per_row(
+        "flag_star", lang, f.index, tier=tier_text,
+        spend=f["predicted_spend"].fillna(0).round().astype("int64"), top=f"{top_share:.0%}",
+        buy=((1 - f["p_no_purchase"].fillna(1)) * 100).round().astype("int64"),
+        alive=alive_text)
+    risk = text_per_row("flag_risk", lang, f.index, tier=tier_text,
+                        risk=(f["p_no_purchase"].fillna(0) * 100).round().astype("int64"),
+                        alive=alive_text)
     star = star.where(f["rising_star"], "")
     risk = risk.where(f["at_risk"], "")
     both = f["rising_star"] & f["at_risk"]
-    reason[flagged] = (star + np.where(both, "; ", "") + risk).astype(str).to_numpy()
+    reason[flagged] = (star + np.where(both, text("flag_both", lang), "") + risk).astype(
+        str).to_numpy()
     out["flag_reason"] = reason.astype(str)
     return out

@@ -256,12 +256,9 @@ def affected_in(comparison: Comparison, lang: str = "en") -> pd.DataFrame:
     return table
 
 
-def flags_table(flagged: pd.DataFrame, lang: str = "en", rows: int = 20) -> pd.DataFrame:
-    """The first flagged customers for a report (the English flag sentences only in English)."""
-    table = flagged.head(rows)
-    if lang != "en":
-        table = table.drop(columns=[c for c in ("flag_reason",) if c in table.columns])
-    return table
+def flags_table(flagged: pd.DataFrame, rows: int = 20) -> pd.DataFrame:
+    """The first flagged customers for a report."""
+    return flagged.head(rows)
 
 
 def score_ranges(scorer: RFMScorer, lang: str = "en") -> pd.DataFrame:
@@ -424,11 +421,13 @@ def tier_validity(scheme: TierScheme, tx: pd.DataFrame, *, customers: pd.DataFra
 def potential_flags(tiers: pd.Series, tx: pd.DataFrame, *, tier_order: Sequence[str],
                     as_of: str | pd.Timestamp | None = None, horizon_days: int = 182,
                     random_state: int = 0, top_share: float = 0.1,
-                    risk_threshold: float = 0.5) -> pd.DataFrame:
+                    risk_threshold: float = 0.5, lang: str = "en",
+                    labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Rising stars and customers at risk for the ``horizon_days`` after ``as_of``.
 
     Trains :class:`tierlab.potential.PotentialModel` on the window ending at ``as_of``, predicts
-    the next window and flags with :func:`tierlab.potential.flag_customers`.
+    the next window and flags with :func:`tierlab.potential.flag_customers` (reasons in
+    ``lang``; ``labels``: tier name → the name the reasons show, used in Chinese).
 
     Returns
     -------
@@ -443,7 +442,8 @@ def potential_flags(tiers: pd.Series, tx: pd.DataFrame, *, tier_order: Sequence[
     pred = model.predict(tx, as_of=as_of,
                          columns=("predicted_spend", "p_no_purchase", "p_alive"))
     return flag_customers(tiers, pred, tier_order=list(tier_order), top_share=top_share,
-                          risk_threshold=risk_threshold)
+                          risk_threshold=risk_threshold, lang=lang,
+                          labels=labels if lang == "zh" else None)
 
 
 def tier_crosstab(tiers: pd.Series, customers: pd.DataFrame, by: str, *,
