@@ -33,9 +33,12 @@ __all__ = ["BetaGeoModel", "GammaGammaModel", "PERIODS_PER_MONTH"]
 _QUAD_NODES = 128  # Gauss-Legendre nodes of the expected-purchases fallback
 
 
-def _bgnbd_loglik(r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray,
-                  big_t: np.ndarray) -> np.ndarray:
-    """Per-customer BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
+def _bgnbd_terms(r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray,
+                 big_t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The BG/NBD log-likelihood as ``head + log(exp(a3) + exp(a4))`` (``a4 = -inf`` at x = 0).
+
+    Shared by :func:`_bgnbd_loglik` and :func:`_bgnbd_loglik_grad`.
+    """
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
     a2 = (special.gammaln(a + b) + special.gammaln(b + x)
           - special.gammaln(b) - special.gammaln(a + b + x))
@@ -44,36 +47,37 @@ def _bgnbd_loglik(r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x
     a4 = np.full_like(a3, -np.inf)
     xr = x[repeat]
     a4[repeat] = np.log(a) - np.log(b + xr - 1) - (r + xr) * np.log(alpha + t_x[repeat])
-    return a1 + a2 + np.logaddexp(a3, a4)
+    return a1 + a2, a3, a4
+
+
+def _bgnbd_loglik(r: float, alpha: float, a: float, b: float, x: np.ndarray, t_x: np.ndarray,
+                  big_t: np.ndarray) -> np.ndarray:
+    """Per-customer BG/NBD log-likelihood (Fader, Hardie & Lee 2005, eq. 6)."""
+    head, a3, a4 = _bgnbd_terms(r, alpha, a, b, x, t_x, big_t)
+    return head + np.logaddexp(a3, a4)
 
 
 def _bgnbd_loglik_grad(r: float, alpha: float, a: float, b: float, x: np.ndarray,
                        t_x: np.ndarray, big_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_bgnbd_loglik` and its gradient in ``(r, alpha, a, b)`` (shape ``(4, n)``).
 
-    ``ll = A + log(exp(a3) + exp(a4))``: the gradient of the log-sum is that of each term
-    weighted by its share ``exp(a_i - ll_sum)``; ``a4`` is absent (share 0) without repeats.
+    The gradient of the log-sum is that of each term weighted by its share
+    ``exp(a_i - tail)``; ``a4`` is absent (share 0) without repeats.
     """
     dg = special.digamma
-    a3 = -(r + x) * np.log(alpha + big_t)
-    repeat = x > 0
-    a4 = np.full_like(a3, -np.inf)
-    xr = x[repeat]
-    log_at = np.log(alpha + t_x)
-    a4[repeat] = np.log(a) - np.log(b + xr - 1) - (r + xr) * log_at[repeat]
+    head, a3, a4 = _bgnbd_terms(r, alpha, a, b, x, t_x, big_t)
     tail = np.logaddexp(a3, a4)
     s3, s4 = np.exp(a3 - tail), np.exp(a4 - tail)
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = (special.gammaln(a + b) + special.gammaln(b + x)
-          - special.gammaln(b) - special.gammaln(a + b + x))
+    log_at = np.log(alpha + t_x)
+    repeat = x > 0
     grad = np.empty((4, len(x)))
     grad[0] = dg(r + x) - dg(r) + np.log(alpha) - s3 * np.log(alpha + big_t) - s4 * log_at
     grad[1] = r / alpha - s3 * (r + x) / (alpha + big_t) - s4 * (r + x) / (alpha + t_x)
     d_a4_b = np.zeros_like(a3)
-    d_a4_b[repeat] = -1.0 / (b + xr - 1)
+    d_a4_b[repeat] = -1.0 / (b + x[repeat] - 1)
     grad[2] = dg(a + b) - dg(a + b + x) + s4 / a
     grad[3] = dg(a + b) + dg(b + x) - dg(b) - dg(a + b + x) + s4 * d_a4_b
-    return a1 + a2 + tail, grad
+    return head + tail, grad
 
 
 class BetaGeoModel(LogParamModel):

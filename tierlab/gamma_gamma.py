@@ -43,14 +43,12 @@ def _gg_loglik_grad(p: float, q: float, v: float, x: np.ndarray, m: np.ndarray
     dg = special.digamma
     px = p * x
     log_xmv = np.log(x * m + v)
-    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q) + q * np.log(v)
-          + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_xmv)
     d_pq = dg(px + q)
     grad = np.empty((3, len(x)))
     grad[0] = x * (d_pq - dg(px) + np.log(m) + np.log(x) - log_xmv)
     grad[1] = d_pq - dg(q) + np.log(v) - log_xmv
     grad[2] = q / v - (px + q) / (x * m + v)
-    return ll, grad
+    return _gg_loglik(p, q, v, x, m), grad
 
 
 def _gg_arrays(summary: pd.DataFrame, func: str) -> tuple[np.ndarray, np.ndarray, pd.Index]:

@@ -45,9 +45,8 @@ def sweep_label(scheme: TierScheme, path: str, lang: str = "en") -> str:
             shown = scheme.labels[tier.name] if lang == "zh" else tier.name
             window = scheme.metric_window(leaf)
             if lang == "zh":
-                metric = metric_words(Metric(leaf.metric, window, leaf.op, 0), "zh")
-                if window == "1M":  # reasons name the month itself; a label needs the window
-                    metric = "近1个月" + metric
+                metric = metric_words(Metric(leaf.metric, window, leaf.op, 0), "zh",
+                                      one_month=True)
                 return text("sweep_label", lang, tier=shown, metric=metric, op=leaf.op)
             name = METRICS[leaf.metric][1]
             if window is None:

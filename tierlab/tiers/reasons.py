@@ -211,12 +211,16 @@ def describe_condition(cond: Condition, lang: str = "en") -> str:
                        else describe_condition(p, lang) for p in cond.parts)
 
 
-def metric_words(leaf: Metric, lang: str = "en") -> str:
-    """A metric and its window in words: ``3-month spend`` / ``近3个月消费``."""
-    return _metric_zh(leaf) if check_lang(lang) == "zh" else leaf.label()
+def metric_words(leaf: Metric, lang: str = "en", *, one_month: bool = False) -> str:
+    """A metric and its window in words: ``3-month spend`` / ``近3个月消费``.
+
+    In Chinese a one-month window is left out (a reason names the month itself: ``3月消费``)
+    unless ``one_month`` asks for it (``近1个月消费``, e.g. for a label without a month).
+    """
+    return _metric_zh(leaf, one_month) if check_lang(lang) == "zh" else leaf.label()
 
 
-def _metric_zh(leaf: Metric) -> str:
+def _metric_zh(leaf: Metric, one_month: bool = False) -> str:
     name = _ZH_METRICS[leaf.metric]
     if leaf.window is None:
         return name
@@ -225,7 +229,7 @@ def _metric_zh(leaf: Metric) -> str:
     if leaf.window == "YTD":
         return "年初至今" + name
     n = int(leaf.window[:-1])
-    return f"近{n}个月{name}" if n > 1 else name
+    return f"近{n}个月{name}" if n > 1 or one_month else name
 
 
 def _sentences_zh(log: ChangeLog, scheme: TierScheme, reviews: pd.DatetimeIndex,
