@@ -7,6 +7,8 @@ many times (the reference implementations share nothing with the code under test
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -40,6 +42,12 @@ def _reference(pred: Prediction, out: Outcomes, counts: np.ndarray) -> dict[str,
     ref = {}
     for name, a, b in (("spend", ps, s), ("purchases", pp, p)):
         ref[f"{name}_spearman"] = stats.spearmanr(a, b).statistic
+        # ties of the prediction in random order: the mean ordinal rank is the average rank,
+        # and every ordinal ranking has the spread of 1 … N (enumerated in the test below)
+        avg = stats.rankdata(a, method="average")
+        ordinal = stats.rankdata(a, method="ordinal")
+        ref[f"{name}_spearman_untied"] = (stats.spearmanr(a, b).statistic
+                                          * avg.std() / ordinal.std())
         ref[f"{name}_pearson"] = stats.pearsonr(a, b).statistic
         ref[f"{name}_mae"] = np.mean(np.abs(a - b))
         ref[f"{name}_rmse"] = np.sqrt(np.mean((a - b) ** 2))
@@ -67,6 +75,52 @@ def test_metrics_equal_plain_metrics_on_the_repeated_sample(seed):
         assert list(got) == list(METRICS)
         for name in METRICS:
             assert got[name] == pytest.approx(want[name], rel=1e-9, abs=1e-12), name
+
+
+def _all_tie_breaks(pred: np.ndarray):
+    """Every ordering of the tied predictions, as ordinal ranks (a generator)."""
+    groups = [np.flatnonzero(pred == v) for v in np.unique(pred)]
+    base = 1
+    choices = []
+    for g in groups:
+        choices.append([(g, base + np.array(p)) for p in itertools.permutations(range(len(g)))])
+        base += len(g)
+    for combo in itertools.product(*choices):  # every tie-break of a small example
+        ranks = np.empty(len(pred))
+        for idx, r in combo:
+            ranks[idx] = r
+        yield ranks
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2], ids=["seed0", "seed1", "seed2"])
+def test_untied_spearman_is_the_mean_over_every_tie_break(seed):
+    # 9 customers, predictions in tie groups; the outcome ties too (five spend nothing)
+    rng = np.random.default_rng(seed)
+    pred = rng.choice([0.0, 0.0, 0.0, 1.0, 2.5], size=9)
+    spend = np.where(rng.random(9) < 0.45, rng.integers(1, 5, 9), 0).astype(float)
+    spend[:2] = [0.0, 3.0]  # the outcome varies
+    rhos = [stats.pearsonr(r, stats.rankdata(spend)).statistic for r in _all_tie_breaks(pred)]
+    got = holdout_metrics(Prediction.of(pred, pred, np.full(9, 0.5)),
+                          Outcomes.of(spend, (spend > 0).astype(float)))
+    assert got["spend_spearman_untied"] == pytest.approx(np.mean(rhos), rel=1e-12)
+    # random order only adds rank noise: it never strengthens the correlation
+    assert abs(got["spend_spearman_untied"]) <= abs(got["spend_spearman"]) + 1e-12
+
+
+def test_untied_spearman_gives_no_credit_for_a_tie_of_zeros():
+    # a model that ranks everyone right against one that only says "0" for the non-buyers
+    rng = np.random.default_rng(5)
+    spend = np.where(rng.random(2000) < 0.2, rng.gamma(2.0, 40.0, 2000), 0.0)
+    seen = spend > 0
+    last_window = np.where(seen & (rng.random(2000) < 0.7), spend * rng.uniform(0.5, 1.5, 2000), 0)
+    ordered = spend + rng.normal(0, 5, 2000)  # orders even the non-buyers (noise)
+    out = Outcomes.of(spend, seen.astype(float))
+    naive = holdout_metrics(Prediction.of(last_window, last_window, np.full(2000, 0.5)), out)
+    model = holdout_metrics(Prediction.of(ordered, ordered, np.full(2000, 0.5)), out)
+    assert naive["spend_spearman"] > model["spend_spearman"]  # the tie wins under mid-ranks
+    assert model["spend_spearman_untied"] > naive["spend_spearman_untied"]
+    constant = holdout_metrics(Prediction.of(np.ones(2000), np.ones(2000), np.ones(2000)), out)
+    assert constant["spend_spearman_untied"] == 0.0
 
 
 def test_top_decile_capture_hand_example():

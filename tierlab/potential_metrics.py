@@ -3,7 +3,9 @@
 A bootstrap resample of customers is a vector of multiplicities ``w`` (how often each customer
 was drawn), so every metric here is written for weights: weighted means, weighted Pearson,
 Spearman on weighted mid-ranks (ties of equal values, and the copies of a customer drawn twice,
-share one mid-rank, exactly as ``scipy.stats.spearmanr`` ranks the resample), the AUC from the
+share one mid-rank, exactly as ``scipy.stats.spearmanr`` ranks the resample), the same
+Spearman with the *prediction's* ties put in random order (``*_spearman_untied``, its exact
+expectation: see :func:`_untied_spearman`), the AUC from the
 same mid-ranks (Mann-Whitney), and the share of actual spend in the top decile of predictions
 (a tie group straddling the decile boundary counts in proportion). With ``w = 1`` each metric
 is the plain one.
@@ -22,9 +24,10 @@ __all__ = ["METRICS", "RankGroups", "Outcomes", "Prediction", "Actual", "holdout
 
 #: Metric names of :func:`holdout_metrics`, in table order.
 METRICS: tuple[str, ...] = (
-    "spend_spearman", "spend_pearson", "spend_mae", "spend_rmse", "spend_bias_pct",
-    "spend_top_decile_capture", "purchases_spearman", "purchases_pearson", "purchases_mae",
-    "purchases_rmse", "purchases_bias_pct", "churn_auc",
+    "spend_spearman", "spend_spearman_untied", "spend_pearson", "spend_mae", "spend_rmse",
+    "spend_bias_pct", "spend_top_decile_capture", "purchases_spearman",
+    "purchases_spearman_untied", "purchases_pearson", "purchases_mae", "purchases_rmse",
+    "purchases_bias_pct", "churn_auc",
 )
 _TOP_SHARE = 0.1
 
@@ -107,6 +110,29 @@ def _pearson(x: np.ndarray, y: tuple[np.ndarray, float], w: np.ndarray, total: f
     return float((w @ (dx * dy)) / np.sqrt(sxx * syy))
 
 
+def _untied_spearman(groups: RankGroups, y: tuple[np.ndarray, float], w: np.ndarray,
+                     total: float) -> float:
+    """Expected Spearman when the predictions' ties are put in a uniformly random order.
+
+    Mid-ranks reward a prediction for tying where the outcome ties: a model that predicts
+    exactly 0 for most customers matches the many who spend nothing, although it says nothing
+    about their order, while a model that orders them carries rank noise. Targeting has to
+    order every customer, so here each tie group of the prediction (the copies of a customer
+    drawn twice included) is ordered at random. Every such order is a permutation of the ranks
+    ``1 … N`` (``N = w.sum()``), whose sum of squared deviations is ``N (N² − 1) / 12``; the
+    covariance with the outcome's ranks is linear in the prediction's ranks, whose expectation
+    is the mid-rank. So the expectation is exact: the mid-rank covariance over the permutation's
+    spread. Without ties it equals :func:`_pearson` of the mid-ranks; a constant prediction
+    scores 0.
+    """
+    dy, syy = y
+    if syy <= 0 or total < 2:  # the outcome's ranks do not vary
+        return float("nan")
+    ranks = groups.midranks(w)  # all equal for a constant prediction: 0, no information
+    dx = ranks - (w @ ranks) / total
+    return float((w @ (dx * dy)) / np.sqrt(total * (total * total - 1) / 12 * syy))
+
+
 @dataclass(frozen=True)
 class Actual:
     """The holdout outcomes under one set of weights, centered once for every model."""
@@ -185,6 +211,7 @@ def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None
     ):  # loop over two targets, vectorized over customers
         err = p - a
         result[f"{target}_spearman"] = _pearson(pg.midranks(w), a_rank, w, total)
+        result[f"{target}_spearman_untied"] = _untied_spearman(pg, a_rank, w, total)
         result[f"{target}_pearson"] = _pearson(p, a_c, w, total)
         result[f"{target}_mae"] = float(w @ np.abs(err) / total)
         result[f"{target}_rmse"] = float(np.sqrt(w @ (err * err) / total))
