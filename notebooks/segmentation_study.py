@@ -251,6 +251,7 @@ page.figure()
 page.heading("h_potential", 9)
 cutoff = study.holdout_cutoff(tx, data.as_of, holdout_months)
 evaluation = tl.evaluate_potential(tx, cutoff, data.as_of)
+page.say("p_potential_models", cutoff=cutoff.date())
 if evaluation.sampled:
     page.say("p_potential_sample", n=f"{evaluation.n_customers:,}",
              total=f"{evaluation.n_eligible:,}", cutoff=cutoff.date())

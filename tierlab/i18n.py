@@ -28,7 +28,8 @@ LANGS = ("en", "zh")
 _COLUMNS: dict[str, tuple[str, str]] = {
     "customer_id": ("Customer", "客户编号"), "name": ("Name", "名称"),
     "status": ("Status", "状态"),
-    "spend_spearman": ("Spend ranking (Spearman)", "消费排序相关（Spearman）"),
+    "spend_spearman": ("Spend ranking (Spearman, mid-ranks)", "消费排序相关（Spearman，平均秩）"),
+    "spend_spearman_untied": ("Spend ranking (Spearman)", "消费排序相关（Spearman）"),
     "spend_pearson": ("Spend correlation (Pearson)", "消费相关（Pearson）"),
     "spend_bias_pct": ("Predicted vs actual total", "预测总额偏差"),
     "spend_top_decile_capture": ("Spend of the top 10% predicted", "预测前10%客户的消费占比"),

@@ -162,6 +162,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "p_potential": ("{stars} rising stars (low tier, high predicted spend) and {risk} top-tier "
                     "customers at risk of stopping.",
                     "{stars}位潜力客户（等级低但预测消费高），{risk}位高等级客户有流失风险。"),
+    "p_potential_models": ("Each model predicts the period after {cutoff} from the data up to "
+                           "that day; the table compares its predictions with what customers "
+                           "then bought (95% intervals in brackets). Customers with equal "
+                           "predictions are ranked in random order, so a model that predicts "
+                           "nothing for most customers gains no ranking credit from that.",
+                           "各模型只用{cutoff}及之前的数据预测其后一段时间的消费，下表将预测与客户"
+                           "随后的实际购买进行比较（方括号内为95%区间）。预测相同的客户按随机顺序"
+                           "排序，因此对多数客户预测为零的模型不会因此获得排序上的优势。"),
     "p_potential_sample": ("The models are judged on a random sample of {n} of the {total} "
                            "customers who had bought by {cutoff}; the intervals are those of "
                            "the sample.",

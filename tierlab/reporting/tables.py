@@ -200,8 +200,10 @@ def people_table(frame: pd.DataFrame, lang: str = "en", *, index: bool | None = 
 
 
 #: The potential-model metrics a report shows (of :data:`tierlab.potential_metrics.METRICS`).
-MODEL_METRICS = ("spend_spearman", "spend_pearson", "spend_bias_pct", "spend_top_decile_capture",
-                 "churn_auc")
+#: Its spend ranking orders tied predictions at random: under mid-ranks a model that predicts
+#: 0 for most customers would outrank better orderings through the tie alone.
+MODEL_METRICS = ("spend_spearman_untied", "spend_pearson", "spend_bias_pct",
+                 "spend_top_decile_capture", "churn_auc")
 
 
 def model_table(evaluation: Any, lang: str = "en") -> pd.DataFrame:
