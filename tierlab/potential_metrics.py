@@ -110,9 +110,12 @@ def _pearson(x: np.ndarray, y: tuple[np.ndarray, float], w: np.ndarray, total: f
     return float((w @ (dx * dy)) / np.sqrt(sxx * syy))
 
 
-def _untied_spearman(groups: RankGroups, y: tuple[np.ndarray, float], w: np.ndarray,
+def _untied_spearman(ranks: np.ndarray, y: tuple[np.ndarray, float], w: np.ndarray,
                      total: float) -> float:
     """Expected Spearman when the predictions' ties are put in a uniformly random order.
+
+    ``ranks`` are the prediction's weighted mid-ranks (:meth:`RankGroups.midranks`), ``y``
+    the outcome's centered mid-ranks (:class:`Actual`).
 
     Mid-ranks reward a prediction for tying where the outcome ties: a model that predicts
     exactly 0 for most customers matches the many who spend nothing, although it says nothing
@@ -128,8 +131,7 @@ def _untied_spearman(groups: RankGroups, y: tuple[np.ndarray, float], w: np.ndar
     dy, syy = y
     if syy <= 0 or total < 2:  # the outcome's ranks do not vary
         return float("nan")
-    ranks = groups.midranks(w)  # all equal for a constant prediction: 0, no information
-    dx = ranks - (w @ ranks) / total
+    dx = ranks - (w @ ranks) / total  # all 0 for a constant prediction: no information
     return float((w @ (dx * dy)) / np.sqrt(total * (total * total - 1) / 12 * syy))
 
 
@@ -210,8 +212,9 @@ def holdout_metrics(pred: Prediction, out: Outcomes, w: np.ndarray | None = None
          actual.purchase_ranks),
     ):  # loop over two targets, vectorized over customers
         err = p - a
-        result[f"{target}_spearman"] = _pearson(pg.midranks(w), a_rank, w, total)
-        result[f"{target}_spearman_untied"] = _untied_spearman(pg, a_rank, w, total)
+        ranks = pg.midranks(w)
+        result[f"{target}_spearman"] = _pearson(ranks, a_rank, w, total)
+        result[f"{target}_spearman_untied"] = _untied_spearman(ranks, a_rank, w, total)
         result[f"{target}_pearson"] = _pearson(p, a_c, w, total)
         result[f"{target}_mae"] = float(w @ np.abs(err) / total)
         result[f"{target}_rmse"] = float(np.sqrt(w @ (err * err) / total))
